@@ -1,0 +1,1 @@
+//! Shared measurement support for the sealkit benchmarks.

@@ -1,0 +1,3 @@
+//! sealkit-envelope (under construction).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

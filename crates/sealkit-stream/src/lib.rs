@@ -1,0 +1,3 @@
+//! sealkit-stream (under construction).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

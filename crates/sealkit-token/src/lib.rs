@@ -1,0 +1,3 @@
+//! sealkit-token (under construction).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

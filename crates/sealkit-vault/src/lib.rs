@@ -1,0 +1,3 @@
+//! sealkit-vault (under construction).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
