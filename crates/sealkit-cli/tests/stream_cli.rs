@@ -1,0 +1,229 @@
+//! End-to-end tests of `sealkit keygen` and `sealkit stream …`, driving the built binary.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_B: &str = "HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
+
+fn sealkit(args: &[&str], key: Option<&str>, stdin: &[u8]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
+    cmd.args(args).env_remove("S2_ENCRYPTION_KEY");
+    if let Some(key) = key {
+        cmd.env("S2_ENCRYPTION_KEY", key);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sealkit binary runs");
+    // A command that fails before reading stdin closes the pipe early; that is not a test failure.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stream_args<'a>(op: &'a str, cipher: &'a str, stream: &'a str) -> Vec<&'a str> {
+    vec!["stream", op, "--cipher", cipher, "--basin", "secure-events", "--stream", stream]
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A failure is exactly one stderr line naming the code, and a non-zero exit.
+fn assert_fails_with(out: &Output, code: &str) {
+    assert!(!out.status.success(), "expected failure, got success");
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "one stderr line expected, got {err:?}");
+    assert!(err.contains(&format!("[{code}]")), "expected code {code}, got {err:?}");
+    assert!(out.stdout.is_empty(), "no output on failure");
+}
+
+#[test]
+fn keygen_prints_32_random_bytes_as_padded_base64() {
+    let a = sealkit(&["keygen"], None, b"");
+    let b = sealkit(&["keygen", "--base64"], None, b"");
+    for out in [&a, &b] {
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout.clone()).unwrap();
+        let line = text.strip_suffix('\n').expect("one line");
+        assert_eq!(line.len(), 44);
+        assert!(line.ends_with('=') && !line.ends_with("=="));
+        assert!(sealkit::stream::EncryptionKey::parse(line).is_ok());
+    }
+    assert_ne!(a.stdout, b.stdout, "two keys must differ");
+}
+
+#[test]
+fn seal_then_open_round_trips_exact_bytes_for_both_ciphers() {
+    let plaintext = b"top secret\n\x00\xffbinary";
+    for cipher in ["aegis-256", "aes-256-gcm", "AEGIS-256"] {
+        let sealed = sealkit(&stream_args("seal", cipher, "audit-log"), Some(KEY_A), plaintext);
+        assert!(sealed.status.success(), "{}", stderr(&sealed));
+        assert_ne!(&sealed.stdout[..], &plaintext[..]);
+        let opened = sealkit(&stream_args("open", cipher, "audit-log"), Some(KEY_A), &sealed.stdout);
+        assert!(opened.status.success(), "{}", stderr(&opened));
+        assert_eq!(opened.stdout, plaintext, "stdout carries the plaintext exactly");
+    }
+}
+
+#[test]
+fn record_sealed_for_stream_a_does_not_open_for_stream_b() {
+    let sealed = sealkit(&stream_args("seal", "aegis-256", "a"), Some(KEY_A), b"payload");
+    assert!(sealed.status.success());
+    let opened = sealkit(&stream_args("open", "aegis-256", "b"), Some(KEY_A), &sealed.stdout);
+    assert_fails_with(&opened, "decryption_failed");
+}
+
+#[test]
+fn record_from_another_incarnation_does_not_open() {
+    let mut seal = stream_args("seal", "aes-256-gcm", "s");
+    seal.extend(["--incarnation", "first"]);
+    let sealed = sealkit(&seal, Some(KEY_A), b"payload");
+    assert!(sealed.status.success());
+    let mut open = stream_args("open", "aes-256-gcm", "s");
+    open.extend(["--incarnation", "second"]);
+    assert_fails_with(&sealkit(&open, Some(KEY_A), &sealed.stdout), "decryption_failed");
+}
+
+#[test]
+fn seal_with_key_a_then_open_with_key_b_fails_with_wrong_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = dir.path().join("audit-log.keycheck");
+    let check = check.to_str().unwrap();
+    let mut seal = stream_args("seal", "aegis-256", "audit-log");
+    seal.extend(["--key-check-file", check]);
+    let sealed = sealkit(&seal, Some(KEY_A), b"payload");
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    assert!(Path::new(check).exists(), "first append stores the key-check value");
+
+    let mut open = stream_args("open", "aegis-256", "audit-log");
+    open.extend(["--key-check-file", check]);
+    assert_fails_with(&sealkit(&open, Some(KEY_B), &sealed.stdout), "wrong_key");
+    // A second append with the wrong key is refused too: the stream is not poisoned.
+    assert_fails_with(&sealkit(&seal, Some(KEY_B), b"more"), "wrong_key");
+    // The right key still opens it.
+    let opened = sealkit(&open, Some(KEY_A), &sealed.stdout);
+    assert!(opened.status.success());
+    assert_eq!(opened.stdout, b"payload");
+}
+
+#[test]
+fn key_check_command_prints_a_value_that_verifies_only_the_same_key() {
+    let args = stream_args("key-check", "aegis-256", "audit-log");
+    let a = sealkit(&args, Some(KEY_A), b"");
+    assert!(a.status.success());
+    let check = String::from_utf8(a.stdout).unwrap();
+    let check = check.trim();
+    assert_eq!(check.len(), 64);
+    let b = sealkit(&args, Some(KEY_B), b"");
+    assert_ne!(String::from_utf8(b.stdout).unwrap().trim(), check);
+
+    let mut seal = stream_args("seal", "aegis-256", "audit-log");
+    seal.extend(["--key-check", check]);
+    assert!(sealkit(&seal, Some(KEY_A), b"x").status.success());
+    assert_fails_with(&sealkit(&seal, Some(KEY_B), b"x"), "wrong_key");
+}
+
+#[test]
+fn without_a_key_check_a_wrong_key_is_a_decryption_failure() {
+    let sealed = sealkit(&stream_args("seal", "aegis-256", "s"), Some(KEY_A), b"payload");
+    let opened = sealkit(&stream_args("open", "aegis-256", "s"), Some(KEY_B), &sealed.stdout);
+    assert_fails_with(&opened, "decryption_failed");
+}
+
+#[test]
+fn sequence_number_binds_the_record_to_its_position() {
+    let mut seal = stream_args("seal", "aes-256-gcm", "s");
+    seal.extend(["--seq-num", "7"]);
+    let sealed = sealkit(&seal, Some(KEY_A), b"seventh");
+    assert!(sealed.status.success());
+    let mut open = stream_args("open", "aes-256-gcm", "s");
+    open.extend(["--seq-num", "8"]);
+    assert_fails_with(&sealkit(&open, Some(KEY_A), &sealed.stdout), "decryption_failed");
+    let last = open.len() - 1;
+    open[last] = "7";
+    assert_eq!(sealkit(&open, Some(KEY_A), &sealed.stdout).stdout, b"seventh");
+}
+
+#[test]
+fn aes_gcm_refuses_sequence_numbers_past_its_limit() {
+    let mut seal = stream_args("seal", "aes-256-gcm", "s");
+    seal.extend(["--seq-num", "4294967296"]);
+    let out = sealkit(&seal, Some(KEY_A), b"x");
+    assert_fails_with(&out, "invalid");
+    assert!(
+        stderr(&out).contains("max assignable sequence number is 4294967295; attempted 4294967296")
+    );
+    let last = seal.len() - 1;
+    seal[last] = "4294967295";
+    assert!(sealkit(&seal, Some(KEY_A), b"x").status.success());
+}
+
+#[test]
+fn key_errors_use_the_reference_messages_and_never_echo_the_key() {
+    let seal = stream_args("seal", "aegis-256", "s");
+    let missing = sealkit(&seal, None, b"x");
+    assert_fails_with(&missing, "invalid");
+    assert!(stderr(&missing).contains("missing encryption key for stream cipher 'aegis-256'"));
+
+    let url_safe = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-_";
+    let bad = sealkit(&stream_args("seal", "aes-256-gcm", "s"), Some(url_safe), b"x");
+    assert_fails_with(&bad, "invalid");
+    assert!(
+        stderr(&bad)
+            .contains("invalid encryption key for stream cipher 'aes-256-gcm': invalid base64")
+    );
+    assert!(!stderr(&bad).contains(url_safe));
+
+    let thirty_three = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g";
+    let long = sealkit(&seal, Some(thirty_three), b"x");
+    assert_fails_with(&long, "invalid");
+    assert!(
+        stderr(&long).contains("invalid encryption key length for stream cipher 'aegis-256': 33")
+    );
+    assert!(!stderr(&long).contains(thirty_three));
+}
+
+#[test]
+fn key_file_is_trimmed_and_takes_precedence_over_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream-key.b64");
+    std::fs::write(&file, format!("  {KEY_A}\n")).unwrap();
+    let mut seal = stream_args("seal", "aegis-256", "s");
+    seal.extend(["--encryption-key-file", file.to_str().unwrap()]);
+    let sealed = sealkit(&seal, Some(KEY_B), b"from file");
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    let opened = sealkit(&stream_args("open", "aegis-256", "s"), Some(KEY_A), &sealed.stdout);
+    assert_eq!(opened.stdout, b"from file");
+}
+
+#[test]
+fn open_refuses_a_record_of_the_other_cipher_before_decrypting() {
+    let sealed = sealkit(&stream_args("seal", "aes-256-gcm", "s"), Some(KEY_A), b"x");
+    let opened = sealkit(&stream_args("open", "aegis-256", "s"), Some(KEY_A), &sealed.stdout);
+    assert_fails_with(&opened, "cipher_mismatch");
+}
+
+#[test]
+fn garbage_records_are_typed_errors() {
+    let open = stream_args("open", "aegis-256", "s");
+    assert_fails_with(&sealkit(&open, Some(KEY_A), b""), "malformed_record");
+    assert_fails_with(&sealkit(&open, Some(KEY_A), b"\x07abc"), "unknown_record_format");
+    assert_fails_with(&sealkit(&open, Some(KEY_A), b"\x01short"), "malformed_record");
+}
+
+#[test]
+fn inspect_reveals_only_cipher_and_length() {
+    let sealed = sealkit(&stream_args("seal", "aegis-256", "s"), Some(KEY_A), b"12345");
+    let out = sealkit(&["stream", "inspect"], None, &sealed.stdout);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["cipher"], "aegis-256");
+    assert_eq!(json["plaintextLen"], 5);
+    assert_eq!(json["formatByte"], 1);
+}

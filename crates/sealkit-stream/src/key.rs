@@ -1,0 +1,89 @@
+//! The client-supplied stream key: parsed from the `s2-encryption-key` header value exactly as S2
+//! parses it, held in memory that is wiped on drop, and never printed.
+
+use std::fmt;
+
+use base64ct::{Base64, Encoding as _};
+use rand::Rng as _;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Length of a stream key in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// The longest header value that can hold a key: 32 bytes in padded base64 are 44 characters.
+pub const MAX_KEY_CHARS: usize = 44;
+
+/// A 256-bit stream key.
+///
+/// Wiped from memory when dropped; `Debug` prints `[REDACTED]`; there is deliberately no `Display`,
+/// `Clone` or accessor that hands the bytes out, so the key cannot end up in a log by accident.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct EncryptionKey([u8; KEY_LEN]);
+
+/// Why a key header value was refused. The stream cipher is added by [`crate::StreamError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyParseError {
+    /// Empty after trimming.
+    Missing,
+    /// Not standard, padded base64 (URL-safe alphabet, inner whitespace, bad padding, too long).
+    InvalidBase64,
+    /// Valid base64 that does not decode to exactly 32 bytes; carries the real decoded length.
+    InvalidLength(usize),
+}
+
+impl EncryptionKey {
+    /// Wraps 32 raw key bytes.
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// A fresh key from the thread-local CSPRNG (seeded from the operating system).
+    pub fn generate() -> Self {
+        let mut key = Self([0; KEY_LEN]);
+        rand::rng().fill_bytes(&mut key.0);
+        key
+    }
+
+    /// Parses a header value as S2 does: trim surrounding whitespace; 1 to 44 characters; standard
+    /// base64 alphabet with padding (the URL-safe alphabet is refused); exactly 32 decoded bytes.
+    ///
+    /// Decoding runs in constant time with respect to the key bytes. A valid base64 string of the
+    /// wrong size reports its real decoded length, which is what an operator needs to see what they
+    /// pasted (a 33-byte key is usually a trailing newline that was base64-encoded too).
+    pub fn parse(value: &str) -> Result<Self, KeyParseError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(KeyParseError::Missing);
+        }
+        if value.len() > MAX_KEY_CHARS {
+            // Too long to be a key; decode anyway (bounded by the caller's header limit) so the
+            // error can say how long it really is.
+            return Err(match Base64::decode_vec(value).map(Zeroizing::new) {
+                Ok(bytes) => KeyParseError::InvalidLength(bytes.len()),
+                Err(_) => KeyParseError::InvalidBase64,
+            });
+        }
+        // 44 padded characters decode to at most 33 bytes.
+        let mut buf = Zeroizing::new([0u8; KEY_LEN + 1]);
+        let decoded = Base64::decode(value, &mut buf[..]).map_err(|_| KeyParseError::InvalidBase64)?;
+        let bytes: [u8; KEY_LEN] =
+            decoded.try_into().map_err(|_| KeyParseError::InvalidLength(decoded.len()))?;
+        Ok(Self(bytes))
+    }
+
+    /// The key as a header value (padded standard base64), in memory that is wiped on drop.
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(Base64::encode_string(&self.0))
+    }
+
+    pub(crate) fn expose(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EncryptionKey([REDACTED])")
+    }
+}

@@ -1,0 +1,327 @@
+//! [`RecordSealer`]: seals and opens the records of one stream under one key.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rand::Rng as _;
+
+use crate::cipher::StreamCipher;
+use crate::error::StreamError;
+use crate::identity::{MAX_ENCODED_LEN, StreamIdentity};
+use crate::key::EncryptionKey;
+use crate::primitive::{RecordCipher, TAG_LEN};
+use crate::record::{RecordFormat, inspect};
+use crate::schedule::{KeyCheck, derive};
+
+/// Domain-separation label at the start of every record's associated data.
+const AD_LABEL: &[u8] = b"sealkit-stream/v1/record";
+/// Presence byte and big-endian u64 of an optional sequence number.
+const SEQ_FIELD_LEN: usize = 1 + 8;
+const MAX_AD_LEN: usize = AD_LABEL.len() + 1 + MAX_ENCODED_LEN + SEQ_FIELD_LEN;
+
+/// Seals and opens the records of one stream under one client key.
+///
+/// Build it once per (key, stream) and reuse it: construction runs the HKDF key schedule and keys
+/// the cipher; sealing and opening then only generate a nonce and run the AEAD. It is `Send + Sync`,
+/// so one sealer can serve concurrent appends and reads of its stream.
+///
+/// Every record is bound, through both the derived key and the associated data, to the stream's
+/// identity and cipher, and — when the caller passes one — to its sequence number, so a record
+/// replayed at another position of the same stream fails too.
+///
+/// **Record limit.** AES-256-GCM with random 96-bit nonces is safe for 2^32 records per key. Pass
+/// each record's sequence number and the limit is enforced exactly, per stream (the key is derived
+/// per stream). Without sequence numbers, this sealer counts what it seals and stops at the limit;
+/// that count is only as good as the sealer's lifetime, so servers should pass sequence numbers.
+pub struct RecordSealer {
+    format: RecordFormat,
+    cipher: RecordCipher,
+    key_check: KeyCheck,
+    /// `AD_LABEL ‖ format ‖ identity`, computed once; a record's AD is this plus its sequence field.
+    ad_prefix: Vec<u8>,
+    /// Records sealed without an explicit sequence number (only counted for bounded ciphers).
+    unsequenced: AtomicU64,
+}
+
+impl RecordSealer {
+    /// Derives this stream's keys from `key` and builds the sealer.
+    ///
+    /// Use this for the first append to a new stream, then store [`RecordSealer::key_check`] in the
+    /// stream's metadata; afterwards use [`RecordSealer::with_key_check`].
+    pub fn new(cipher: StreamCipher, key: &EncryptionKey, identity: &StreamIdentity) -> Self {
+        let format = RecordFormat::for_cipher(cipher);
+        let mut ad_prefix = Vec::with_capacity(MAX_AD_LEN);
+        ad_prefix.extend_from_slice(AD_LABEL);
+        ad_prefix.push(format.byte());
+        let identity_start = ad_prefix.len();
+        identity.encode_into(&mut ad_prefix);
+        let keys = derive(key, cipher, &ad_prefix[identity_start..]);
+        Self {
+            format,
+            cipher: RecordCipher::new(cipher, &keys.record_key),
+            key_check: keys.key_check,
+            ad_prefix,
+            unsequenced: AtomicU64::new(0),
+        }
+    }
+
+    /// Builds the sealer only if `key` matches the stream's stored key-check value; otherwise fails
+    /// with [`StreamError::WrongKey`] before any record is sealed or opened.
+    pub fn with_key_check(
+        cipher: StreamCipher,
+        key: &EncryptionKey,
+        identity: &StreamIdentity,
+        stored: &KeyCheck,
+    ) -> Result<Self, StreamError> {
+        let sealer = Self::new(cipher, key, identity);
+        if sealer.key_check != *stored {
+            return Err(StreamError::WrongKey);
+        }
+        Ok(sealer)
+    }
+
+    /// The key-check value to store beside the stream's metadata.
+    pub fn key_check(&self) -> &KeyCheck {
+        &self.key_check
+    }
+
+    /// The stream's cipher.
+    pub fn cipher(&self) -> StreamCipher {
+        self.format.cipher()
+    }
+
+    /// The format this sealer writes.
+    pub fn format(&self) -> RecordFormat {
+        self.format
+    }
+
+    /// The sealed length of a plaintext of `plaintext_len` bytes.
+    pub fn sealed_len(&self, plaintext_len: usize) -> usize {
+        self.format.sealed_len(plaintext_len)
+    }
+
+    /// Seals one record into a new buffer.
+    pub fn seal(&self, plaintext: &[u8], seq_num: Option<u64>) -> Result<Vec<u8>, StreamError> {
+        let mut out = Vec::with_capacity(self.sealed_len(plaintext.len()));
+        self.seal_into(plaintext, seq_num, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends one sealed record to `out`; allocates nothing when `out` has the capacity.
+    pub fn seal_into(
+        &self,
+        plaintext: &[u8],
+        seq_num: Option<u64>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), StreamError> {
+        self.reserve(seq_num, 1)?;
+        let start = out.len();
+        let header = self.format.header_len();
+        out.resize(start + header, 0);
+        out.extend_from_slice(plaintext);
+        out.extend_from_slice(&[0; TAG_LEN]);
+        self.seal_reserved(&mut out[start..], seq_num);
+        Ok(())
+    }
+
+    /// Seals in place. `record` must be laid out as the sealed record will be —
+    /// `[header_len bytes of any value] ‖ plaintext ‖ [16 bytes of any value]`, i.e.
+    /// [`RecordSealer::sealed_len`] long with the plaintext at offset [`RecordFormat::header_len`] —
+    /// and is overwritten with the sealed record. Allocates nothing.
+    pub fn seal_in_place(&self, record: &mut [u8], seq_num: Option<u64>) -> Result<(), StreamError> {
+        if record.len() < self.format.overhead() {
+            return Err(StreamError::MalformedRecord("buffer is shorter than a record's overhead"));
+        }
+        self.reserve(seq_num, 1)?;
+        self.seal_reserved(record, seq_num);
+        Ok(())
+    }
+
+    /// Seals a batch, all or nothing: either every record fits under the record limit or none is
+    /// sealed. With `first_seq_num`, record `i` is bound to `first_seq_num + i`.
+    pub fn seal_batch<P: AsRef<[u8]>>(
+        &self,
+        plaintexts: &[P],
+        first_seq_num: Option<u64>,
+    ) -> Result<Vec<Vec<u8>>, StreamError> {
+        self.reserve(first_seq_num, plaintexts.len() as u64)?;
+        Ok(plaintexts
+            .iter()
+            .enumerate()
+            .map(|(i, plaintext)| {
+                let plaintext = plaintext.as_ref();
+                let mut record = vec![0; self.sealed_len(plaintext.len())];
+                let header = self.format.header_len();
+                record[header..header + plaintext.len()].copy_from_slice(plaintext);
+                self.seal_reserved(&mut record, first_seq_num.map(|s| s + i as u64));
+                record
+            })
+            .collect())
+    }
+
+    /// Opens one record into a new buffer.
+    pub fn open(&self, record: &[u8], seq_num: Option<u64>) -> Result<Vec<u8>, StreamError> {
+        let mut out = Vec::new();
+        self.open_into(record, seq_num, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends one record's plaintext to `out`; allocates nothing when `out` has the capacity.
+    /// On failure `out` is left as it was.
+    pub fn open_into(
+        &self,
+        record: &[u8],
+        seq_num: Option<u64>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), StreamError> {
+        let plaintext_len = self.check_format(record)?;
+        let header = self.format.header_len();
+        let start = out.len();
+        out.extend_from_slice(&record[header..header + plaintext_len]);
+        let tag = record[header + plaintext_len..].try_into().expect("16-byte tag");
+        let result = self.decrypt(&record[1..header], seq_num, &mut out[start..], tag);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// Opens in place and returns the plaintext, a sub-slice of `record`. Allocates nothing.
+    ///
+    /// On failure no plaintext is left in `record` (it holds the ciphertext, or zeros).
+    pub fn open_in_place<'r>(
+        &self,
+        record: &'r mut [u8],
+        seq_num: Option<u64>,
+    ) -> Result<&'r mut [u8], StreamError> {
+        let plaintext_len = self.check_format(record)?;
+        let header = self.format.header_len();
+        let (head, rest) = record.split_at_mut(header);
+        let (body, tag) = rest.split_at_mut(plaintext_len);
+        let tag: &[u8; TAG_LEN] = (&*tag).try_into().expect("16-byte tag");
+        self.decrypt(&head[1..], seq_num, body, tag)?;
+        Ok(body)
+    }
+
+    /// Opens a batch; with `first_seq_num`, record `i` must have been sealed at `first_seq_num + i`.
+    /// Fails on the first record that does not open.
+    pub fn open_batch<R: AsRef<[u8]>>(
+        &self,
+        records: &[R],
+        first_seq_num: Option<u64>,
+    ) -> Result<Vec<Vec<u8>>, StreamError> {
+        records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| {
+                let seq = match first_seq_num {
+                    Some(first) => Some(first.checked_add(i as u64).ok_or(
+                        StreamError::RecordLimit { max: u64::MAX, attempted: u128::from(first) + i as u128 },
+                    )?),
+                    None => None,
+                };
+                self.open(record.as_ref(), seq)
+            })
+            .collect()
+    }
+
+    /// Checks that `count` more records may be sealed, starting at `seq_num` if given.
+    fn reserve(&self, seq_num: Option<u64>, count: u64) -> Result<(), StreamError> {
+        let cipher = self.cipher();
+        let max = cipher.max_seq_num();
+        if count == 0 {
+            return Ok(());
+        }
+        match seq_num {
+            Some(first) => {
+                let last = u128::from(first) + u128::from(count) - 1;
+                if last > u128::from(max) {
+                    // Name the first sequence number past the limit, as S2 does.
+                    let attempted = u128::from(first).max(u128::from(max) + 1);
+                    return Err(StreamError::RecordLimit { max, attempted });
+                }
+            }
+            // 2^64 records cannot be sealed in practice; only bounded ciphers need counting.
+            None if cipher.max_records() <= u128::from(u64::MAX) => {
+                let limit = cipher.max_records() as u64;
+                self.unsequenced
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sealed| {
+                        sealed.checked_add(count).filter(|&total| total <= limit)
+                    })
+                    .map_err(|sealed| StreamError::RecordLimit {
+                        max,
+                        attempted: u128::from(sealed).max(u128::from(limit)),
+                    })?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Writes the format byte, a fresh nonce and the tag into a correctly sized record whose middle
+    /// holds the plaintext. The limit must already be reserved.
+    fn seal_reserved(&self, record: &mut [u8], seq_num: Option<u64>) {
+        let header = self.format.header_len();
+        let (head, rest) = record.split_at_mut(header);
+        let body_len = rest.len() - TAG_LEN;
+        let (body, tag_out) = rest.split_at_mut(body_len);
+        head[0] = self.format.byte();
+        let nonce = &mut head[1..];
+        rand::rng().fill_bytes(nonce);
+        let mut ad = [0u8; MAX_AD_LEN];
+        let ad = self.associated_data(&mut ad, seq_num);
+        let tag = self.cipher.encrypt_in_place(nonce, ad, body);
+        tag_out.copy_from_slice(&tag);
+    }
+
+    fn decrypt(
+        &self,
+        nonce: &[u8],
+        seq_num: Option<u64>,
+        body: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), StreamError> {
+        let mut ad = [0u8; MAX_AD_LEN];
+        let ad = self.associated_data(&mut ad, seq_num);
+        self.cipher
+            .decrypt_in_place(nonce, ad, body, tag)
+            .map_err(|_| StreamError::DecryptionFailed)
+    }
+
+    /// Checks the format byte against this stream's cipher before anything is decrypted, and
+    /// returns the plaintext length.
+    fn check_format(&self, record: &[u8]) -> Result<usize, StreamError> {
+        let info = inspect(record)?;
+        if info.format != self.format {
+            return Err(StreamError::CipherMismatch {
+                expected: self.cipher(),
+                found: info.format.cipher(),
+            });
+        }
+        Ok(info.plaintext_len)
+    }
+
+    fn associated_data<'b>(&self, buf: &'b mut [u8; MAX_AD_LEN], seq_num: Option<u64>) -> &'b [u8] {
+        let prefix = self.ad_prefix.len();
+        buf[..prefix].copy_from_slice(&self.ad_prefix);
+        match seq_num {
+            None => {
+                buf[prefix] = 0;
+                &buf[..prefix + 1]
+            }
+            Some(seq) => {
+                buf[prefix] = 1;
+                buf[prefix + 1..prefix + SEQ_FIELD_LEN].copy_from_slice(&seq.to_be_bytes());
+                &buf[..prefix + SEQ_FIELD_LEN]
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for RecordSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordSealer")
+            .field("cipher", &self.cipher())
+            .field("key", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
