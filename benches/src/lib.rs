@@ -1,1 +1,109 @@
-//! Shared measurement support for the sealkit benchmarks.
+//! Support shared by the sealkit benchmarks: recording what criterion measured, printing each
+//! component beside its baseline as a ratio, and asking external baselines (`openssl speed`) for
+//! their figures in the same run.
+//!
+//! Timings are taken inside criterion's own measurement loop ([`timed`] wraps
+//! `Bencher::iter_custom`), so the ratios come from exactly the samples criterion reports.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{Bencher, Criterion};
+
+/// Per-benchmark samples, in nanoseconds per iteration.
+static SAMPLES: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+
+/// The criterion configuration every sealkit benchmark uses: short enough for a whole suite to run
+/// in a few minutes on two cores, long enough for stable medians.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(20)
+        .configure_from_args()
+}
+
+/// Runs `routine` under criterion, recording each sample under `key` for [`median_ns`].
+pub fn timed<F: FnMut()>(bencher: &mut Bencher<'_>, key: &str, mut routine: F) {
+    bencher.iter_custom(|iters| {
+        let start = Instant::now();
+        for _ in 0..iters {
+            routine();
+        }
+        let elapsed = start.elapsed();
+        let per_iter = elapsed.as_nanos() as f64 / iters.max(1) as f64;
+        SAMPLES.lock().unwrap().entry(key.to_owned()).or_default().push(per_iter);
+        elapsed
+    });
+}
+
+/// Median nanoseconds per iteration recorded under `key`, if that benchmark ran.
+pub fn median_ns(key: &str) -> Option<f64> {
+    let samples = SAMPLES.lock().unwrap();
+    let mut v = samples.get(key)?.clone();
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// One line of a ratio table.
+pub struct Row {
+    /// What is compared (e.g. `seal aegis-256 1 KiB`).
+    pub label: String,
+    /// Our median, ns per operation.
+    pub ours_ns: f64,
+    /// The baseline's median, ns per operation.
+    pub baseline_ns: f64,
+    /// Bytes processed per operation, for a throughput column (0 for none).
+    pub bytes: usize,
+}
+
+/// Prints a table of ours vs baseline; ratio > 1 means we are faster (baseline time / our time).
+pub fn print_table(title: &str, baseline_name: &str, rows: &[Row]) {
+    println!("\n== {title} ==");
+    println!(
+        "{:<28} {:>12} {:>12} {:>10} {:>12}",
+        "case", "ours ns/op", format!("{baseline_name} ns/op"), "ratio", "ours MB/s"
+    );
+    for row in rows {
+        let mbps = if row.bytes > 0 { row.bytes as f64 / row.ours_ns * 1e3 } else { f64::NAN };
+        println!(
+            "{:<28} {:>12.1} {:>12.1} {:>9.3}x {:>12.0}",
+            row.label,
+            row.ours_ns,
+            row.baseline_ns,
+            row.baseline_ns / row.ours_ns,
+            mbps
+        );
+    }
+}
+
+/// Throughput in bytes per second that `openssl speed -evp <cipher>` reports for `bytes`-byte
+/// blocks, measured now on this machine (one core). `None` when openssl is absent.
+pub fn openssl_evp_bytes_per_sec(cipher: &str, bytes: usize) -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-evp", cipher, "-bytes", &bytes.to_string(), "-seconds", "2"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The last line is `<NAME>  <N>k`, N in thousands of bytes per second.
+    let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let value = last.split_whitespace().last()?.strip_suffix('k')?;
+    value.parse::<f64>().ok().map(|k| k * 1000.0)
+}
+
+/// Operations per second for `openssl speed <alg>` private-key operations (e.g. `rsa2048`),
+/// measured now. `None` when openssl is absent. Returns (sign/s, verify/s) as openssl prints them.
+pub fn openssl_rsa_ops_per_sec(alg: &str) -> Option<(f64, f64)> {
+    let out = Command::new("openssl").args(["speed", "-seconds", "2", alg]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let bits = alg.trim_start_matches("rsa");
+    let line = text.lines().find(|l| l.trim_start().starts_with(&format!("rsa {bits}")))?;
+    let nums: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    // `rsa 2048 bits 0.000600s 0.000018s 1666.7 55555.6`: the last two are sign/s and verify/s.
+    match nums.as_slice() {
+        [.., sign, verify] => Some((*sign, *verify)),
+        _ => None,
+    }
+}
