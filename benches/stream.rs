@@ -11,8 +11,12 @@ use rand::Rng as _;
 use sealkit::stream::{EncryptionKey, RecordSealer, StreamCipher, StreamIdentity};
 use sealkit_benches::{Row, median_ns, openssl_evp_bytes_per_sec, print_table, timed};
 
-const SIZES: [(usize, &str); 4] =
-    [(64, "64 B"), (1024, "1 KiB"), (16 * 1024, "16 KiB"), (1024 * 1024, "1 MiB")];
+const SIZES: [(usize, &str); 4] = [
+    (64, "64 B"),
+    (1024, "1 KiB"),
+    (16 * 1024, "16 KiB"),
+    (1024 * 1024, "1 MiB"),
+];
 
 /// The raw crate, keyed once, sealing `nonce ‖ ciphertext ‖ tag` into a reused buffer.
 enum Raw {
@@ -126,9 +130,15 @@ fn main() {
                         }
                     })
                 });
-                if let (Some(ours_ns), Some(baseline_ns)) = (median_ns(&ours_key), median_ns(&raw_key))
+                if let (Some(ours_ns), Some(baseline_ns)) =
+                    (median_ns(&ours_key), median_ns(&raw_key))
                 {
-                    rows.push(Row { label: format!("{op} {cipher} {label}"), ours_ns, baseline_ns, bytes: size });
+                    rows.push(Row {
+                        label: format!("{op} {cipher} {label}"),
+                        ours_ns,
+                        baseline_ns,
+                        bytes: size,
+                    });
                 }
             }
             group.finish();
@@ -136,7 +146,11 @@ fn main() {
     }
     criterion.final_summary();
 
-    print_table("sealkit-stream vs the raw crate (ratio = raw time / our time)", "raw", &rows);
+    print_table(
+        "sealkit-stream vs the raw crate (ratio = raw time / our time)",
+        "raw",
+        &rows,
+    );
 
     let aegis_1k = median_ns("stream_seal_aegis-256/ours/1024");
     match (aegis_1k, openssl_evp_bytes_per_sec("aes-256-gcm", 1024)) {

@@ -34,7 +34,12 @@ pub fn timed<F: FnMut()>(bencher: &mut Bencher<'_>, key: &str, mut routine: F) {
         }
         let elapsed = start.elapsed();
         let per_iter = elapsed.as_nanos() as f64 / iters.max(1) as f64;
-        SAMPLES.lock().unwrap().entry(key.to_owned()).or_default().push(per_iter);
+        SAMPLES
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_default()
+            .push(per_iter);
         elapsed
     });
 }
@@ -64,10 +69,18 @@ pub fn print_table(title: &str, baseline_name: &str, rows: &[Row]) {
     println!("\n== {title} ==");
     println!(
         "{:<28} {:>12} {:>12} {:>10} {:>12}",
-        "case", "ours ns/op", format!("{baseline_name} ns/op"), "ratio", "ours MB/s"
+        "case",
+        "ours ns/op",
+        format!("{baseline_name} ns/op"),
+        "ratio",
+        "ours MB/s"
     );
     for row in rows {
-        let mbps = if row.bytes > 0 { row.bytes as f64 / row.ours_ns * 1e3 } else { f64::NAN };
+        let mbps = if row.bytes > 0 {
+            row.bytes as f64 / row.ours_ns * 1e3
+        } else {
+            f64::NAN
+        };
         println!(
             "{:<28} {:>12.1} {:>12.1} {:>9.3}x {:>12.0}",
             row.label,
@@ -83,7 +96,15 @@ pub fn print_table(title: &str, baseline_name: &str, rows: &[Row]) {
 /// blocks, measured now on this machine (one core). `None` when openssl is absent.
 pub fn openssl_evp_bytes_per_sec(cipher: &str, bytes: usize) -> Option<f64> {
     let out = Command::new("openssl")
-        .args(["speed", "-evp", cipher, "-bytes", &bytes.to_string(), "-seconds", "2"])
+        .args([
+            "speed",
+            "-evp",
+            cipher,
+            "-bytes",
+            &bytes.to_string(),
+            "-seconds",
+            "2",
+        ])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -96,11 +117,19 @@ pub fn openssl_evp_bytes_per_sec(cipher: &str, bytes: usize) -> Option<f64> {
 /// Operations per second for `openssl speed <alg>` private-key operations (e.g. `rsa2048`),
 /// measured now. `None` when openssl is absent. Returns (sign/s, verify/s) as openssl prints them.
 pub fn openssl_rsa_ops_per_sec(alg: &str) -> Option<(f64, f64)> {
-    let out = Command::new("openssl").args(["speed", "-seconds", "2", alg]).output().ok()?;
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "2", alg])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let bits = alg.trim_start_matches("rsa");
-    let line = text.lines().find(|l| l.trim_start().starts_with(&format!("rsa {bits}")))?;
-    let nums: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("rsa {bits}")))?;
+    let nums: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
     // `rsa 2048 bits 0.000600s 0.000018s 1666.7 55555.6`: the last two are sign/s and verify/s.
     match nums.as_slice() {
         [.., sign, verify] => Some((*sign, *verify)),

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use sealkit_stream::{EncryptionKey, KeyParseError, StreamCipher, StreamSpec};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match EncryptionKey::parse(text) {
         Ok(key) => assert_eq!(key.to_base64().as_str(), text.trim()),
         Err(KeyParseError::Missing) => assert!(text.trim().is_empty()),

@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(info.format.sealed_len(info.plaintext_len), data.len());
     }
     for sealer in sealers() {
-        assert!(sealer.open(data, None).is_err(), "forged record authenticated");
+        assert!(
+            sealer.open(data, None).is_err(),
+            "forged record authenticated"
+        );
         let mut buf = data.to_vec();
         assert!(sealer.open_in_place(&mut buf, Some(1)).is_err());
         // Round trip of the input as a plaintext.

@@ -15,7 +15,11 @@ pub struct CliError {
 impl CliError {
     /// A failure with exit status 1.
     pub fn new(code: impl Into<String>, message: impl fmt::Display) -> Self {
-        Self { code: code.into(), message: message.to_string(), exit: 1 }
+        Self {
+            code: code.into(),
+            message: message.to_string(),
+            exit: 1,
+        }
     }
 
     /// The same failure with another exit status.

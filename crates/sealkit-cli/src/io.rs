@@ -11,7 +11,10 @@ use crate::failure::CliError;
 /// All of stdin.
 pub fn read_stdin() -> Result<Vec<u8>, CliError> {
     let mut buf = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut buf).map_err(|e| CliError::io("reading stdin", e))?;
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::io("reading stdin", e))?;
     Ok(buf)
 }
 
@@ -40,7 +43,9 @@ pub fn strip_one_newline(buf: &mut Vec<u8>) {
 /// Writes `bytes` to stdout exactly (no newline added) and flushes.
 pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes).and_then(|()| out.flush()).map_err(|e| CliError::io("writing stdout", e))
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("writing stdout", e))
 }
 
 /// Writes one line of text (with a trailing newline) to stdout.

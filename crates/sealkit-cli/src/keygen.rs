@@ -25,7 +25,12 @@ pub fn run(args: Args) -> CliResult {
     let mut key = Zeroizing::new([0u8; 32]);
     rand::rngs::SysRng
         .try_fill_bytes(key.as_mut())
-        .map_err(|e| CliError::new("rng", format!("the operating system's random source failed: {e}")))?;
+        .map_err(|e| {
+            CliError::new(
+                "rng",
+                format!("the operating system's random source failed: {e}"),
+            )
+        })?;
     let encoded = Zeroizing::new(STANDARD.encode(key.as_ref()));
     io::print_line(&encoded)?;
     Ok(ExitCode::SUCCESS)

@@ -18,10 +18,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-
-
 #[derive(Parser)]
-#[command(name = "sealkit", version, about = "Crypto for services that keep secrets at rest")]
+#[command(
+    name = "sealkit",
+    version,
+    about = "Crypto for services that keep secrets at rest"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

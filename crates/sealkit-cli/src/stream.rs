@@ -73,13 +73,17 @@ pub fn run(command: Command) -> CliResult {
         Command::Seal(args) => {
             let sealer = checked_sealer(&args)?;
             let plaintext = io::read_stdin_secret()?;
-            let sealed = sealer.seal(&plaintext, args.seq_num).map_err(stream_error)?;
+            let sealed = sealer
+                .seal(&plaintext, args.seq_num)
+                .map_err(stream_error)?;
             io::write_stdout(&sealed)?;
         }
         Command::Open(args) => {
             let sealer = checked_sealer(&args)?;
             let mut record = io::read_stdin()?;
-            let plaintext = sealer.open_in_place(&mut record, args.seq_num).map_err(stream_error)?;
+            let plaintext = sealer
+                .open_in_place(&mut record, args.seq_num)
+                .map_err(stream_error)?;
             let result = io::write_stdout(plaintext);
             zeroize::Zeroize::zeroize(&mut record);
             result?;
@@ -127,12 +131,16 @@ fn checked_sealer(args: &RecordArgs) -> Result<RecordSealer, CliError> {
 fn sealer(args: &StreamArgs) -> Result<RecordSealer, CliError> {
     let mut identity = StreamIdentity::new(&args.basin, &args.stream).map_err(stream_error)?;
     if let Some(incarnation) = &args.incarnation {
-        identity = identity.with_incarnation(incarnation.as_bytes()).map_err(stream_error)?;
+        identity = identity
+            .with_incarnation(incarnation.as_bytes())
+            .map_err(stream_error)?;
     }
     let key = read_key(args)?;
     let spec = StreamSpec::encrypted(args.cipher);
     let sealer = spec.sealer(key.as_deref().map(String::as_str), &identity, None);
-    Ok(sealer.map_err(stream_error)?.expect("an encrypted stream always has a sealer"))
+    Ok(sealer
+        .map_err(stream_error)?
+        .expect("an encrypted stream always has a sealer"))
 }
 
 /// The key header value: the key file's contents, else `S2_ENCRYPTION_KEY`, else none.
@@ -140,7 +148,9 @@ fn read_key(args: &StreamArgs) -> Result<Option<Zeroizing<String>>, CliError> {
     match &args.encryption_key_file {
         Some(path) => {
             let bytes = io::read_secret_file(path)?;
-            Ok(Some(Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned())))
+            Ok(Some(Zeroizing::new(
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )))
         }
         None => Ok(io::env_secret(KEY_ENV)),
     }

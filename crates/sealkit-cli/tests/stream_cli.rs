@@ -21,13 +21,26 @@ fn sealkit(args: &[&str], key: Option<&str>, stdin: &[u8]) -> Output {
         .expect("sealkit binary runs");
     // A command that fails before reading stdin closes the pipe early; that is not a test failure.
     if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "writing stdin: {e}"
+        );
     }
     child.wait_with_output().unwrap()
 }
 
 fn stream_args<'a>(op: &'a str, cipher: &'a str, stream: &'a str) -> Vec<&'a str> {
-    vec!["stream", op, "--cipher", cipher, "--basin", "secure-events", "--stream", stream]
+    vec![
+        "stream",
+        op,
+        "--cipher",
+        cipher,
+        "--basin",
+        "secure-events",
+        "--stream",
+        stream,
+    ]
 }
 
 fn stderr(out: &Output) -> String {
@@ -38,8 +51,15 @@ fn stderr(out: &Output) -> String {
 fn assert_fails_with(out: &Output, code: &str) {
     assert!(!out.status.success(), "expected failure, got success");
     let err = stderr(out);
-    assert_eq!(err.lines().count(), 1, "one stderr line expected, got {err:?}");
-    assert!(err.contains(&format!("[{code}]")), "expected code {code}, got {err:?}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "one stderr line expected, got {err:?}"
+    );
+    assert!(
+        err.contains(&format!("[{code}]")),
+        "expected code {code}, got {err:?}"
+    );
     assert!(out.stdout.is_empty(), "no output on failure");
 }
 
@@ -62,20 +82,39 @@ fn keygen_prints_32_random_bytes_as_padded_base64() {
 fn seal_then_open_round_trips_exact_bytes_for_both_ciphers() {
     let plaintext = b"top secret\n\x00\xffbinary";
     for cipher in ["aegis-256", "aes-256-gcm", "AEGIS-256"] {
-        let sealed = sealkit(&stream_args("seal", cipher, "audit-log"), Some(KEY_A), plaintext);
+        let sealed = sealkit(
+            &stream_args("seal", cipher, "audit-log"),
+            Some(KEY_A),
+            plaintext,
+        );
         assert!(sealed.status.success(), "{}", stderr(&sealed));
         assert_ne!(&sealed.stdout[..], &plaintext[..]);
-        let opened = sealkit(&stream_args("open", cipher, "audit-log"), Some(KEY_A), &sealed.stdout);
+        let opened = sealkit(
+            &stream_args("open", cipher, "audit-log"),
+            Some(KEY_A),
+            &sealed.stdout,
+        );
         assert!(opened.status.success(), "{}", stderr(&opened));
-        assert_eq!(opened.stdout, plaintext, "stdout carries the plaintext exactly");
+        assert_eq!(
+            opened.stdout, plaintext,
+            "stdout carries the plaintext exactly"
+        );
     }
 }
 
 #[test]
 fn record_sealed_for_stream_a_does_not_open_for_stream_b() {
-    let sealed = sealkit(&stream_args("seal", "aegis-256", "a"), Some(KEY_A), b"payload");
+    let sealed = sealkit(
+        &stream_args("seal", "aegis-256", "a"),
+        Some(KEY_A),
+        b"payload",
+    );
     assert!(sealed.status.success());
-    let opened = sealkit(&stream_args("open", "aegis-256", "b"), Some(KEY_A), &sealed.stdout);
+    let opened = sealkit(
+        &stream_args("open", "aegis-256", "b"),
+        Some(KEY_A),
+        &sealed.stdout,
+    );
     assert_fails_with(&opened, "decryption_failed");
 }
 
@@ -87,7 +126,10 @@ fn record_from_another_incarnation_does_not_open() {
     assert!(sealed.status.success());
     let mut open = stream_args("open", "aes-256-gcm", "s");
     open.extend(["--incarnation", "second"]);
-    assert_fails_with(&sealkit(&open, Some(KEY_A), &sealed.stdout), "decryption_failed");
+    assert_fails_with(
+        &sealkit(&open, Some(KEY_A), &sealed.stdout),
+        "decryption_failed",
+    );
 }
 
 #[test]
@@ -99,7 +141,10 @@ fn seal_with_key_a_then_open_with_key_b_fails_with_wrong_key() {
     seal.extend(["--key-check-file", check]);
     let sealed = sealkit(&seal, Some(KEY_A), b"payload");
     assert!(sealed.status.success(), "{}", stderr(&sealed));
-    assert!(Path::new(check).exists(), "first append stores the key-check value");
+    assert!(
+        Path::new(check).exists(),
+        "first append stores the key-check value"
+    );
 
     let mut open = stream_args("open", "aegis-256", "audit-log");
     open.extend(["--key-check-file", check]);
@@ -131,8 +176,16 @@ fn key_check_command_prints_a_value_that_verifies_only_the_same_key() {
 
 #[test]
 fn without_a_key_check_a_wrong_key_is_a_decryption_failure() {
-    let sealed = sealkit(&stream_args("seal", "aegis-256", "s"), Some(KEY_A), b"payload");
-    let opened = sealkit(&stream_args("open", "aegis-256", "s"), Some(KEY_B), &sealed.stdout);
+    let sealed = sealkit(
+        &stream_args("seal", "aegis-256", "s"),
+        Some(KEY_A),
+        b"payload",
+    );
+    let opened = sealkit(
+        &stream_args("open", "aegis-256", "s"),
+        Some(KEY_B),
+        &sealed.stdout,
+    );
     assert_fails_with(&opened, "decryption_failed");
 }
 
@@ -144,10 +197,16 @@ fn sequence_number_binds_the_record_to_its_position() {
     assert!(sealed.status.success());
     let mut open = stream_args("open", "aes-256-gcm", "s");
     open.extend(["--seq-num", "8"]);
-    assert_fails_with(&sealkit(&open, Some(KEY_A), &sealed.stdout), "decryption_failed");
+    assert_fails_with(
+        &sealkit(&open, Some(KEY_A), &sealed.stdout),
+        "decryption_failed",
+    );
     let last = open.len() - 1;
     open[last] = "7";
-    assert_eq!(sealkit(&open, Some(KEY_A), &sealed.stdout).stdout, b"seventh");
+    assert_eq!(
+        sealkit(&open, Some(KEY_A), &sealed.stdout).stdout,
+        b"seventh"
+    );
 }
 
 #[test]
@@ -172,7 +231,11 @@ fn key_errors_use_the_reference_messages_and_never_echo_the_key() {
     assert!(stderr(&missing).contains("missing encryption key for stream cipher 'aegis-256'"));
 
     let url_safe = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-_";
-    let bad = sealkit(&stream_args("seal", "aes-256-gcm", "s"), Some(url_safe), b"x");
+    let bad = sealkit(
+        &stream_args("seal", "aes-256-gcm", "s"),
+        Some(url_safe),
+        b"x",
+    );
     assert_fails_with(&bad, "invalid");
     assert!(
         stderr(&bad)
@@ -198,14 +261,22 @@ fn key_file_is_trimmed_and_takes_precedence_over_the_environment() {
     seal.extend(["--encryption-key-file", file.to_str().unwrap()]);
     let sealed = sealkit(&seal, Some(KEY_B), b"from file");
     assert!(sealed.status.success(), "{}", stderr(&sealed));
-    let opened = sealkit(&stream_args("open", "aegis-256", "s"), Some(KEY_A), &sealed.stdout);
+    let opened = sealkit(
+        &stream_args("open", "aegis-256", "s"),
+        Some(KEY_A),
+        &sealed.stdout,
+    );
     assert_eq!(opened.stdout, b"from file");
 }
 
 #[test]
 fn open_refuses_a_record_of_the_other_cipher_before_decrypting() {
     let sealed = sealkit(&stream_args("seal", "aes-256-gcm", "s"), Some(KEY_A), b"x");
-    let opened = sealkit(&stream_args("open", "aegis-256", "s"), Some(KEY_A), &sealed.stdout);
+    let opened = sealkit(
+        &stream_args("open", "aegis-256", "s"),
+        Some(KEY_A),
+        &sealed.stdout,
+    );
     assert_fails_with(&opened, "cipher_mismatch");
 }
 
@@ -213,13 +284,23 @@ fn open_refuses_a_record_of_the_other_cipher_before_decrypting() {
 fn garbage_records_are_typed_errors() {
     let open = stream_args("open", "aegis-256", "s");
     assert_fails_with(&sealkit(&open, Some(KEY_A), b""), "malformed_record");
-    assert_fails_with(&sealkit(&open, Some(KEY_A), b"\x07abc"), "unknown_record_format");
-    assert_fails_with(&sealkit(&open, Some(KEY_A), b"\x01short"), "malformed_record");
+    assert_fails_with(
+        &sealkit(&open, Some(KEY_A), b"\x07abc"),
+        "unknown_record_format",
+    );
+    assert_fails_with(
+        &sealkit(&open, Some(KEY_A), b"\x01short"),
+        "malformed_record",
+    );
 }
 
 #[test]
 fn inspect_reveals_only_cipher_and_length() {
-    let sealed = sealkit(&stream_args("seal", "aegis-256", "s"), Some(KEY_A), b"12345");
+    let sealed = sealkit(
+        &stream_args("seal", "aegis-256", "s"),
+        Some(KEY_A),
+        b"12345",
+    );
     let out = sealkit(&["stream", "inspect"], None, &sealed.stdout);
     assert!(out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -69,14 +69,20 @@ impl FromStr for StreamCipher {
         StreamCipher::ALL
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| StreamError::UnknownCipher { given: printable_prefix(s) })
+            .ok_or_else(|| StreamError::UnknownCipher {
+                given: printable_prefix(s),
+            })
     }
 }
 
 /// Enough of an unrecognised cipher name to recognise it in an error, without echoing unbounded input.
 fn printable_prefix(s: &str) -> String {
     const MAX: usize = 32;
-    let mut out: String = s.chars().take(MAX).map(|c| if c.is_control() { '?' } else { c }).collect();
+    let mut out: String = s
+        .chars()
+        .take(MAX)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
     if s.chars().count() > MAX {
         out.push('…');
     }

@@ -36,11 +36,18 @@ impl StreamIdentity {
         let (basin, stream) = (basin.into(), stream.into());
         check_len("basin name", basin.len(), MAX_BASIN_LEN)?;
         check_len("stream name", stream.len(), MAX_STREAM_LEN)?;
-        Ok(Self { basin, stream, incarnation: None })
+        Ok(Self {
+            basin,
+            stream,
+            incarnation: None,
+        })
     }
 
     /// The same stream, pinned to one incarnation (1 to [`MAX_INCARNATION_LEN`] bytes).
-    pub fn with_incarnation(mut self, incarnation: impl Into<Vec<u8>>) -> Result<Self, StreamError> {
+    pub fn with_incarnation(
+        mut self,
+        incarnation: impl Into<Vec<u8>>,
+    ) -> Result<Self, StreamError> {
         let incarnation = incarnation.into();
         check_len("incarnation", incarnation.len(), MAX_INCARNATION_LEN)?;
         self.incarnation = Some(incarnation);

@@ -66,9 +66,11 @@ impl EncryptionKey {
         }
         // 44 padded characters decode to at most 33 bytes.
         let mut buf = Zeroizing::new([0u8; KEY_LEN + 1]);
-        let decoded = Base64::decode(value, &mut buf[..]).map_err(|_| KeyParseError::InvalidBase64)?;
-        let bytes: [u8; KEY_LEN] =
-            decoded.try_into().map_err(|_| KeyParseError::InvalidLength(decoded.len()))?;
+        let decoded =
+            Base64::decode(value, &mut buf[..]).map_err(|_| KeyParseError::InvalidBase64)?;
+        let bytes: [u8; KEY_LEN] = decoded
+            .try_into()
+            .map_err(|_| KeyParseError::InvalidLength(decoded.len()))?;
         Ok(Self(bytes))
     }
 

@@ -85,12 +85,20 @@ pub struct RecordInfo {
 ///
 /// Fails on an empty record, an unknown format byte, or a record too short to hold a nonce and tag.
 pub fn inspect(record: &[u8]) -> Result<RecordInfo, StreamError> {
-    let (&first, _) = record.split_first().ok_or(StreamError::MalformedRecord("empty record"))?;
+    let (&first, _) = record
+        .split_first()
+        .ok_or(StreamError::MalformedRecord("empty record"))?;
     let format =
         RecordFormat::from_byte(first).ok_or(StreamError::UnknownRecordFormat { found: first })?;
-    let plaintext_len = record
-        .len()
-        .checked_sub(format.overhead())
-        .ok_or(StreamError::MalformedRecord("record is shorter than its nonce and tag"))?;
-    Ok(RecordInfo { format, plaintext_len })
+    let plaintext_len =
+        record
+            .len()
+            .checked_sub(format.overhead())
+            .ok_or(StreamError::MalformedRecord(
+                "record is shorter than its nonce and tag",
+            ))?;
+    Ok(RecordInfo {
+        format,
+        plaintext_len,
+    })
 }

@@ -110,12 +110,20 @@ pub(crate) fn derive(
     let mut record_key = Zeroizing::new([0u8; KEY_LEN]);
     let cipher_name = cipher.as_str().as_bytes();
     hkdf.expand_multi_info(
-        &[RECORD_KEY_INFO, &[cipher_name.len() as u8], cipher_name, encoded_identity],
+        &[
+            RECORD_KEY_INFO,
+            &[cipher_name.len() as u8],
+            cipher_name,
+            encoded_identity,
+        ],
         record_key.as_mut(),
     )
     .expect("32 bytes is a valid HKDF-SHA256 output length");
     let mut check = [0u8; KEY_CHECK_LEN];
     hkdf.expand_multi_info(&[KEY_CHECK_INFO, encoded_identity], &mut check)
         .expect("32 bytes is a valid HKDF-SHA256 output length");
-    StreamKeys { record_key, key_check: KeyCheck(check) }
+    StreamKeys {
+        record_key,
+        key_check: KeyCheck(check),
+    }
 }

@@ -36,8 +36,9 @@ pub struct RecordSealer {
     format: RecordFormat,
     cipher: RecordCipher,
     key_check: KeyCheck,
-    /// `AD_LABEL ‖ format ‖ identity`, computed once; a record's AD is this plus its sequence field.
-    ad_prefix: Vec<u8>,
+    /// `AD_LABEL ‖ format ‖ identity ‖ 0x00`, computed once: the whole AD of a record sealed without
+    /// a sequence number; with one, the last byte becomes `0x01` followed by the number.
+    ad_unsequenced: Vec<u8>,
     /// Records sealed without an explicit sequence number (only counted for bounded ciphers).
     unsequenced: AtomicU64,
 }
@@ -55,11 +56,12 @@ impl RecordSealer {
         let identity_start = ad_prefix.len();
         identity.encode_into(&mut ad_prefix);
         let keys = derive(key, cipher, &ad_prefix[identity_start..]);
+        ad_prefix.push(0);
         Self {
             format,
             cipher: RecordCipher::new(cipher, &keys.record_key),
             key_check: keys.key_check,
-            ad_prefix,
+            ad_unsequenced: ad_prefix,
             unsequenced: AtomicU64::new(0),
         }
     }
@@ -127,9 +129,15 @@ impl RecordSealer {
     /// `[header_len bytes of any value] ‖ plaintext ‖ [16 bytes of any value]`, i.e.
     /// [`RecordSealer::sealed_len`] long with the plaintext at offset [`RecordFormat::header_len`] —
     /// and is overwritten with the sealed record. Allocates nothing.
-    pub fn seal_in_place(&self, record: &mut [u8], seq_num: Option<u64>) -> Result<(), StreamError> {
+    pub fn seal_in_place(
+        &self,
+        record: &mut [u8],
+        seq_num: Option<u64>,
+    ) -> Result<(), StreamError> {
         if record.len() < self.format.overhead() {
-            return Err(StreamError::MalformedRecord("buffer is shorter than a record's overhead"));
+            return Err(StreamError::MalformedRecord(
+                "buffer is shorter than a record's overhead",
+            ));
         }
         self.reserve(seq_num, 1)?;
         self.seal_reserved(record, seq_num);
@@ -177,7 +185,9 @@ impl RecordSealer {
         let header = self.format.header_len();
         let start = out.len();
         out.extend_from_slice(&record[header..header + plaintext_len]);
-        let tag = record[header + plaintext_len..].try_into().expect("16-byte tag");
+        let tag = record[header + plaintext_len..]
+            .try_into()
+            .expect("16-byte tag");
         let result = self.decrypt(&record[1..header], seq_num, &mut out[start..], tag);
         if result.is_err() {
             out.truncate(start);
@@ -215,7 +225,10 @@ impl RecordSealer {
             .map(|(i, record)| {
                 let seq = match first_seq_num {
                     Some(first) => Some(first.checked_add(i as u64).ok_or(
-                        StreamError::RecordLimit { max: u64::MAX, attempted: u128::from(first) + i as u128 },
+                        StreamError::RecordLimit {
+                            max: u64::MAX,
+                            attempted: u128::from(first) + i as u128,
+                        },
                     )?),
                     None => None,
                 };
@@ -267,9 +280,8 @@ impl RecordSealer {
         head[0] = self.format.byte();
         let nonce = &mut head[1..];
         rand::rng().fill_bytes(nonce);
-        let mut ad = [0u8; MAX_AD_LEN];
-        let ad = self.associated_data(&mut ad, seq_num);
-        let tag = self.cipher.encrypt_in_place(nonce, ad, body);
+        let tag =
+            self.with_associated_data(seq_num, |ad| self.cipher.encrypt_in_place(nonce, ad, body));
         tag_out.copy_from_slice(&tag);
     }
 
@@ -280,11 +292,10 @@ impl RecordSealer {
         body: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), StreamError> {
-        let mut ad = [0u8; MAX_AD_LEN];
-        let ad = self.associated_data(&mut ad, seq_num);
-        self.cipher
-            .decrypt_in_place(nonce, ad, body, tag)
-            .map_err(|_| StreamError::DecryptionFailed)
+        self.with_associated_data(seq_num, |ad| {
+            self.cipher.decrypt_in_place(nonce, ad, body, tag)
+        })
+        .map_err(|_| StreamError::DecryptionFailed)
     }
 
     /// Checks the format byte against this stream's cipher before anything is decrypted, and
@@ -300,20 +311,18 @@ impl RecordSealer {
         Ok(info.plaintext_len)
     }
 
-    fn associated_data<'b>(&self, buf: &'b mut [u8; MAX_AD_LEN], seq_num: Option<u64>) -> &'b [u8] {
-        let prefix = self.ad_prefix.len();
-        buf[..prefix].copy_from_slice(&self.ad_prefix);
-        match seq_num {
-            None => {
-                buf[prefix] = 0;
-                &buf[..prefix + 1]
-            }
-            Some(seq) => {
-                buf[prefix] = 1;
-                buf[prefix + 1..prefix + SEQ_FIELD_LEN].copy_from_slice(&seq.to_be_bytes());
-                &buf[..prefix + SEQ_FIELD_LEN]
-            }
-        }
+    /// Runs `f` with the record's associated data: the precomputed one, or — with a sequence number —
+    /// a stack copy with the sequence field filled in (so the common path copies nothing).
+    fn with_associated_data<R>(&self, seq_num: Option<u64>, f: impl FnOnce(&[u8]) -> R) -> R {
+        let Some(seq) = seq_num else {
+            return f(&self.ad_unsequenced);
+        };
+        let presence = self.ad_unsequenced.len() - 1;
+        let mut buf = [0u8; MAX_AD_LEN];
+        buf[..presence].copy_from_slice(&self.ad_unsequenced[..presence]);
+        buf[presence] = 1;
+        buf[presence + 1..presence + SEQ_FIELD_LEN].copy_from_slice(&seq.to_be_bytes());
+        f(&buf[..presence + SEQ_FIELD_LEN])
     }
 }
 

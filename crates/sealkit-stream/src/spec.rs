@@ -59,7 +59,9 @@ pub enum StreamProtection {
 impl StreamSpec {
     /// A stream created while its basin's `stream_cipher` was `basin_cipher`.
     pub const fn created_with(basin_cipher: Option<StreamCipher>) -> Self {
-        Self { cipher: basin_cipher }
+        Self {
+            cipher: basin_cipher,
+        }
     }
 
     /// An unencrypted stream.
@@ -69,7 +71,9 @@ impl StreamSpec {
 
     /// An encrypted stream.
     pub const fn encrypted(cipher: StreamCipher) -> Self {
-        Self { cipher: Some(cipher) }
+        Self {
+            cipher: Some(cipher),
+        }
     }
 
     /// The stream's cipher, if it is encrypted.
@@ -92,7 +96,9 @@ impl StreamSpec {
             (Some(cipher), Some(value)) => {
                 let key = EncryptionKey::parse(value).map_err(|e| match e {
                     KeyParseError::Missing => StreamError::MissingKey { cipher },
-                    KeyParseError::InvalidLength(len) => StreamError::InvalidKeyLength { cipher, len },
+                    KeyParseError::InvalidLength(len) => {
+                        StreamError::InvalidKeyLength { cipher, len }
+                    }
                     _ => StreamError::InvalidKey { cipher },
                 })?;
                 Ok(StreamProtection::Encrypted { cipher, key })
@@ -114,7 +120,9 @@ impl StreamSpec {
         match self.resolve(key_header)? {
             StreamProtection::Plain => Ok(None),
             StreamProtection::Encrypted { cipher, key } => match stored_key_check {
-                Some(stored) => RecordSealer::with_key_check(cipher, &key, identity, stored).map(Some),
+                Some(stored) => {
+                    RecordSealer::with_key_check(cipher, &key, identity, stored).map(Some)
+                }
                 None => Ok(Some(RecordSealer::new(cipher, &key, identity))),
             },
         }

@@ -53,7 +53,9 @@ pub fn json(test: &str, relative: &str) -> Option<serde_json::Value> {
 
 /// Decodes a hex field of a vector, panicking with the field name on malformed data.
 pub fn unhex(field: &serde_json::Value) -> Vec<u8> {
-    let s = field.as_str().unwrap_or_else(|| panic!("expected a hex string, got {field}"));
+    let s = field
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a hex string, got {field}"));
     hex::decode(s).unwrap_or_else(|e| panic!("bad hex {s:?}: {e}"))
 }
 
