@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Starts a throw-away PostgreSQL server for the sealkit-vault migration tests and exports its URL as
+# SEALKIT_TEST_POSTGRES_URL.
+#
+#   source .ci/postgres.sh      # from .ci/run: exports the variable into the calling shell
+#   bash .ci/postgres.sh        # by hand: prints the export line
+#
+# Idempotent: installs PostgreSQL from Debian's packages only when it is missing, creates the cluster
+# only once, and reuses a server that is already running. The server listens on 127.0.0.1 only, on
+# its own port, with its data directory under /tmp, so it never touches a system cluster.
+#
+# Overridable: SEALKIT_PG_PORT (default 54329), SEALKIT_PG_DIR (default /tmp/sealkit-postgres).
+
+sealkit_pg_fail() {
+    echo "postgres.sh: $*" >&2
+    return 1
+}
+
+sealkit_pg_main() {
+    local port="${SEALKIT_PG_PORT:-54329}"
+    local dir="${SEALKIT_PG_DIR:-/tmp/sealkit-postgres}"
+    local data="$dir/data"
+    local role="sealkit"
+    local password="sealkit-test-only"
+    local database="sealkit_test"
+
+    # 1. Install (Debian's packages) when no server binaries are present.
+    local bindir=""
+    bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+        echo "postgres.sh: installing PostgreSQL from Debian packages" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq || return 1
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null || return 1
+        bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+        [ -x "$bindir/initdb" ] || { sealkit_pg_fail "no initdb after installing postgresql"; return 1; }
+    fi
+
+    # The server refuses to run as root: run it as the `postgres` user the package creates (or the
+    # current user when not root).
+    local as=()
+    if [ "$(id -u)" -eq 0 ]; then
+        id postgres >/dev/null 2>&1 || { sealkit_pg_fail "user 'postgres' is missing"; return 1; }
+        as=(runuser -u postgres --)
+    fi
+
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+
+    # 2. Create the cluster once.
+    if [ ! -f "$data/PG_VERSION" ]; then
+        local pwfile="$dir/superuser.pw"
+        printf '%s\n' "$password" >"$pwfile"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$pwfile"
+        "${as[@]}" "$bindir/initdb" -D "$data" -U postgres --pwfile="$pwfile" \
+            --auth-local=trust --auth-host=scram-sha-256 -E UTF8 >"$dir/initdb.log" 2>&1 \
+            || { cat "$dir/initdb.log" >&2; sealkit_pg_fail "initdb failed"; return 1; }
+        rm -f "$pwfile"
+    fi
+
+    # 3. Start it (loopback only, socket in our own directory) unless it already runs.
+    if ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+        "${as[@]}" "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=100 -c fsync=off" \
+            start >/dev/null || { tail -n 20 "$dir/server.log" >&2; sealkit_pg_fail "server did not start"; return 1; }
+    fi
+
+    # 4. The test role and database (idempotent).
+    local psql=("${as[@]}" "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$role'")" != "1" ]; then
+        "${psql[@]}" -c "CREATE ROLE $role LOGIN PASSWORD '$password'" >/dev/null || return 1
+    fi
+    if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$database'")" != "1" ]; then
+        "${psql[@]}" -c "CREATE DATABASE $database OWNER $role" >/dev/null || return 1
+    fi
+
+    export SEALKIT_TEST_POSTGRES_URL="postgres://$role:$password@127.0.0.1:$port/$database"
+    echo "export SEALKIT_TEST_POSTGRES_URL=$SEALKIT_TEST_POSTGRES_URL"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    sealkit_pg_main
+else
+    sealkit_pg_main || return 1
+fi

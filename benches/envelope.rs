@@ -1,0 +1,212 @@
+//! sealkit-envelope: seal, cold open (a blinded RSA-OAEP unwrap + AES-256-GCM) and warm open (data
+//! key from the cache, AES-256-GCM only) for 1 KiB and 1 MiB payloads under RSA-2048 and RSA-3072,
+//! beside `openssl speed rsa2048|rsa3072` (one RSA private operation) and the reference's open path
+//! in Node WebCrypto (`benches/node/envelope-reference.mjs`), all in the same run.
+//!
+//! Run: `cargo bench -p sealkit-benches --bench envelope`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Throughput};
+use rand::Rng as _;
+use sealkit::envelope::{KeyRegistry, Opener, Scope, Sealer, encoding, generate_key_pair, keys};
+use sealkit_benches::{Row, median_ns, openssl_rsa_ops_per_sec, print_table, timed};
+use serde_json::{Value, json};
+
+const SIZES: [(usize, &str); 2] = [(1024, "1 KiB"), (1024 * 1024, "1 MiB")];
+const BITS: [usize; 2] = [2048, 3072];
+
+struct Setup {
+    bits: usize,
+    private_key_pem: String,
+    sealer: Sealer,
+    registry: Arc<KeyRegistry>,
+}
+
+fn setup(bits: usize) -> Setup {
+    let pair = generate_key_pair(bits).expect("key generation");
+    let sealer = Sealer::from_public_key_pem(&pair.key_id, &pair.public_key_pem).unwrap();
+    let registry =
+        KeyRegistry::legacy(Scope::DataAtRest, &pair.key_id, &pair.private_key_pem, None).unwrap();
+    Setup {
+        bits,
+        private_key_pem: pair.private_key_pem.to_string(),
+        sealer,
+        registry: Arc::new(registry),
+    }
+}
+
+/// Runs the Node reference script on the given envelopes; `None` if node is unavailable.
+fn node_reference(cases: Vec<Value>) -> Option<Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/envelope-reference.mjs");
+    let mut child = Command::new("node")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .ok()?;
+    child
+        .stdin
+        .take()?
+        .write_all(json!({ "cases": cases }).to_string().as_bytes())
+        .ok()?;
+    let out = child.wait_with_output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+fn main() {
+    let mut criterion = sealkit_benches::criterion();
+    let setups: Vec<Setup> = BITS.iter().map(|&b| setup(b)).collect();
+    let mut node_cases = Vec::new();
+
+    for s in &setups {
+        // One blinded RSA-OAEP private operation on its own, for the "cold = RSA + AES" check.
+        let wrapped = keys::wrap_data_key(s.sealer.public_key(), &[7u8; 32], b"").unwrap();
+        let private = keys::parse_private_key_pem(&s.private_key_pem).unwrap();
+        let key = format!("rsa-unwrap/{}", s.bits);
+        criterion.bench_function(&key, |b| {
+            timed(b, &key, || {
+                std::hint::black_box(keys::unwrap_data_key(&private, &wrapped, b""));
+            })
+        });
+
+        for (size, size_name) in SIZES {
+            let mut payload = vec![0u8; size];
+            rand::rng().fill_bytes(&mut payload);
+            let object = s.sealer.seal(&payload, b"").unwrap();
+            let cold = Opener::new(s.registry.clone());
+            let warm = Opener::new(s.registry.clone()).with_cache(16);
+            warm.open(&object.metadata, &object.body, b"").unwrap();
+
+            let mut group = criterion.benchmark_group(format!("envelope/rsa{}", s.bits));
+            group.throughput(Throughput::Bytes(size as u64));
+            let id = |op: &str| format!("{op}/{}/{size_name}", s.bits);
+            let seal_key = id("seal");
+            group.bench_function(BenchmarkId::new("seal", size_name), |b| {
+                timed(b, &seal_key, || {
+                    std::hint::black_box(s.sealer.seal(&payload, b"").unwrap());
+                })
+            });
+            let cold_key = id("open-cold");
+            group.bench_function(BenchmarkId::new("open-cold", size_name), |b| {
+                timed(b, &cold_key, || {
+                    std::hint::black_box(cold.open(&object.metadata, &object.body, b"").unwrap());
+                })
+            });
+            let warm_key = id("open-warm");
+            group.bench_function(BenchmarkId::new("open-warm", size_name), |b| {
+                timed(b, &warm_key, || {
+                    std::hint::black_box(warm.open(&object.metadata, &object.body, b"").unwrap());
+                })
+            });
+            group.finish();
+
+            node_cases.push(json!({
+                "name": format!("{}/{size_name}", s.bits),
+                "privateKeyPem": s.private_key_pem,
+                "metadata": object.metadata,
+                "bodyBase64url": encoding::encode(&object.body),
+                "iterations": if s.bits == 2048 { 200 } else { 100 },
+            }));
+        }
+    }
+    criterion.final_summary();
+
+    // Baselines, measured now on this machine.
+    let node = node_reference(node_cases);
+    let mut warm_rows = Vec::new();
+    let mut rsa_rows = Vec::new();
+    let mut node_rows = Vec::new();
+    for s in &setups {
+        let openssl_private_ns =
+            openssl_rsa_ops_per_sec(&format!("rsa{}", s.bits)).map(|(sign, _)| 1e9 / sign);
+        let unwrap_ns = median_ns(&format!("rsa-unwrap/{}", s.bits)).unwrap_or(f64::NAN);
+        if let Some(openssl_ns) = openssl_private_ns {
+            rsa_rows.push(Row {
+                label: format!("RSA-{} private op", s.bits),
+                ours_ns: unwrap_ns,
+                baseline_ns: openssl_ns,
+                bytes: 0,
+            });
+        }
+        for (size, size_name) in SIZES {
+            let get =
+                |op: &str| median_ns(&format!("{op}/{}/{size_name}", s.bits)).unwrap_or(f64::NAN);
+            let (cold, warm) = (get("open-cold"), get("open-warm"));
+            warm_rows.push(Row {
+                label: format!("open warm vs cold {}/{size_name}", s.bits),
+                ours_ns: warm,
+                baseline_ns: cold,
+                bytes: size,
+            });
+            println!(
+                "cold open {}/{size_name}: {:.1} us = {:.2} x (our blinded RSA unwrap {:.1} us + warm open {:.1} us){}",
+                s.bits,
+                cold / 1e3,
+                cold / (unwrap_ns + warm),
+                unwrap_ns / 1e3,
+                warm / 1e3,
+                openssl_private_ns
+                    .map(|o| format!(
+                        "; = {:.2} x (openssl private op {:.1} us + warm open)",
+                        cold / (o + warm),
+                        o / 1e3
+                    ))
+                    .unwrap_or_default()
+            );
+            if let Some(n) = node.as_ref().map(|n| &n[format!("{}/{size_name}", s.bits)]) {
+                if let (Some(reference), Some(preimported)) =
+                    (n["openNs"].as_f64(), n["openPreimportedNs"].as_f64())
+                {
+                    node_rows.push(Row {
+                        label: format!("cold open {}/{size_name}", s.bits),
+                        ours_ns: cold,
+                        baseline_ns: reference,
+                        bytes: size,
+                    });
+                    node_rows.push(Row {
+                        label: format!("cold vs pre-imported {}/{size_name}", s.bits),
+                        ours_ns: cold,
+                        baseline_ns: preimported,
+                        bytes: size,
+                    });
+                    node_rows.push(Row {
+                        label: format!("warm open {}/{size_name}", s.bits),
+                        ours_ns: warm,
+                        baseline_ns: reference,
+                        bytes: size,
+                    });
+                }
+            }
+        }
+    }
+    print_table(
+        "envelope: warm open (cached data key) vs cold open (goal ≥ 50x)",
+        "cold",
+        &warm_rows,
+    );
+    if rsa_rows.is_empty() {
+        println!("\n(openssl not found: no RSA baseline)");
+    } else {
+        print_table(
+            "envelope: our blinded RSA-OAEP unwrap vs openssl speed private op",
+            "openssl",
+            &rsa_rows,
+        );
+    }
+    if node_rows.is_empty() {
+        println!("\n(node not found: no reference baseline)");
+    } else {
+        print_table(
+            "envelope: ours vs the reference open in Node WebCrypto (import key + unwrap + AES-GCM)",
+            "node",
+            &node_rows,
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! sealkit-token: verify + authorize of a typical token (the seed's agent token: exact basin,
+//! prefix stream scope with auto-prefix, two operations, an expiry, issued from another token)
+//! beside one raw AEGIS-256 open of the same number of bytes with the same associated-data length,
+//! in the same run. Goal: ≥ 500 000 verifications per second per core, within 3× of the raw open.
+//!
+//! Run: `cargo bench -p sealkit-benches --bench token`.
+
+use std::hint::black_box;
+
+use rand::Rng as _;
+use sealkit::token::{
+    IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority, TokenKeyring,
+};
+use sealkit_benches::{Row, median_ns, print_table, timed};
+
+const ADMIN: &str = r#"{"id": "admin", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
+    "access_tokens": {"prefix": "agent/"}, "ops": ["issue-access-token", "list-streams", "append"]}}"#;
+const AGENT: &str = r#"{"id": "agent/g7wrzr9t", "auto_prefix_streams": true,
+    "expires_at": "2999-06-04T08:00:00Z",
+    "scope": {"basins": {"exact": "browser-instances-wtvr"}, "ops": ["list-streams", "append"],
+              "streams": {"prefix": "session/g7wrzr9t/"}}}"#;
+
+fn main() {
+    let mut criterion = sealkit_benches::criterion();
+    let keyring = TokenKeyring::new("k1", &ServerKey::generate()).unwrap();
+    let authority = TokenAuthority::new(keyring);
+    let admin = authority
+        .issue(Issuer::Root, &IssueRequest::from_json(ADMIN.as_bytes()).unwrap())
+        .unwrap();
+    let agent = authority
+        .issue(
+            Issuer::Token(admin.token.expose_secret()),
+            &IssueRequest::from_json(AGENT.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let token = agent.token.expose_secret().to_owned();
+    let request =
+        OpRequest::new(Operation::Append).basin("browser-instances-wtvr").stream("console");
+
+    // The same number of sealed bytes as the token carries (base64url without padding).
+    let payload_chars = token.len() - "sktok1_k1_".len();
+    let sealed_len = payload_chars * 3 / 4;
+    let claims_len = sealed_len - 32 - 16;
+    let ad = vec![0x5au8; "sealkit-token\x01".len() + 1 + 2];
+    let mut key = [0u8; 32];
+    let mut nonce = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    rand::rng().fill_bytes(&mut nonce);
+    let mut ciphertext = vec![0xa5u8; claims_len];
+    let tag = aegis::aegis256::Aegis256::<16>::new(&key, &nonce).encrypt_in_place(&mut ciphertext, &ad);
+    let mut buf = [0u8; 4096];
+
+    let mut group = criterion.benchmark_group("token");
+    group.bench_function("verify_authorize", |b| {
+        timed(b, "token/verify_authorize", || {
+            let allowed = authority.authorize(black_box(&token), black_box(&request)).unwrap();
+            black_box(allowed);
+        })
+    });
+    group.bench_function("verify_owned", |b| {
+        timed(b, "token/verify_owned", || {
+            black_box(authority.verify(black_box(&token)).unwrap());
+        })
+    });
+    group.bench_function("raw_aegis256_open", |b| {
+        timed(b, "token/raw_open", || {
+            let out = &mut buf[..claims_len];
+            out.copy_from_slice(&ciphertext);
+            aegis::aegis256::Aegis256::<16>::new(black_box(&key), &nonce)
+                .decrypt_in_place(out, &tag, &ad)
+                .unwrap();
+            black_box(out);
+        })
+    });
+    group.finish();
+    criterion.final_summary();
+
+    let raw = median_ns("token/raw_open");
+    let rows: Vec<Row> = ["verify_authorize", "verify_owned"]
+        .iter()
+        .filter_map(|name| {
+            Some(Row {
+                label: format!("{name} ({claims_len} B claims)"),
+                ours_ns: median_ns(&format!("token/{name}"))?,
+                baseline_ns: raw?,
+                bytes: 0,
+            })
+        })
+        .collect();
+    print_table(
+        "sealkit-token vs one raw AEGIS-256 open of the same bytes (ratio = raw time / our time)",
+        "raw open",
+        &rows,
+    );
+    if let (Some(ours), Some(raw)) = (median_ns("token/verify_authorize"), raw) {
+        let per_sec = 1e9 / ours;
+        println!(
+            "verify+authorize: {per_sec:.0}/s per core (goal >= 500000: {}); {:.2}x the raw open \
+             ({:.0}/s) (goal <= 3x: {})",
+            if per_sec >= 500_000.0 { "met" } else { "NOT met" },
+            ours / raw,
+            1e9 / raw,
+            if ours / raw <= 3.0 { "met" } else { "NOT met" },
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! `sealkit vault migrate`: the operator's job of moving stored settings to `v2` under the current
+//! key. The database work lives in `sealkit::vault::migrate`; this file owns the process concerns:
+//! flags, the progress bar on a terminal, the summary and the exit status.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sealkit::vault::SettingsVault;
+use sealkit::vault::migrate::{self, MigrationReport, Migrator, Progress, TableReport};
+
+use super::{current_key, previous_keys, vault_error};
+use crate::failure::{CliError, CliResult};
+use crate::io;
+
+/// The embedded default when neither `--database-url` nor `DATABASE_URL` is given.
+const DEFAULT_DATABASE_URL: &str = "sqlite://settings.db";
+
+/// Flags of `sealkit vault migrate`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// `sqlite://PATH` (an existing file; the default is sqlite://settings.db) or
+    /// `postgres://USER@HOST/DB`. Prefer the DATABASE_URL variable when the URL holds a password.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Decrypt and count everything, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// A file holding a previous ENCRYPTION_KEY whose values should move to the current key
+    /// (repeatable). A trailing newline in the file is tried both as part of the key and not.
+    #[arg(long, value_name = "FILE")]
+    previous_key_file: Vec<PathBuf>,
+    /// A settings table to migrate (repeatable; default: ciam_settings and iam_settings).
+    #[arg(long = "table", value_name = "NAME")]
+    tables: Vec<String>,
+    /// Rows per batch (each batch is one transaction).
+    #[arg(long, default_value_t = migrate::DEFAULT_BATCH_SIZE, value_name = "N")]
+    batch_size: usize,
+    /// Stop after N batches (a bounded maintenance window); run again to continue.
+    #[arg(long, value_name = "N")]
+    max_batches: Option<usize>,
+    /// Print the report as one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the migration.
+pub fn run(args: Args) -> CliResult {
+    let mut vault = SettingsVault::new(&current_key()?).map_err(|e| vault_error(&e))?;
+    for path in &args.previous_key_file {
+        for key in previous_keys(path)? {
+            vault = vault.with_previous_key(&key).map_err(|e| vault_error(&e))?;
+        }
+    }
+    let mut migrator = Migrator::new(&vault)
+        .batch_size(args.batch_size)
+        .dry_run(args.dry_run)
+        .stop_after_batches(args.max_batches);
+    if !args.tables.is_empty() {
+        migrator = migrator.tables(&args.tables).map_err(|e| vault_error(&e))?;
+    }
+    let url = args.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+    let mut store = migrate::store::open_store(url).map_err(|e| vault_error(&e))?;
+
+    let mut bar = ProgressBar::new(std::io::stderr().is_terminal());
+    let report = migrator
+        .run(store.as_mut(), |p| {
+            bar.update(p);
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| vault_error(&e));
+    bar.finish();
+    let report = report?;
+
+    if args.json {
+        io::print_line(&report_json(&report).to_string())?;
+    } else {
+        print_summary(&report)?;
+    }
+    if report.has_failures() {
+        return Err(CliError::new(
+            "migration_failed",
+            format_args!(
+                "{} row(s) could not be decrypted with the current or any previous key; they were left as they are",
+                report.total().failed
+            ),
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A one-line bar on stderr, redrawn after each batch; silent when stderr is not a terminal.
+struct ProgressBar {
+    enabled: bool,
+    drawn: bool,
+}
+
+impl ProgressBar {
+    fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            drawn: false,
+        }
+    }
+
+    fn update(&mut self, p: &Progress<'_>) {
+        if !self.enabled {
+            return;
+        }
+        const WIDTH: u64 = 30;
+        let done = p.report.processed.min(p.total.max(1));
+        let filled = (done * WIDTH).checked_div(p.total).unwrap_or(WIDTH);
+        let bar: String = (0..WIDTH)
+            .map(|i| if i < filled { '#' } else { '-' })
+            .collect();
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r{} [{bar}] {}/{} migrated {} failed {}",
+            p.table, p.report.processed, p.total, p.report.migrated, p.report.failed
+        );
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    fn finish(&mut self) {
+        if self.drawn {
+            let _ = writeln!(std::io::stderr());
+            self.drawn = false;
+        }
+    }
+}
+
+fn table_line(t: &TableReport) -> String {
+    format!(
+        "{}: processed {}, migrated {}, skipped {} (already current {}, empty {}, plain text {}, changed concurrently {}), failed {}",
+        t.table,
+        t.processed,
+        t.migrated,
+        t.skipped(),
+        t.already_current,
+        t.empty,
+        t.plain,
+        t.concurrent,
+        t.failed
+    )
+}
+
+fn print_summary(report: &MigrationReport) -> Result<(), CliError> {
+    if report.dry_run {
+        io::print_line("dry run: nothing was written; \"migrated\" counts rows that would be")?;
+    }
+    for t in &report.tables {
+        io::print_line(&table_line(t))?;
+        for key in &t.unencrypted_keys {
+            io::print_line(&format!(
+                "  not encrypted (marked encrypted but holds plain text or \"\"): {key}"
+            ))?;
+        }
+        for (key, code) in &t.failed_keys {
+            io::print_line(&format!("  failed [{code}]: {key}"))?;
+        }
+    }
+    let total = report.total();
+    io::print_line(&table_line(&total))?;
+    if report.interrupted {
+        io::print_line("stopped early: run the same command again to continue")?;
+    } else if let Some(remaining) = total.remaining_not_v2 {
+        io::print_line(&format!(
+            "verification: {remaining} encrypted row(s) not in v2 format"
+        ))?;
+    }
+    Ok(())
+}
+
+fn table_json(t: &TableReport) -> serde_json::Value {
+    serde_json::json!({
+        "table": t.table,
+        "processed": t.processed,
+        "migrated": t.migrated,
+        "skipped": t.skipped(),
+        "already_current": t.already_current,
+        "empty": t.empty,
+        "plain": t.plain,
+        "concurrent": t.concurrent,
+        "failed": t.failed,
+        "failed_keys": t.failed_keys.iter().map(|(k, c)| serde_json::json!({"key": k, "code": c})).collect::<Vec<_>>(),
+        "unencrypted_keys": t.unencrypted_keys,
+        "remaining_not_v2": t.remaining_not_v2,
+    })
+}
+
+fn report_json(report: &MigrationReport) -> serde_json::Value {
+    serde_json::json!({
+        "dry_run": report.dry_run,
+        "interrupted": report.interrupted,
+        "tables": report.tables.iter().map(table_json).collect::<Vec<_>>(),
+        "total": table_json(&report.total()),
+    })
+}

@@ -1,0 +1,493 @@
+//! End-to-end tests of `sealkit envelope …` (SPEC.md section 5).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const SCOPE_VARS: [&str; 6] = [
+    "KEYS_JSON",
+    "ACTIVE_KEY_ID",
+    "PRIVATE_KEY",
+    "KEY_ID",
+    "PUBLIC_KEY",
+    "ENABLED",
+];
+
+/// Runs `sealkit envelope <args>` with every envelope variable cleared and `env` set.
+fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
+    cmd.arg("envelope").args(args);
+    for prefix in [
+        "DATA_AT_REST_ENCRYPTION",
+        "USER_KV_ENCRYPTION",
+        "EXPORT_ENCRYPTION",
+    ] {
+        for var in SCOPE_VARS {
+            cmd.env_remove(format!("{prefix}_{var}"));
+        }
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may fail and exit before reading stdin; that is for the caller to check.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ok(out: &Output) -> &Output {
+    assert!(out.status.success(), "failed: {}", stderr(out));
+    out
+}
+
+fn assert_fails_with(out: &Output, code: &str) {
+    assert!(!out.status.success(), "unexpectedly succeeded");
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "exactly one stderr line: {err:?}");
+    assert!(
+        err.starts_with(&format!("sealkit: error[{code}]: ")),
+        "{err:?}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+fn telemetry(out: &Output) -> Value {
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "one telemetry line: {err:?}");
+    serde_json::from_str(err.trim_end()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, contents: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn b64(text: &str) -> Vec<u8> {
+    sealkit::envelope::encoding::decode(text, 1 << 26).unwrap()
+}
+
+#[test]
+fn every_vector_opens_through_the_cli_in_both_forms() {
+    let Some(v) = sealkit_vectors::json("cli_every_vector_opens", "striae-envelope.json") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let nested = v["registries"]["nested"]["json"].as_str().unwrap();
+    let nested_file = write(dir.path(), "nested.json", nested.as_bytes());
+    let flat_file = write(
+        dir.path(),
+        "flat.json",
+        v["registries"]["flat"]["json"].as_str().unwrap().as_bytes(),
+    );
+    let legacy = &v["registries"]["legacySingleKey"]["env"];
+    let k1 = v["keys"][0]["keyId"].as_str().unwrap();
+    let legacy_env = [
+        (
+            "DATA_AT_REST_ENCRYPTION_KEY_ID",
+            legacy["DATA_AT_REST_ENCRYPTION_KEY_ID"].as_str().unwrap(),
+        ),
+        (
+            "DATA_AT_REST_ENCRYPTION_PRIVATE_KEY",
+            legacy["DATA_AT_REST_ENCRYPTION_PRIVATE_KEY"]
+                .as_str()
+                .unwrap(),
+        ),
+    ];
+    let override_env = [
+        ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", nested),
+        ("DATA_AT_REST_ENCRYPTION_ACTIVE_KEY_ID", k1),
+    ];
+
+    let cases = v["envelopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["tampered"].as_array().unwrap());
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let metadata = serde_json::to_vec(&case["r2"]["customMetadata"]).unwrap();
+        let meta_file = write(dir.path(), &format!("{id}.meta.json"), &metadata);
+        let body = b64(case["r2"]["ciphertextBase64"].as_str().unwrap());
+        let kv = case["kv"]["value"].as_str().unwrap().as_bytes();
+        let forms: [(&str, Vec<&str>, &[(&str, &str)]); 4] = [
+            ("nested", vec!["--registry", &nested_file], &[]),
+            ("flat", vec!["--registry", &flat_file], &[]),
+            ("nestedWithActiveOverrideK1", vec![], &override_env),
+            ("legacySingleKeyK1", vec![], &legacy_env),
+        ];
+        for (form, extra, env) in forms {
+            let expect = &case["expect"][form];
+            let mut kv_args = vec!["open", "--scope", "data-at-rest", "--kv"];
+            kv_args.extend(&extra);
+            let mut obj_args = vec![
+                "open",
+                "--scope",
+                "DATA_AT_REST_ENCRYPTION",
+                "--metadata",
+                &meta_file,
+            ];
+            obj_args.extend(&extra);
+            for out in [sealkit(&kv_args, env, kv), sealkit(&obj_args, env, &body)] {
+                if expect["ok"] == true {
+                    ok(&out);
+                    let plaintext = b64(case["plaintext"]["base64"].as_str().unwrap());
+                    assert_eq!(out.stdout, plaintext, "{id}/{form}");
+                    let t = telemetry(&out);
+                    for field in ["selectedKeyId", "attemptCount", "outcome", "fallbackUsed"] {
+                        assert_eq!(t[field], expect[field], "{id}/{form} {field}");
+                    }
+                    assert_eq!(t["scope"], "data-at-rest");
+                    assert_eq!(t["reason"], Value::Null);
+                } else {
+                    assert_fails_with(&out, "decryption_failed");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn keygen_seal_open_round_trip_in_both_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sealkit(&["keygen", "--json"], &[], b"");
+    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let key_id = pair["keyId"].as_str().unwrap();
+    assert_eq!(key_id.len(), 10);
+    assert!(
+        key_id
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    );
+    let public = write(
+        dir.path(),
+        "pub.pem",
+        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
+    );
+    let env = [
+        (
+            "USER_KV_ENCRYPTION_PRIVATE_KEY",
+            pair["privateKeyPem"].as_str().unwrap(),
+        ),
+        ("USER_KV_ENCRYPTION_KEY_ID", key_id),
+    ];
+    let payload = b"{\"uid\":\"u1\"}\n\x00binary tail";
+
+    let record = sealkit(
+        &["seal", "--public-key", &public, "--key-id", key_id, "--kv"],
+        &[],
+        payload,
+    );
+    let record = ok(&record).stdout.clone();
+    let parsed: Value = serde_json::from_slice(&record).unwrap();
+    assert_eq!(parsed["encryptionVersion"], "1.0");
+    let opened = sealkit(&["open", "--scope", "user-kv", "--kv"], &env, &record);
+    assert_eq!(ok(&opened).stdout, payload);
+    assert_eq!(telemetry(&opened)["outcome"], "primary-hit");
+
+    let body = dir.path().join("body.bin");
+    let body_path = body.to_str().unwrap();
+    let meta = sealkit(
+        &[
+            "seal",
+            "--public-key",
+            &public,
+            "--key-id",
+            key_id,
+            "--body-out",
+            body_path,
+        ],
+        &[],
+        payload,
+    );
+    let meta_file = write(dir.path(), "meta.json", &ok(&meta).stdout);
+    let body_bytes = std::fs::read(&body).unwrap();
+    assert_eq!(body_bytes.len(), payload.len() + 16);
+    let opened = sealkit(
+        &["open", "--scope", "USER_KV", "--metadata", &meta_file],
+        &env,
+        &body_bytes,
+    );
+    assert_eq!(ok(&opened).stdout, payload);
+
+    // Bound version: the context must match.
+    let bound = sealkit(
+        &[
+            "seal",
+            "--public-key",
+            &public,
+            "--key-id",
+            key_id,
+            "--kv",
+            "--bound",
+            "--context",
+            "users/u1",
+        ],
+        &[],
+        payload,
+    );
+    let bound = ok(&bound).stdout.clone();
+    let good = sealkit(
+        &[
+            "open",
+            "--scope",
+            "user-kv",
+            "--kv",
+            "--context",
+            "users/u1",
+            "--require-bound",
+        ],
+        &env,
+        &bound,
+    );
+    assert_eq!(ok(&good).stdout, payload);
+    let moved = sealkit(
+        &[
+            "open",
+            "--scope",
+            "user-kv",
+            "--kv",
+            "--context",
+            "users/u2",
+        ],
+        &env,
+        &bound,
+    );
+    assert_fails_with(&moved, "decryption_failed");
+    let unbound = sealkit(
+        &["open", "--scope", "user-kv", "--kv", "--require-bound"],
+        &env,
+        &record,
+    );
+    assert_fails_with(&unbound, "version_not_allowed");
+}
+
+#[test]
+fn rotate_validate_and_rewrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry.json");
+    let reg = registry.to_str().unwrap();
+    let first = sealkit(
+        &[
+            "registry",
+            "rotate",
+            "--registry",
+            reg,
+            "--public-key-out",
+            &dir.path().join("k1.pem").to_string_lossy(),
+        ],
+        &[],
+        b"",
+    );
+    let k1 = String::from_utf8(ok(&first).stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned();
+    let k1_public = dir.path().join("k1.pem");
+
+    // Something sealed under the first key.
+    let record = sealkit(
+        &[
+            "seal",
+            "--public-key",
+            k1_public.to_str().unwrap(),
+            "--key-id",
+            &k1,
+            "--kv",
+        ],
+        &[],
+        b"old data",
+    );
+    let record = ok(&record).stdout.clone();
+
+    let second = sealkit(
+        &["registry", "rotate", "--registry", reg, "--json"],
+        &[],
+        b"",
+    );
+    let second: Value = serde_json::from_slice(&ok(&second).stdout).unwrap();
+    let k2 = second["keyId"].as_str().unwrap().to_owned();
+    assert_eq!(second["activeKeyId"], k2.as_str());
+    assert_eq!(second["keyIds"], serde_json::json!([k1, k2]));
+    let stored: Value = serde_json::from_slice(&std::fs::read(&registry).unwrap()).unwrap();
+    assert_eq!(stored["activeKeyId"], k2.as_str());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&registry).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let validated = sealkit(
+        &["registry", "validate", "--registry", reg, "--json"],
+        &[],
+        b"",
+    );
+    let validated: Value = serde_json::from_slice(&ok(&validated).stdout).unwrap();
+    assert_eq!(validated["activeKeyId"], k2.as_str());
+    assert_eq!(validated["keys"].as_array().unwrap().len(), 2);
+    let mismatch = sealkit(
+        &[
+            "registry",
+            "validate",
+            "--registry",
+            reg,
+            "--public-key",
+            k1_public.to_str().unwrap(),
+            "--key-id",
+            &k2,
+        ],
+        &[],
+        b"",
+    );
+    assert_fails_with(&mismatch, "public_key_mismatch");
+    let matches = sealkit(
+        &[
+            "registry",
+            "validate",
+            "--registry",
+            reg,
+            "--public-key",
+            k1_public.to_str().unwrap(),
+            "--key-id",
+            &k1,
+        ],
+        &[],
+        b"",
+    );
+    ok(&matches);
+
+    // Rewrap the old record to the active key; its ciphertext is carried over unchanged.
+    let rewrapped = sealkit(
+        &[
+            "rewrap",
+            "--scope",
+            "data-at-rest",
+            "--registry",
+            reg,
+            "--kv",
+        ],
+        &[],
+        &record,
+    );
+    let rewrapped_bytes = ok(&rewrapped).stdout.clone();
+    assert_eq!(telemetry(&rewrapped)["selectedKeyId"], k1.as_str());
+    let (before, after): (Value, Value) = (
+        serde_json::from_slice(&record).unwrap(),
+        serde_json::from_slice(&rewrapped_bytes).unwrap(),
+    );
+    assert_eq!(before["ciphertext"], after["ciphertext"]);
+    assert_eq!(after["keyId"], k2.as_str());
+    let opened = sealkit(
+        &[
+            "open",
+            "--scope",
+            "data-at-rest",
+            "--registry",
+            reg,
+            "--kv",
+            "--authoritative-key-id",
+        ],
+        &[],
+        &rewrapped_bytes,
+    );
+    assert_eq!(ok(&opened).stdout, b"old data");
+    assert_eq!(telemetry(&opened)["outcome"], "primary-hit");
+
+    // The .env form: the registry JSON read back from the environment.
+    let env_form = sealkit(
+        &["registry", "rotate", "--env", "--scope", "export"],
+        &[(
+            "EXPORT_ENCRYPTION_KEYS_JSON",
+            &std::fs::read_to_string(&registry).unwrap(),
+        )],
+        b"",
+    );
+    let text = String::from_utf8(ok(&env_form).stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+    let keys_json = text
+        .lines()
+        .find_map(|l| l.strip_prefix("EXPORT_ENCRYPTION_KEYS_JSON='"))
+        .and_then(|l| l.strip_suffix('\''))
+        .unwrap();
+    let parsed: Value = serde_json::from_str(keys_json).unwrap();
+    assert_eq!(parsed["keys"].as_object().unwrap().len(), 3);
+    let opened = sealkit(
+        &["open", "--scope", "export", "--kv"],
+        &[("EXPORT_ENCRYPTION_KEYS_JSON", keys_json)],
+        &record,
+    );
+    assert_eq!(ok(&opened).stdout, b"old data");
+    let t = telemetry(&opened);
+    assert_eq!(
+        t["outcome"], "primary-hit",
+        "the record's own key id is tried first"
+    );
+    assert_eq!(t["selectedKeyId"], k1.as_str());
+}
+
+#[test]
+fn helpful_errors() {
+    let nothing = sealkit(&["open", "--scope", "data-at-rest", "--kv"], &[], b"{}");
+    assert_fails_with(&nothing, "registry_not_configured");
+    assert!(stderr(&nothing).contains("--registry FILE"));
+
+    let bad_scope = sealkit(&["open", "--scope", "everything", "--kv"], &[], b"");
+    assert_fails_with(&bad_scope, "usage");
+    assert_eq!(bad_scope.status.code(), Some(2));
+
+    let invalid = sealkit(
+        &["open", "--scope", "data-at-rest", "--kv"],
+        &[("DATA_AT_REST_ENCRYPTION_KEYS_JSON", "{not json")],
+        b"",
+    );
+    assert_fails_with(&invalid, "registry_json_invalid");
+    assert!(stderr(&invalid).contains("data-at-rest key registry: JSON is invalid"));
+
+    let small = sealkit(&["keygen", "--bits", "1024"], &[], b"");
+    assert!(!small.status.success());
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = sealkit(&["keygen", "--json"], &[], b"");
+    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let secret = pair["privateKeyPem"].as_str().unwrap();
+    let reg = write(
+        dir.path(),
+        "r.json",
+        serde_json::json!({"only": secret}).to_string().as_bytes(),
+    );
+    let not_envelope = sealkit(
+        &[
+            "open",
+            "--scope",
+            "data-at-rest",
+            "--registry",
+            &reg,
+            "--kv",
+        ],
+        &[],
+        b"{\"name\":\"plain user\"}",
+    );
+    assert_fails_with(&not_envelope, "not_an_envelope");
+    // The private key never shows in an error line.
+    let bad_pub = write(dir.path(), "bad.pem", secret.as_bytes());
+    let wrong = sealkit(
+        &["seal", "--public-key", &bad_pub, "--key-id", "k", "--kv"],
+        &[],
+        b"x",
+    );
+    assert_fails_with(&wrong, "invalid_public_key");
+    let body_line = secret.lines().nth(2).unwrap();
+    assert!(!stderr(&wrong).contains(body_line));
+}

@@ -1,0 +1,187 @@
+//! End-to-end tests of `sealkit token issue|verify|authorize` (SPEC.md section 5).
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="; // bytes 1..=32
+const OTHER_KEY: &str = "ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICA=";
+
+const ADMIN: &str = r#"{"id": "admin", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
+    "access_tokens": {"prefix": "agent/"}, "ops": ["issue-access-token", "list-streams", "append"]}}"#;
+const AGENT: &str = r#"{
+"id": "agent/g7wrzr9t",
+"scope": {
+"basins": { "exact": "browser-instances-wtvr" },
+"ops": ["list-streams", "append"],
+"streams": { "prefix": "session/g7wrzr9t/" }
+},
+"auto_prefix_streams": true,
+"expires_at": "2999-06-04T08:00:00Z"
+}"#;
+
+fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
+    cmd.arg("token")
+        .args(args)
+        .env_remove("SEALKIT_TOKEN_KEY")
+        .env_remove("SEALKIT_TOKEN_PREVIOUS_KEYS")
+        .env_remove("S2_ACCESS_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run sealkit");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    assert!(!out.status.success(), "unexpected success: {}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+fn issue_root(json: &str) -> String {
+    let out = sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], json);
+    let token = stdout(&out);
+    assert!(token.ends_with('\n'));
+    token.trim_end().to_owned()
+}
+
+fn issue_from(issuer: &str, json: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("issuer");
+    std::fs::write(&file, format!("{issuer}\n")).unwrap();
+    sealkit(
+        &["issue", "--issuer-token-file", file.to_str().unwrap()],
+        &[("SEALKIT_TOKEN_KEY", KEY)],
+        json,
+    )
+}
+
+fn authorize(token: &str, args: &[&str]) -> Output {
+    let mut all = vec!["authorize"];
+    all.extend_from_slice(args);
+    sealkit(&all, &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", token)], "")
+}
+
+#[test]
+fn seed_example_end_to_end() {
+    let admin = issue_root(ADMIN);
+    assert!(admin.starts_with("sktok1_k1_"));
+    let agent = stdout(&issue_from(&admin, AGENT)).trim_end().to_owned();
+
+    let basin = ["--basin", "browser-instances-wtvr"];
+    let out = authorize(&agent, &[&["--op", "append"], &basin[..], &["--stream", "console"]].concat());
+    assert_eq!(stdout(&out), "session/g7wrzr9t/console\n");
+
+    let out = authorize(&agent, &[&["--op", "delete-stream"], &basin[..], &["--stream", "console"]].concat());
+    let err = stderr(&out);
+    assert!(err.starts_with("sealkit: error[permission_denied]: Operation not permitted"), "{err}");
+
+    let out = authorize(&agent, &[&["--op", "list-streams"], &basin[..]].concat());
+    assert_eq!(stdout(&out), "\n");
+
+    let out = authorize(
+        &agent,
+        &[&["--op", "append", "--also", "trim"], &basin[..], &["--stream", "console"]].concat(),
+    );
+    assert!(stderr(&out).contains("error[permission_denied]"));
+}
+
+#[test]
+fn verify_prints_id_scope_and_expiry_but_never_the_token() {
+    let admin = issue_root(ADMIN);
+    let agent = stdout(&issue_from(&admin, AGENT)).trim_end().to_owned();
+    let out = sealkit(&["verify"], &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", &agent)], "");
+    let text = stdout(&out);
+    assert!(!text.contains(&agent) && !text.contains("sktok1_"));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["id"], "agent/g7wrzr9t");
+    assert_eq!(json["expires_at"], "2999-06-04T08:00:00Z");
+    assert_eq!(json["auto_prefix_streams"], true);
+    assert_eq!(json["scope"]["streams"], serde_json::json!({"prefix": "session/g7wrzr9t/"}));
+    assert_eq!(json["scope"]["ops"], serde_json::json!(["list-streams", "append"]));
+    assert_eq!(json["issuing_chain"], serde_json::json!(["admin"]));
+}
+
+#[test]
+fn escalation_and_bad_requests_fail_with_codes() {
+    let admin = issue_root(ADMIN);
+    let broader = r#"{"id": "agent/x", "scope": {"streams": {"prefix": ""}, "ops": ["delete-stream"]}}"#;
+    assert!(stderr(&issue_from(&admin, broader)).contains("error[permission_denied]"));
+    let empty = r#"{"id": "x", "scope": {"ops": []}}"#;
+    let err = stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], empty));
+    assert!(err.contains("error[invalid]: Access token permissions cannot be empty"), "{err}");
+    let auto_exact = r#"{"id": "x", "auto_prefix_streams": true, "scope": {"streams": {"exact": "s"}, "ops": ["read"]}}"#;
+    let err = stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], auto_exact));
+    assert!(err.contains("Auto prefixing is only allowed for streams with prefix matching"), "{err}");
+    assert!(stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], "{")).contains("error[invalid]"));
+}
+
+#[test]
+fn bad_tokens_and_keys_are_authn_or_key_errors() {
+    let admin = issue_root(ADMIN);
+    let args = ["--op", "list-streams", "--basin", "b"];
+    // Wrong server key, tampered token, missing token.
+    let out = sealkit(
+        &[&["authorize"], &args[..]].concat(),
+        &[("SEALKIT_TOKEN_KEY", OTHER_KEY), ("S2_ACCESS_TOKEN", &admin)],
+        "",
+    );
+    assert!(stderr(&out).contains("error[authn]"));
+    let mut tampered = admin.clone().into_bytes();
+    let i = tampered.len() - 3;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let err = stderr(&authorize(&tampered, &args));
+    assert!(err.contains("error[authn]") && !err.contains(&tampered));
+    let out = sealkit(&[&["authorize"], &args[..]].concat(), &[("SEALKIT_TOKEN_KEY", KEY)], "");
+    assert!(stderr(&out).contains("error[authn]"));
+    // Missing or malformed server key, never echoed.
+    let err = stderr(&sealkit(&["issue"], &[], ADMIN));
+    assert!(err.contains("error[invalid_key]"), "{err}");
+    let err = stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", "c2hvcnQ=")], ADMIN));
+    assert!(err.contains("error[invalid_key]") && !err.contains("c2hvcnQ="), "{err}");
+    // An unknown operation is a usage error from clap.
+    let out = authorize(&admin, &["--op", "write"]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn revoked_file_cuts_off_the_token_and_its_descendants() {
+    let admin = issue_root(ADMIN);
+    let agent = stdout(&issue_from(&admin, AGENT)).trim_end().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let revoked = dir.path().join("revoked");
+    std::fs::write(&revoked, "# revoked ids\nadmin\n").unwrap();
+    let out = sealkit(
+        &["verify", "--revoked-file", revoked.to_str().unwrap()],
+        &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", &agent)],
+        "",
+    );
+    assert!(stderr(&out).contains("error[authn]: access token has been revoked"));
+}
+
+#[test]
+fn previous_keys_still_verify_after_rotation() {
+    let old = issue_root(ADMIN);
+    let out = sealkit(
+        &["verify", "--key-id", "k2"],
+        &[
+            ("SEALKIT_TOKEN_KEY", OTHER_KEY),
+            ("SEALKIT_TOKEN_PREVIOUS_KEYS", &format!("k1={KEY}")),
+            ("S2_ACCESS_TOKEN", &old),
+        ],
+        "",
+    );
+    assert!(stdout(&out).contains("\"id\":\"admin\""));
+}

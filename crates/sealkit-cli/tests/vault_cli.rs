@@ -1,0 +1,554 @@
+//! End-to-end tests of `sealkit vault encrypt|decrypt|check|migrate`, driving the built binary.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use sealkit::vault::{EncryptionKey, SettingsVault};
+
+const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+/// The vectors' key: the old key the stored values below were written under.
+const OLD_KEY: &str = "test-encryption-key-exactly-32b!";
+/// Known-answer values under `OLD_KEY`, all with plaintext "my-secret-value" (legacy 12-byte IV,
+/// legacy 16-byte IV, v2).
+const OLD_VALUES: &[&str] = &[
+    "1X0XULmDyRGmmCBZ:PLxpsykmRaWlV2YEwD8e3A==:HhbYarnBeosvBuVEKPyI",
+    "/P+iXYZH4HNtBLLb//R7jw==:MBsZwhiobZVI7GcW3kt23w==:/6w7N4k66P3MdO56w9ru",
+    "v2:qojIPkeFLRGb1kwu:5kVqZqhbRFZmgGEnGugLPg==:c2QOEI5OW3cD/rP5YpRu",
+];
+
+fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
+    cmd.args(args);
+    for var in [
+        "ENCRYPTION_KEY",
+        "NODE_ENV",
+        "DATABASE_URL",
+        "SESSION_SIGNING_KEY",
+        "APP_ENV",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sealkit binary runs");
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "writing stdin: {e}"
+        );
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn assert_fails_with(out: &Output, code: &str) {
+    assert!(!out.status.success(), "expected failure, got success");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one stderr line expected: {err}");
+    assert!(
+        err.starts_with(&format!("sealkit: error[{code}]: ")),
+        "{err}"
+    );
+}
+
+#[test]
+fn encrypt_then_decrypt_round_trips_exact_bytes() {
+    let plain = "line one\nline two with trailing newline\n";
+    let enc = sealkit(
+        &["vault", "encrypt"],
+        &[("ENCRYPTION_KEY", KEY)],
+        plain.as_bytes(),
+    );
+    assert!(enc.status.success(), "{enc:?}");
+    let value = stdout(&enc);
+    assert!(value.starts_with("v2:") && value.ends_with('\n'));
+    let dec = sealkit(
+        &["vault", "decrypt"],
+        &[("ENCRYPTION_KEY", KEY)],
+        value.as_bytes(),
+    );
+    assert!(dec.status.success());
+    assert_eq!(dec.stdout, plain.as_bytes());
+}
+
+#[test]
+fn decrypt_reads_vectors_and_passes_plain_text_through() {
+    let env = [("ENCRYPTION_KEY", OLD_KEY)];
+    for value in OLD_VALUES {
+        let out = sealkit(&["vault", "decrypt"], &env, format!("{value}\n").as_bytes());
+        assert_eq!(stdout(&out), "my-secret-value");
+    }
+    let out = sealkit(&["vault", "decrypt"], &env, b"http://localhost:3000\n");
+    assert_eq!(stdout(&out), "http://localhost:3000");
+    let out = sealkit(&["vault", "decrypt"], &env, b"");
+    assert!(out.status.success() && out.stdout.is_empty());
+}
+
+#[test]
+fn decrypt_failures_name_their_code_and_print_nothing() {
+    let tampered = "v2:qojIPkeFLRGb1kwu:5kVqZqhbRFZmgGEnGugLPg==:cmQOEI5OW3cD/rP5YpRu";
+    let out = sealkit(
+        &["vault", "decrypt"],
+        &[("ENCRYPTION_KEY", OLD_KEY)],
+        tampered.as_bytes(),
+    );
+    assert_fails_with(&out, "decrypt");
+    assert!(out.stdout.is_empty());
+    let out = sealkit(
+        &["vault", "decrypt"],
+        &[("ENCRYPTION_KEY", OLD_KEY)],
+        b"v2:abc",
+    );
+    assert_fails_with(&out, "format");
+    let out = sealkit(&["vault", "encrypt"], &[], b"x");
+    assert_fails_with(&out, "ENCRYPTION_KEY_ABSENT");
+}
+
+#[test]
+fn check_tiers_exit_codes_and_analytics_lines() {
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Env, bool, &str)] = &[
+        (
+            &[("ENCRYPTION_KEY", KEY), ("NODE_ENV", "production")],
+            true,
+            "sdk.startup.succeeded",
+        ),
+        (&[], false, "ENCRYPTION_KEY_ABSENT"),
+        (
+            &[("ENCRYPTION_KEY", "too-short")],
+            false,
+            "ENCRYPTION_KEY_WEAK",
+        ),
+        (
+            &[("ENCRYPTION_KEY", OLD_KEY), ("NODE_ENV", "Production")],
+            false,
+            "ENCRYPTION_KEY_BLOCKLISTED",
+        ),
+        (
+            &[
+                ("ENCRYPTION_KEY", "test-encryption-key-exactly-32b! "),
+                ("NODE_ENV", "production"),
+            ],
+            false,
+            "ENCRYPTION_KEY_BLOCKLISTED",
+        ),
+        (
+            &[("ENCRYPTION_KEY", OLD_KEY), ("NODE_ENV", "development")],
+            true,
+            "sdk.startup.succeeded",
+        ),
+    ];
+    for (env, ok, what) in cases {
+        let out = sealkit(&["vault", "check"], env, b"");
+        let lines: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(lines.iter().all(|l| l["type"] == "analytics"));
+        if *ok {
+            assert!(out.status.success(), "{env:?}");
+            assert_eq!(lines.len(), 1);
+            assert_eq!(lines[0]["event"], *what);
+        } else {
+            assert_fails_with(&out, what);
+            assert_eq!(out.status.code(), Some(1));
+            assert_eq!(lines[0]["event"], "sdk.startup.failed");
+        }
+        // Never any key material on either stream.
+        for (name, value) in env.iter() {
+            if *name == "ENCRYPTION_KEY" {
+                let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+                assert!(!all.contains(&value[..8]), "{all}");
+            }
+        }
+    }
+    // The environment variable is configurable.
+    let out = sealkit(
+        &["vault", "check", "--environment-var", "APP_ENV"],
+        &[("ENCRYPTION_KEY", OLD_KEY), ("APP_ENV", "PRODUCTION")],
+        b"",
+    );
+    assert_fails_with(&out, "ENCRYPTION_KEY_BLOCKLISTED");
+}
+
+// ---------- migrate ----------
+
+fn create_db(path: &Path, rows: &[(&str, &str, &str, bool)]) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for table in ["ciam_settings", "iam_settings"] {
+        conn.execute_batch(&format!(
+            "CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
+             encrypted BOOLEAN NOT NULL DEFAULT FALSE, category TEXT NOT NULL DEFAULT 'general', \
+             updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        ))
+        .unwrap();
+    }
+    for (table, key, value, encrypted) in rows {
+        conn.execute(
+            &format!("INSERT INTO {table} (key, value, encrypted) VALUES (?1, ?2, ?3)"),
+            rusqlite::params![key, value, encrypted],
+        )
+        .unwrap();
+    }
+}
+
+fn db_rows(path: &Path) -> Vec<(String, String, bool)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut all = Vec::new();
+    for table in ["ciam_settings", "iam_settings"] {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT key, value, encrypted FROM {table} ORDER BY key"
+            ))
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        all.extend(rows.map(Result::unwrap));
+    }
+    all
+}
+
+/// 3 × 10 old values in ciam_settings, 3 in iam_settings, one unencrypted row.
+fn seed(dir: &Path) -> (std::path::PathBuf, String) {
+    let db = dir.join("olympus.db");
+    let keys: Vec<String> = (0..33).map(|i| format!("key_{i:02}")).collect();
+    let mut rows: Vec<(&str, &str, &str, bool)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let table = if i < 30 {
+                "ciam_settings"
+            } else {
+                "iam_settings"
+            };
+            (table, k.as_str(), OLD_VALUES[i % 3], true)
+        })
+        .collect();
+    rows.push(("iam_settings", "site_url", "http://localhost:3000", false));
+    create_db(&db, &rows);
+    let key_file = dir.join("old.key");
+    // Written as `echo` would: with a trailing newline.
+    std::fs::write(&key_file, format!("{OLD_KEY}\n")).unwrap();
+    (db, key_file.display().to_string())
+}
+
+fn assert_migrated(db: &Path) {
+    let vault = SettingsVault::new(&EncryptionKey::new(KEY)).unwrap();
+    for (key, value, encrypted) in db_rows(db) {
+        if !encrypted {
+            assert_eq!(value, "http://localhost:3000");
+            continue;
+        }
+        assert!(value.starts_with("v2:"), "{key}");
+        assert_eq!(
+            vault.decrypt(&value).unwrap().as_str(),
+            "my-secret-value",
+            "{key}"
+        );
+    }
+}
+
+fn no_values_in(out: &Output) {
+    let all = format!("{}{}", stdout(out), String::from_utf8_lossy(&out.stderr));
+    for value in OLD_VALUES {
+        assert!(!all.contains(&value[3..12]), "a stored value leaked: {all}");
+    }
+    assert!(!all.contains("my-secret") && !all.contains(&KEY[..8]) && !all.contains(&OLD_KEY[..8]));
+}
+
+#[test]
+fn migrate_sqlite_with_previous_key_file_dry_run_then_real_then_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key_file) = seed(dir.path());
+    let url = format!("sqlite://{}", db.display());
+    let before = db_rows(&db);
+
+    let dry = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--database-url",
+            &url,
+            "--dry-run",
+            "--previous-key-file",
+            &key_file,
+        ],
+        &[("ENCRYPTION_KEY", KEY)],
+        b"",
+    );
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(stdout(&dry).contains("dry run"));
+    assert_eq!(db_rows(&db), before);
+    no_values_in(&dry);
+
+    let run = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--database-url",
+            &url,
+            "--previous-key-file",
+            &key_file,
+            "--batch-size",
+            "7",
+        ],
+        &[("ENCRYPTION_KEY", KEY)],
+        b"",
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = stdout(&run);
+    assert!(
+        text.contains("total: processed 33, migrated 33, skipped 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("verification: 0 encrypted row(s) not in v2 format"),
+        "{text}"
+    );
+    // Not a terminal: no progress bar escape sequences anywhere.
+    assert!(!text.contains('\r') && run.stderr.is_empty());
+    no_values_in(&run);
+    assert_migrated(&db);
+
+    // Idempotent; JSON report; DATABASE_URL from the environment.
+    let again = sealkit(
+        &["vault", "migrate", "--json"],
+        &[("ENCRYPTION_KEY", KEY), ("DATABASE_URL", &url)],
+        b"",
+    );
+    assert!(again.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["total"]["migrated"], 0);
+    assert_eq!(report["total"]["already_current"], 33);
+    assert_eq!(report["total"]["remaining_not_v2"], 0);
+}
+
+#[test]
+fn migrate_without_the_old_key_fails_rows_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = seed(dir.path());
+    let url = format!("sqlite://{}", db.display());
+    let before = db_rows(&db);
+    let out = sealkit(
+        &["vault", "migrate", "--database-url", &url],
+        &[("ENCRYPTION_KEY", KEY)],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_fails_with(&out, "migration_failed");
+    assert!(stdout(&out).contains("failed 33"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("failed [decrypt]: key_00"));
+    no_values_in(&out);
+    assert_eq!(db_rows(&db), before, "failed rows must be left untouched");
+}
+
+#[test]
+fn migrate_stopped_or_killed_midway_then_rerun_ends_correct() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key_file) = seed(dir.path());
+    let url = format!("sqlite://{}", db.display());
+    let env = [("ENCRYPTION_KEY", KEY)];
+    let base = [
+        "vault",
+        "migrate",
+        "--database-url",
+        &url,
+        "--previous-key-file",
+        &key_file,
+    ];
+
+    let mut args = base.to_vec();
+    args.extend(["--batch-size", "4", "--max-batches", "2"]);
+    let partial = sealkit(&args, &env, b"");
+    assert!(partial.status.success());
+    assert!(
+        stdout(&partial).contains("stopped early"),
+        "{}",
+        stdout(&partial)
+    );
+    let migrated = db_rows(&db)
+        .iter()
+        .filter(|r| r.1.starts_with("v2:") && r.2)
+        .count();
+    // 8 processed, a third of them were already v2 (under the old key, now rewrapped too).
+    assert!((8..33).contains(&migrated), "{migrated}");
+
+    // A real kill at an arbitrary point, then a full run.
+    let mut args = base.to_vec();
+    args.extend(["--batch-size", "1"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sealkit"))
+        .args(&args)
+        .env("ENCRYPTION_KEY", KEY)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(15));
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let last = sealkit(&base, &env, b"");
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    assert!(stdout(&last).contains("verification: 0 encrypted row(s)"));
+    assert_migrated(&db);
+}
+
+#[test]
+fn migrate_refuses_unknown_urls_missing_files_and_bad_table_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("ENCRYPTION_KEY", KEY)];
+    let missing = format!("sqlite://{}", dir.path().join("nope.db").display());
+    let out = sealkit(&["vault", "migrate", "--database-url", &missing], &env, b"");
+    assert_fails_with(&out, "store");
+    assert!(
+        !dir.path().join("nope.db").exists(),
+        "a missing database must not be created"
+    );
+    let out = sealkit(
+        &["vault", "migrate", "--database-url", "mysql://x"],
+        &env,
+        b"",
+    );
+    assert_fails_with(&out, "database_url");
+    let (db, _) = seed(dir.path());
+    let url = format!("sqlite://{}", db.display());
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "x;drop",
+        ],
+        &env,
+        b"",
+    );
+    assert_fails_with(&out, "table_name");
+    let out = sealkit(&["vault", "migrate", "--database-url", &url], &[], b"");
+    assert_fails_with(&out, "ENCRYPTION_KEY_ABSENT");
+}
+
+#[test]
+fn migrate_postgres_through_the_cli() {
+    let Ok(url) = std::env::var("SEALKIT_TEST_POSTGRES_URL") else {
+        assert!(
+            !sealkit_vectors::required_under_ci(),
+            "SEALKIT_TEST_POSTGRES_URL must be set under CI"
+        );
+        println!("skipped migrate_postgres_through_the_cli: SEALKIT_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let table = format!("cli_pg_{}", std::process::id());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
+             encrypted BOOLEAN NOT NULL DEFAULT FALSE, category TEXT NOT NULL DEFAULT 'general', \
+             updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW())"
+        ))
+        .unwrap();
+    for i in 0..12 {
+        client
+            .execute(
+                &format!("INSERT INTO {table} (key, value, encrypted) VALUES ($1, $2, true)"),
+                &[&format!("k{i:02}"), &OLD_VALUES[i % 3]],
+            )
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("old.key");
+    std::fs::write(&key_file, OLD_KEY).unwrap();
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--table",
+            &table,
+            "--batch-size",
+            "5",
+            "--previous-key-file",
+            key_file.to_str().unwrap(),
+        ],
+        &[("ENCRYPTION_KEY", KEY), ("DATABASE_URL", &url)],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("verification: 0 encrypted row(s)"));
+    no_values_in(&out);
+    assert!(
+        !stdout(&out).contains("sealkit-test-only"),
+        "the database password leaked"
+    );
+    let n: i64 = client
+        .query_one(
+            &format!(
+                "SELECT COUNT(*) FROM {table} WHERE encrypted = true AND value NOT LIKE 'v2:%'"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+    let vault = SettingsVault::new(&EncryptionKey::new(KEY)).unwrap();
+    for row in client
+        .query(&format!("SELECT value FROM {table}"), &[])
+        .unwrap()
+    {
+        assert_eq!(
+            vault.decrypt(row.get(0)).unwrap().as_str(),
+            "my-secret-value"
+        );
+    }
+    client
+        .batch_execute(&format!("DROP TABLE {table}"))
+        .unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_key_from_the_environment_is_read_lossily_and_never_trimmed() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let raw: &[u8] = b"key-with-\xff-invalid-utf8-and-newline-0123456789\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sealkit"))
+        .args(["vault", "encrypt"])
+        .env("ENCRYPTION_KEY", std::ffi::OsStr::from_bytes(raw))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"value").unwrap();
+    let value = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let lossy = SettingsVault::new(&EncryptionKey::from_bytes_lossy(raw)).unwrap();
+    assert_eq!(lossy.decrypt(value.trim_end()).unwrap().as_str(), "value");
+    let trimmed =
+        SettingsVault::new(&EncryptionKey::from_bytes_lossy(raw.trim_ascii_end())).unwrap();
+    assert!(trimmed.decrypt(value.trim_end()).is_err());
+}

@@ -1,0 +1,199 @@
+//! A bounded cache of unwrapped data keys, so re-reading an object costs no RSA operation.
+//!
+//! Entries are keyed by SHA-256 over the RSA-OAEP label and the wrapped key: a bound envelope
+//! relabelled with another key id or context has a different label, so it cannot ride on a cached
+//! entry it would not have unwrapped to. Values are the 32-byte data key and the registry key id that
+//! unwrapped it, wiped when evicted, replaced or dropped. Eviction is least-recently-used.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::envelope::DATA_KEY_LEN;
+
+/// A cached data key: the key (wiped on drop) and the registry id that unwrapped it.
+pub(crate) struct CachedKey {
+    pub(crate) data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    pub(crate) key_id: String,
+}
+
+struct Entry {
+    key: CachedKey,
+    last_used: u64,
+}
+
+struct Inner {
+    entries: HashMap<[u8; 32], Entry>,
+    clock: u64,
+}
+
+/// Bounded, zeroizing LRU cache of unwrapped data keys. Thread-safe.
+pub struct DataKeyCache {
+    capacity: usize,
+    inner: Mutex<Inner>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl fmt::Debug for DataKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataKeyCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DataKeyCache {
+    /// A cache holding at most `capacity` data keys (0 disables caching).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                clock: 0,
+            }),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The cache fingerprint of a wrapped key under a given OAEP label.
+    pub(crate) fn fingerprint(label: &[u8], wrapped_key: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"sealkit-envelope/data-key-cache");
+        h.update((label.len() as u64).to_be_bytes());
+        h.update(label);
+        h.update(wrapped_key);
+        h.finalize().into()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave an entry half-written; keep serving.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Looks up a fingerprint, returning a copy of the key and its registry id.
+    pub(crate) fn get(&self, fingerprint: &[u8; 32]) -> Option<CachedKey> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let Some(entry) = inner.entries.get_mut(fingerprint) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        entry.last_used = now;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(CachedKey {
+            data_key: entry.key.data_key.clone(),
+            key_id: entry.key.key_id.clone(),
+        })
+    }
+
+    /// Stores a key, evicting the least recently used entry when full.
+    pub(crate) fn insert(&self, fingerprint: [u8; 32], key: CachedKey) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        if inner.entries.len() >= self.capacity && !inner.entries.contains_key(&fingerprint) {
+            let oldest = inner
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                // Dropping the entry wipes its key (Zeroizing).
+                inner.entries.remove(&oldest);
+            }
+        }
+        inner.entries.insert(
+            fingerprint,
+            Entry {
+                key,
+                last_used: now,
+            },
+        );
+    }
+
+    /// Number of cached keys.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most keys it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Lookups answered from the cache (each one an RSA private operation saved).
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Lookups that found nothing.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+
+    /// Drops (and wipes) every cached key.
+    pub fn clear(&self) {
+        self.lock().entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> CachedKey {
+        CachedKey {
+            data_key: Zeroizing::new([byte; DATA_KEY_LEN]),
+            key_id: format!("k{byte}"),
+        }
+    }
+
+    #[test]
+    fn bounded_and_least_recently_used_evicted() {
+        let cache = DataKeyCache::new(2);
+        cache.insert([1; 32], key(1));
+        cache.insert([2; 32], key(2));
+        assert!(cache.get(&[1; 32]).is_some());
+        cache.insert([3; 32], key(3));
+        assert_eq!(cache.len(), 2);
+        assert!(
+            cache.get(&[2; 32]).is_none(),
+            "least recently used entry evicted"
+        );
+        assert_eq!(*cache.get(&[1; 32]).unwrap().data_key, [1; DATA_KEY_LEN]);
+        assert_eq!(cache.get(&[3; 32]).unwrap().key_id, "k3");
+    }
+
+    #[test]
+    fn zero_capacity_caches_nothing() {
+        let cache = DataKeyCache::new(0);
+        cache.insert([1; 32], key(1));
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn fingerprint_depends_on_label() {
+        assert_ne!(
+            DataKeyCache::fingerprint(b"", b"w"),
+            DataKeyCache::fingerprint(b"x", b"w")
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Base64 as the envelopes use it: we always write base64url without padding (RFC 4648 §5), and we
+//! read what the reference reader accepts — either alphabet, optional `=` padding — and nothing else.
+//!
+//! "Nothing else" is deliberate: no whitespace, no characters outside the two alphabets, padding only
+//! at the end and only as much as the length needs, no length that cannot come from whole bytes, and
+//! no non-zero leftover bits (so every byte string has exactly one accepted unpadded spelling per
+//! alphabet, and a flipped leftover bit is an error rather than a silent no-op). Every field also has
+//! a length bound checked before decoding, so a hostile record cannot make us allocate much.
+
+const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Why a base64 field was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A character outside both base64 alphabets (or `=` before the end).
+    InvalidCharacter,
+    /// A length that cannot come from whole bytes, or the wrong amount of padding.
+    InvalidLength,
+    /// The last character carries non-zero bits that belong to no byte.
+    NonCanonical,
+    /// Longer than the field may be.
+    TooLong,
+}
+
+/// Encodes `bytes` as base64url without padding.
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            let index = (n >> (18 - 6 * i)) & 0x3f;
+            out.push(char::from(URL_ALPHABET[index as usize]));
+        }
+    }
+    out
+}
+
+fn sextet(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' | b'+' => Some(62),
+        b'_' | b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// The longest text that can encode `max_bytes` bytes (padded form).
+pub const fn max_encoded_len(max_bytes: usize) -> usize {
+    max_bytes.div_ceil(3) * 4
+}
+
+/// Decodes base64url or standard base64, padded or not, refusing more than `max_bytes` of output.
+pub fn decode(text: &str, max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
+    let input = text.as_bytes();
+    if input.len() > max_encoded_len(max_bytes) {
+        return Err(DecodeError::TooLong);
+    }
+    let unpadded = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="))
+        .unwrap_or(input);
+    let padding = input.len() - unpadded.len();
+    if unpadded.iter().any(|&c| sextet(c).is_none()) {
+        return Err(DecodeError::InvalidCharacter);
+    }
+    if padding > 0 && !input.len().is_multiple_of(4) {
+        return Err(DecodeError::InvalidLength);
+    }
+    let leftover = unpadded.len() % 4;
+    if leftover == 1 || (padding > 0 && padding != (4 - leftover) % 4) {
+        return Err(DecodeError::InvalidLength);
+    }
+    let mut out = Vec::with_capacity(unpadded.len() / 4 * 3 + 2);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for &c in unpadded {
+        let Some(v) = sextet(c) else {
+            return Err(DecodeError::InvalidCharacter);
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if acc != 0 {
+        return Err(DecodeError::NonCanonical);
+    }
+    if out.len() > max_bytes {
+        return Err(DecodeError::TooLong);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_unpadded_url_alphabet() {
+        assert_eq!(encode(b""), "");
+        assert_eq!(encode(b"f"), "Zg");
+        assert_eq!(encode(b"fo"), "Zm8");
+        assert_eq!(encode(b"foo"), "Zm9v");
+        assert_eq!(encode(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn accepts_both_alphabets_and_padding() {
+        for text in ["-_8", "+/8", "-_8=", "+/8="] {
+            assert_eq!(decode(text, 16).unwrap(), vec![0xfb, 0xff], "{text}");
+        }
+        assert_eq!(decode("Zg==", 4).unwrap(), b"f");
+        assert_eq!(decode("Zg", 4).unwrap(), b"f");
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        assert_eq!(decode("Zg=", 4), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("Zm9v=", 8), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("Z", 4), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("Zm8==", 8), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("Zm 9v", 8), Err(DecodeError::InvalidCharacter));
+        assert_eq!(decode("Zm9v\n", 8), Err(DecodeError::InvalidCharacter));
+        assert_eq!(decode("Z=g=", 8), Err(DecodeError::InvalidCharacter));
+        assert_eq!(decode("Zh", 4), Err(DecodeError::NonCanonical));
+        assert_eq!(decode("Zm9vZm9v", 3), Err(DecodeError::TooLong));
+        assert_eq!(decode("Zm9vZg", 3), Err(DecodeError::TooLong));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let text = encode(&bytes);
+            proptest::prop_assert_eq!(decode(&text, bytes.len()).unwrap(), bytes);
+        }
+    }
+}

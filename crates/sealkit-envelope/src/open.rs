@@ -1,0 +1,375 @@
+//! Opening: validate the envelope, then try candidate keys in order (or reuse a cached data key),
+//! and report what happened as a telemetry record.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::cache::{CachedKey, DataKeyCache};
+use crate::candidates::{CandidatePolicy, candidate_indices};
+use crate::content;
+use crate::envelope::{
+    DATA_KEY_LEN, EnvelopeMetadata, EnvelopeVersion, KvRecord, TAG_LEN, ValidatedEnvelope,
+};
+use crate::error::{Error, FailureCause, Result};
+use crate::keys;
+use crate::registry::KeyRegistry;
+use crate::telemetry::{DecryptionTelemetry, Outcome};
+
+/// Everything that governs how envelopes are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenPolicy {
+    /// Candidate bounds (max attempts, authoritative record key id).
+    pub candidates: CandidatePolicy,
+    /// Refuse unbound `1.0` envelopes (anyone with the public key can forge one for any object).
+    pub require_bound: bool,
+}
+
+/// A successful open: the plaintext (wiped on drop) and the telemetry record.
+pub struct Opened {
+    /// The decrypted payload.
+    pub plaintext: Zeroizing<Vec<u8>>,
+    /// What the decryption did (also emitted through `tracing`).
+    pub telemetry: DecryptionTelemetry,
+}
+
+impl fmt::Debug for Opened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("plaintext", &"[REDACTED]")
+            .field("telemetry", &self.telemetry)
+            .finish()
+    }
+}
+
+impl Opened {
+    /// The plaintext as JSON (a leading UTF-8 BOM is skipped, as the reference's `TextDecoder`
+    /// does). Invalid UTF-8 is an error rather than replacement characters.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        parse_json(&self.plaintext)
+    }
+}
+
+pub(crate) fn parse_json<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T> {
+    let bytes = plaintext.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(plaintext);
+    serde_json::from_slice(bytes).map_err(|_| Error::PlaintextNotJson)
+}
+
+/// An unwrapped data key and where it came from.
+pub(crate) struct Unwrapped {
+    pub(crate) data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    pub(crate) telemetry: DecryptionTelemetry,
+}
+
+/// Opens envelopes with a shared registry. Cheap to clone; clones share the cache.
+#[derive(Clone)]
+pub struct Opener {
+    registry: Arc<KeyRegistry>,
+    policy: OpenPolicy,
+    cache: Option<Arc<DataKeyCache>>,
+    telemetry_scope: Arc<str>,
+}
+
+impl fmt::Debug for Opener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opener")
+            .field("scope", &self.registry.scope())
+            .field("policy", &self.policy)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Opener {
+    /// An opener with the reference's behaviour: every candidate, no cache, `1.0` accepted.
+    pub fn new(registry: Arc<KeyRegistry>) -> Self {
+        let telemetry_scope = registry.scope().telemetry_label().into();
+        Self {
+            registry,
+            policy: OpenPolicy::default(),
+            cache: None,
+            telemetry_scope,
+        }
+    }
+
+    /// Sets the open policy.
+    #[must_use]
+    pub fn with_policy(mut self, policy: OpenPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Caches up to `capacity` unwrapped data keys (see [`DataKeyCache`]).
+    #[must_use]
+    pub fn with_cache(mut self, capacity: usize) -> Self {
+        self.cache = Some(Arc::new(DataKeyCache::new(capacity)));
+        self
+    }
+
+    /// Uses a shared cache.
+    #[must_use]
+    pub fn with_shared_cache(mut self, cache: Arc<DataKeyCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The telemetry `scope` label (e.g. `audit-at-rest`); defaults to the registry scope's.
+    #[must_use]
+    pub fn with_telemetry_scope(mut self, scope: &str) -> Self {
+        self.telemetry_scope = scope.into();
+        self
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Arc<KeyRegistry> {
+        &self.registry
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> OpenPolicy {
+        self.policy
+    }
+
+    /// The cache, if any.
+    pub fn cache(&self) -> Option<&DataKeyCache> {
+        self.cache.as_deref()
+    }
+
+    /// Opens an object: metadata plus raw body. `context` must equal the one used to seal bound
+    /// envelopes (ignored for `1.0`).
+    pub fn open(&self, metadata: &EnvelopeMetadata, body: &[u8], context: &[u8]) -> Result<Opened> {
+        let envelope = metadata.validate()?;
+        self.open_validated(&envelope, body, context)
+    }
+
+    /// Opens a stored KV value. Anything that is not an envelope record is refused.
+    pub fn open_kv(&self, record: &str, context: &[u8]) -> Result<Opened> {
+        let record = KvRecord::from_json(record)?;
+        let envelope = record.metadata().validate()?;
+        let body = record.decode_ciphertext()?;
+        self.open_validated(&envelope, &body, context)
+    }
+
+    /// Opens an object whose payload is JSON.
+    pub fn open_json<T: DeserializeOwned>(
+        &self,
+        metadata: &EnvelopeMetadata,
+        body: &[u8],
+        context: &[u8],
+    ) -> Result<(T, DecryptionTelemetry)> {
+        let opened = self.open(metadata, body, context)?;
+        Ok((opened.json()?, opened.telemetry))
+    }
+
+    /// Opens a KV value whose payload is JSON.
+    pub fn open_kv_json<T: DeserializeOwned>(
+        &self,
+        record: &str,
+        context: &[u8],
+    ) -> Result<(T, DecryptionTelemetry)> {
+        let opened = self.open_kv(record, context)?;
+        Ok((opened.json()?, opened.telemetry))
+    }
+
+    fn check_version(&self, envelope: &ValidatedEnvelope) -> Result<()> {
+        if self.policy.require_bound && envelope.version() != EnvelopeVersion::Bound {
+            return Err(Error::VersionNotAllowed);
+        }
+        Ok(())
+    }
+
+    fn record_key_id(envelope: &ValidatedEnvelope) -> Option<&str> {
+        Some(envelope.key_id()).filter(|id| !id.trim().is_empty())
+    }
+
+    fn telemetry(
+        &self,
+        envelope: &ValidatedEnvelope,
+        selected: Option<&str>,
+        attempts: usize,
+        cause: Option<FailureCause>,
+    ) -> DecryptionTelemetry {
+        let outcome = match selected {
+            None => Outcome::AllFailed,
+            Some(_) if attempts > 1 => Outcome::FallbackHit,
+            Some(_) => Outcome::PrimaryHit,
+        };
+        DecryptionTelemetry {
+            scope: self.telemetry_scope.to_string(),
+            record_key_id: Self::record_key_id(envelope).map(str::to_owned),
+            selected_key_id: selected.map(str::to_owned),
+            attempt_count: attempts,
+            fallback_used: outcome == Outcome::FallbackHit,
+            outcome,
+            reason: cause.map(|c| c.as_str().to_owned()),
+        }
+    }
+
+    fn fail(
+        &self,
+        envelope: &ValidatedEnvelope,
+        attempts: usize,
+        cause: Option<FailureCause>,
+    ) -> Error {
+        let mut telemetry = self.telemetry(envelope, None, attempts, cause);
+        if cause.is_none() {
+            telemetry.reason = Some("no candidate key was allowed by policy".to_owned());
+        }
+        telemetry.emit();
+        Error::DecryptionFailed {
+            telemetry: Box::new(telemetry),
+            last_cause: cause,
+        }
+    }
+
+    fn decrypt_body(
+        data_key: &[u8; DATA_KEY_LEN],
+        envelope: &ValidatedEnvelope,
+        body: &[u8],
+        aad: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        content::open(data_key, envelope.iv(), aad, body)
+    }
+
+    /// Opens a validated envelope.
+    pub fn open_validated(
+        &self,
+        envelope: &ValidatedEnvelope,
+        body: &[u8],
+        context: &[u8],
+    ) -> Result<Opened> {
+        self.check_version(envelope)?;
+        if body.len() < TAG_LEN {
+            return Err(Error::CiphertextTooShort);
+        }
+        let aad = envelope.aad(context);
+        let label = envelope.oaep_label(context);
+        let candidates = candidate_indices(
+            &self.registry,
+            Self::record_key_id(envelope),
+            self.policy.candidates,
+        );
+
+        let fingerprint = self
+            .cache
+            .as_ref()
+            .map(|_| DataKeyCache::fingerprint(&label, envelope.wrapped_key()));
+        if let (Some(cache), Some(fp)) = (&self.cache, &fingerprint)
+            && let Some(cached) = cache.get(fp)
+        {
+            // Report the position the key would have been found at without the cache, so telemetry
+            // does not depend on cache state; an entry for a key the policy no longer allows is
+            // ignored.
+            if let Some(position) = candidates
+                .iter()
+                .position(|&i| self.registry.id_at(i) == cached.key_id)
+            {
+                let attempts = position + 1;
+                return match Self::decrypt_body(&cached.data_key, envelope, body, &aad) {
+                    Some(plaintext) => {
+                        let telemetry =
+                            self.telemetry(envelope, Some(&cached.key_id), attempts, None);
+                        telemetry.emit();
+                        Ok(Opened {
+                            plaintext,
+                            telemetry,
+                        })
+                    }
+                    None => Err(self.fail(envelope, attempts, Some(FailureCause::Authentication))),
+                };
+            }
+        }
+
+        let mut last_cause = None;
+        for (attempt, &index) in candidates.iter().enumerate() {
+            let Some(data_key) = self.unwrap_with(index, envelope, &label) else {
+                last_cause = Some(FailureCause::KeyUnwrap);
+                continue;
+            };
+            let Ok(data_key) =
+                <[u8; DATA_KEY_LEN]>::try_from(data_key.as_slice()).map(Zeroizing::new)
+            else {
+                last_cause = Some(FailureCause::KeyLength);
+                continue;
+            };
+            match Self::decrypt_body(&data_key, envelope, body, &aad) {
+                Some(plaintext) => {
+                    let key_id = self.registry.id_at(index);
+                    if let (Some(cache), Some(fp)) = (&self.cache, fingerprint) {
+                        cache.insert(
+                            fp,
+                            CachedKey {
+                                data_key,
+                                key_id: key_id.to_owned(),
+                            },
+                        );
+                    }
+                    let telemetry = self.telemetry(envelope, Some(key_id), attempt + 1, None);
+                    telemetry.emit();
+                    return Ok(Opened {
+                        plaintext,
+                        telemetry,
+                    });
+                }
+                None => last_cause = Some(FailureCause::Authentication),
+            }
+        }
+        Err(self.fail(envelope, candidates.len(), last_cause))
+    }
+
+    fn unwrap_with(
+        &self,
+        index: usize,
+        envelope: &ValidatedEnvelope,
+        label: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        keys::unwrap_data_key(
+            self.registry.private_key_at(index),
+            envelope.wrapped_key(),
+            label,
+        )
+    }
+
+    /// Unwraps the data key only (no body check), for rewrap. Uses the same candidates, policy and
+    /// cache as opening.
+    pub(crate) fn unwrap_only(
+        &self,
+        envelope: &ValidatedEnvelope,
+        context: &[u8],
+    ) -> Result<Unwrapped> {
+        self.check_version(envelope)?;
+        let label = envelope.oaep_label(context);
+        let candidates = candidate_indices(
+            &self.registry,
+            Self::record_key_id(envelope),
+            self.policy.candidates,
+        );
+        let mut last_cause = None;
+        for (attempt, &index) in candidates.iter().enumerate() {
+            let Some(data_key) = self.unwrap_with(index, envelope, &label) else {
+                last_cause = Some(FailureCause::KeyUnwrap);
+                continue;
+            };
+            let Ok(data_key) =
+                <[u8; DATA_KEY_LEN]>::try_from(data_key.as_slice()).map(Zeroizing::new)
+            else {
+                last_cause = Some(FailureCause::KeyLength);
+                continue;
+            };
+            let telemetry = self.telemetry(
+                envelope,
+                Some(self.registry.id_at(index)),
+                attempt + 1,
+                None,
+            );
+            telemetry.emit();
+            return Ok(Unwrapped {
+                data_key,
+                telemetry,
+            });
+        }
+        Err(self.fail(envelope, candidates.len(), last_cause))
+    }
+}

@@ -1,0 +1,610 @@
+//! The key registry of one scope: which private keys may open envelopes, and which is active.
+//!
+//! Configuration comes from the environment (`{SCOPE}_KEYS_JSON`, `{SCOPE}_ACTIVE_KEY_ID`, or the
+//! legacy `{SCOPE}_PRIVATE_KEY` + `{SCOPE}_KEY_ID`) or from registry JSON. Parsing happens in two
+//! steps: [`RegistryDocument`] applies the reference's JSON rules (cheap, no RSA; fuzzed), then
+//! [`KeyRegistry`] parses every PEM once, refuses keys below 2048 bits and keeps the parsed keys for
+//! the life of the registry (share it behind an `Arc`).
+
+use std::fmt;
+
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::envelope::EnvelopeVersion;
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::seal::{Sealer, check_key_id};
+
+/// A key scope: independent key material per scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scope {
+    /// `DATA_AT_REST_ENCRYPTION`: case data, audit logs, files.
+    DataAtRest,
+    /// `USER_KV_ENCRYPTION`: user profile records.
+    UserKv,
+    /// `EXPORT_ENCRYPTION`: export packages.
+    Export,
+}
+
+impl Scope {
+    /// All scopes.
+    pub const ALL: [Scope; 3] = [Scope::DataAtRest, Scope::UserKv, Scope::Export];
+
+    /// The environment-variable prefix, e.g. `DATA_AT_REST_ENCRYPTION`.
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::DataAtRest => "DATA_AT_REST_ENCRYPTION",
+            Self::UserKv => "USER_KV_ENCRYPTION",
+            Self::Export => "EXPORT_ENCRYPTION",
+        }
+    }
+
+    /// The label used in messages and (by default) telemetry, e.g. `data-at-rest`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DataAtRest => "data-at-rest",
+            Self::UserKv => "user-kv",
+            Self::Export => "export",
+        }
+    }
+
+    /// The default telemetry `scope` value (`data-at-rest`, `user-kv`, `export-data`).
+    pub fn telemetry_label(self) -> &'static str {
+        match self {
+            Self::DataAtRest => "data-at-rest",
+            Self::UserKv => "user-kv",
+            Self::Export => "export-data",
+        }
+    }
+
+    /// Parses a scope from its label (`data-at-rest`), its env prefix (`DATA_AT_REST_ENCRYPTION`)
+    /// or the short upper-case name (`DATA_AT_REST`).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| {
+            text == s.label()
+                || text == s.env_prefix()
+                || Some(text) == s.env_prefix().strip_suffix("_ENCRYPTION")
+        })
+    }
+
+    /// `{SCOPE}_{suffix}`.
+    pub fn var(self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.env_prefix())
+    }
+}
+
+/// Where configuration values come from: the process environment, or anything a test injects.
+pub trait EnvLookup {
+    /// The value of `name`, or `None` if unset.
+    fn get(&self, name: &str) -> Option<String>;
+
+    /// The value if set and not blank (whitespace only counts as blank).
+    fn non_blank(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> EnvLookup for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// The process environment (values read lossily as UTF-8, as Node does).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl EnvLookup for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
+/// The JSON side of a registry: ids and PEM strings, before any key is parsed.
+///
+/// Rules (the reference's): nested `{"activeKeyId":…,"keys":{…}}` or flat `{"id":"PEM",…}` with
+/// `activeKeyId` and `keys` skipped; ids and PEMs trimmed; blank or non-string entries skipped; the
+/// last duplicate wins but keeps the first one's position; insertion order kept, except that ids
+/// which are array indices (`"0"`, `"17"`) come first in ascending order, as JavaScript objects
+/// order them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RegistryDocument {
+    /// `activeKeyId` from the JSON (trimmed, non-blank).
+    pub active_key_id: Option<String>,
+    /// `(id, PEM)` pairs in registry order.
+    pub keys: Vec<(String, Zeroizing<String>)>,
+}
+
+impl fmt::Debug for RegistryDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryDocument")
+            .field("active_key_id", &self.active_key_id)
+            .field(
+                "key_ids",
+                &self.keys.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            )
+            .field("pems", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// A JSON value that keeps object member order (serde_json's map sorts without `preserve_order`).
+enum OrderedValue {
+    Object(Vec<(String, OrderedValue)>),
+    String(Zeroizing<String>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for OrderedValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::String(Zeroizing::new(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::String(Zeroizing::new(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<OrderedValue, E> {
+                Ok(OrderedValue::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<OrderedValue, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(OrderedValue::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<OrderedValue, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, OrderedValue>()? {
+                    members.push((k, v));
+                }
+                Ok(OrderedValue::Object(members))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// An id JavaScript would treat as an array index (ordered first, numerically).
+fn array_index(id: &str) -> Option<u32> {
+    let canonical = id == "0" || (!id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()));
+    if !canonical || id.is_empty() {
+        return None;
+    }
+    id.parse::<u32>().ok().filter(|&n| n != u32::MAX)
+}
+
+/// Inserts with JavaScript object semantics: an existing id keeps its place, its value replaced.
+fn js_insert(keys: &mut Vec<(String, Zeroizing<String>)>, id: String, pem: Zeroizing<String>) {
+    if let Some(slot) = keys.iter_mut().find(|(existing, _)| *existing == id) {
+        slot.1 = pem;
+    } else {
+        keys.push((id, pem));
+    }
+}
+
+fn js_order(keys: &mut [(String, Zeroizing<String>)]) {
+    // Stable: non-index ids keep their insertion order.
+    keys.sort_by_key(|(id, _)| match array_index(id) {
+        Some(n) => (0u8, n),
+        None => (1u8, 0),
+    });
+}
+
+impl RegistryDocument {
+    /// Parses registry JSON with the reference's rules. `scope` only labels errors.
+    pub fn parse(scope: Scope, json: &str) -> Result<Self> {
+        let label = scope.label();
+        let value: OrderedValue =
+            serde_json::from_str(json).map_err(|_| Error::RegistryJsonInvalid { scope: label })?;
+        let OrderedValue::Object(members) = value else {
+            return Err(Error::RegistryNotObject { scope: label });
+        };
+        let mut active_key_id = None;
+        let mut nested = None;
+        for (name, value) in &members {
+            match (name.as_str(), value) {
+                ("activeKeyId", OrderedValue::String(s)) => {
+                    active_key_id = Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+                }
+                ("activeKeyId", _) => active_key_id = None,
+                ("keys", OrderedValue::Object(inner)) => nested = Some(inner),
+                ("keys", _) => nested = None,
+                _ => {}
+            }
+        }
+        let entries = nested.map(Vec::as_slice).unwrap_or(members.as_slice());
+        let mut keys = Vec::new();
+        for (name, value) in entries {
+            if nested.is_none() && (name == "activeKeyId" || name == "keys") {
+                continue;
+            }
+            let OrderedValue::String(pem) = value else {
+                continue;
+            };
+            let id = name.trim();
+            let pem = pem.trim();
+            if id.is_empty() || pem.is_empty() {
+                continue;
+            }
+            js_insert(&mut keys, id.to_owned(), Zeroizing::new(pem.to_owned()));
+        }
+        js_order(&mut keys);
+        Ok(Self {
+            active_key_id,
+            keys,
+        })
+    }
+
+    /// The ids in registry order.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(id, _)| id.as_str())
+    }
+
+    /// Appends a key (or replaces one with the same id in place) and makes it active.
+    pub fn rotate_in(&mut self, key_id: &str, private_key_pem: &str) -> Result<()> {
+        check_key_id(key_id)?;
+        js_insert(
+            &mut self.keys,
+            key_id.to_owned(),
+            Zeroizing::new(private_key_pem.to_owned()),
+        );
+        js_order(&mut self.keys);
+        self.active_key_id = Some(key_id.to_owned());
+        Ok(())
+    }
+
+    /// The nested form `{"activeKeyId":…,"keys":{…}}`, compact, in registry order (PEM newlines
+    /// escaped as `\n` by JSON, so the result is one line).
+    pub fn to_nested_json(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::from("{"));
+        if let Some(active) = &self.active_key_id {
+            out.push_str("\"activeKeyId\":");
+            out.push_str(&json_string(active));
+            out.push(',');
+        }
+        out.push_str("\"keys\":{");
+        for (i, (id, pem)) in self.keys.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&json_string(id));
+            out.push(':');
+            let escaped = Zeroizing::new(json_string(pem));
+            out.push_str(&escaped);
+        }
+        out.push_str("}}");
+        out
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// One parsed registry key.
+struct RegistryKey {
+    id: String,
+    private_key: RsaPrivateKey,
+}
+
+/// The parsed key registry of one scope. Build it once at startup and share it (`Arc`).
+///
+/// `Debug` shows the scope, ids and active id only.
+pub struct KeyRegistry {
+    scope: Scope,
+    keys: Vec<RegistryKey>,
+    active: Option<usize>,
+}
+
+impl fmt::Debug for KeyRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRegistry")
+            .field("scope", &self.scope)
+            .field("key_ids", &self.key_ids().collect::<Vec<_>>())
+            .field("active_key_id", &self.active_key_id())
+            .field("private_keys", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl KeyRegistry {
+    /// Builds a registry from a parsed document and an optional active-key override (a non-blank
+    /// override wins over the document's `activeKeyId`).
+    pub fn from_document(
+        scope: Scope,
+        document: &RegistryDocument,
+        active_override: Option<&str>,
+    ) -> Result<Self> {
+        let label = scope.label();
+        if document.keys.is_empty() {
+            return Err(Error::RegistryNoUsableKeys { scope: label });
+        }
+        let active_id = active_override
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .or(document.active_key_id.as_deref());
+        let active =
+            match active_id {
+                Some(id) => Some(document.keys.iter().position(|(k, _)| k == id).ok_or_else(
+                    || Error::ActiveKeyNotInRegistry {
+                        scope: label,
+                        key_id: id.to_owned(),
+                    },
+                )?),
+                None => None,
+            };
+        let mut keys = Vec::with_capacity(document.keys.len());
+        for (id, pem) in &document.keys {
+            let private_key = keys::parse_private_key_pem(pem).map_err(|e| match e {
+                Error::KeyTooSmall { bits } => Error::RegistryKeyTooSmall {
+                    scope: label,
+                    key_id: id.clone(),
+                    bits,
+                },
+                _ => Error::InvalidPrivateKey {
+                    scope: label,
+                    key_id: id.clone(),
+                },
+            })?;
+            keys.push(RegistryKey {
+                id: id.clone(),
+                private_key,
+            });
+        }
+        Ok(Self {
+            scope,
+            keys,
+            active,
+        })
+    }
+
+    /// Parses registry JSON (nested or flat) with an optional active-key override.
+    pub fn from_json(scope: Scope, json: &str, active_override: Option<&str>) -> Result<Self> {
+        Self::from_document(
+            scope,
+            &RegistryDocument::parse(scope, json)?,
+            active_override,
+        )
+    }
+
+    /// Legacy single-key mode: one PEM under one id; the active key is the override if non-blank,
+    /// else this key.
+    pub fn legacy(
+        scope: Scope,
+        key_id: &str,
+        private_key_pem: &str,
+        active_override: Option<&str>,
+    ) -> Result<Self> {
+        let label = scope.label();
+        let id = key_id.trim();
+        if id.is_empty() {
+            return Err(Error::LegacyKeyIdMissing { scope: label });
+        }
+        let pem = private_key_pem.trim();
+        if pem.is_empty() {
+            return Err(Error::RegistryNoUsableKeys { scope: label });
+        }
+        let document = RegistryDocument {
+            active_key_id: Some(id.to_owned()),
+            keys: vec![(id.to_owned(), Zeroizing::new(pem.to_owned()))],
+        };
+        Self::from_document(scope, &document, active_override)
+    }
+
+    /// The scope's registry from the process environment (see [`KeyRegistry::from_env_lookup`]).
+    pub fn from_env(scope: Scope) -> Result<Self> {
+        Self::from_env_lookup(scope, &ProcessEnv)
+    }
+
+    /// The scope's registry from an injected environment: a non-blank `{SCOPE}_KEYS_JSON` (registry
+    /// mode) or else `{SCOPE}_PRIVATE_KEY` + `{SCOPE}_KEY_ID` (legacy mode); `{SCOPE}_ACTIVE_KEY_ID`
+    /// overrides the active key. If the write side (`{SCOPE}_PUBLIC_KEY`) is configured too, it is
+    /// checked against the registry ([`KeyRegistry::validate_write_key`]).
+    pub fn from_env_lookup(scope: Scope, env: &dyn EnvLookup) -> Result<Self> {
+        let label = scope.label();
+        let active_override = env.non_blank(&scope.var("ACTIVE_KEY_ID"));
+        let registry = if let Some(json) = env.non_blank(&scope.var("KEYS_JSON")) {
+            let json = Zeroizing::new(json);
+            Self::from_json(scope, &json, active_override.as_deref())?
+        } else if let Some(pem) = env.non_blank(&scope.var("PRIVATE_KEY")) {
+            let pem = Zeroizing::new(pem);
+            let key_id = env
+                .non_blank(&scope.var("KEY_ID"))
+                .ok_or(Error::LegacyKeyIdMissing { scope: label })?;
+            Self::legacy(scope, &key_id, &pem, active_override.as_deref())?
+        } else {
+            return Err(Error::RegistryNotConfigured { scope: label });
+        };
+        if env.non_blank(&scope.var("PUBLIC_KEY")).is_some() {
+            let sealer = Sealer::from_env_lookup(scope, env)?;
+            registry.validate_write_key(&sealer)?;
+        }
+        Ok(registry)
+    }
+
+    /// The scope.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// Key ids in registry order.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.id.as_str())
+    }
+
+    /// Number of keys (an operator detail; never put it in a caller-facing message).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Never true: a registry holds at least one key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The active key id, if one is configured.
+    pub fn active_key_id(&self) -> Option<&str> {
+        self.active.map(|i| self.keys[i].id.as_str())
+    }
+
+    /// Whether `key_id` is in the registry.
+    pub fn contains(&self, key_id: &str) -> bool {
+        self.index_of(key_id).is_some()
+    }
+
+    pub(crate) fn index_of(&self, key_id: &str) -> Option<usize> {
+        self.keys.iter().position(|k| k.id == key_id)
+    }
+
+    pub(crate) fn active_index(&self) -> Option<usize> {
+        self.active
+    }
+
+    pub(crate) fn id_at(&self, index: usize) -> &str {
+        &self.keys[index].id
+    }
+
+    pub(crate) fn private_key_at(&self, index: usize) -> &RsaPrivateKey {
+        &self.keys[index].private_key
+    }
+
+    /// The public half of the key under `key_id`.
+    pub fn public_key(&self, key_id: &str) -> Option<RsaPublicKey> {
+        self.index_of(key_id)
+            .map(|i| self.keys[i].private_key.to_public_key())
+    }
+
+    /// A sealer for the active key (for the audit pattern and rewrap).
+    pub fn active_sealer(&self, version: EnvelopeVersion) -> Result<Sealer> {
+        let index = self.active.ok_or(Error::NoActiveKey {
+            scope: self.scope.label(),
+        })?;
+        let key = &self.keys[index];
+        Ok(Sealer::new(key.id.clone(), key.private_key.to_public_key())?.with_version(version))
+    }
+
+    /// Checks that the write side (public key + key id) belongs to this registry: the id must be
+    /// registered and the public key must be the registered private key's public half. The
+    /// reference never checks this; a mismatch means every new write is unreadable.
+    pub fn validate_write_key(&self, sealer: &Sealer) -> Result<()> {
+        let label = self.scope.label();
+        let id = sealer.key_id();
+        let index = self
+            .index_of(id)
+            .ok_or_else(|| Error::WriteKeyNotInRegistry {
+                scope: label,
+                key_id: id.to_owned(),
+            })?;
+        let registered = self.keys[index].private_key.as_public_key();
+        let configured = sealer.public_key();
+        let same = registered
+            .n()
+            .as_ref()
+            .to_be_bytes()
+            .ct_eq(&configured.n().as_ref().to_be_bytes())
+            & registered
+                .e()
+                .to_be_bytes()
+                .ct_eq(&configured.e().to_be_bytes());
+        if bool::from(same) {
+            Ok(())
+        } else {
+            Err(Error::PublicKeyMismatch {
+                scope: label,
+                key_id: id.to_owned(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_flat_and_skips() {
+        let doc = RegistryDocument::parse(
+            Scope::DataAtRest,
+            r#"{"keys":{" a ":" P1 ","b":42,"c":"  ","":"P"},"activeKeyId":" a "}"#,
+        )
+        .unwrap();
+        assert_eq!(doc.key_ids().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(doc.keys[0].1.as_str(), "P1");
+        assert_eq!(doc.active_key_id.as_deref(), Some("a"));
+
+        let flat = RegistryDocument::parse(
+            Scope::DataAtRest,
+            r#"{"z":"P1","activeKeyId":"z","y":"P2"}"#,
+        )
+        .unwrap();
+        assert_eq!(flat.key_ids().collect::<Vec<_>>(), ["z", "y"]);
+    }
+
+    #[test]
+    fn duplicates_keep_first_position_last_value() {
+        let doc = RegistryDocument::parse(Scope::UserKv, r#"{"a":"1","b":"2","a":"3"}"#).unwrap();
+        let got: Vec<_> = doc
+            .keys
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(got, [("a", "3"), ("b", "2")]);
+    }
+
+    #[test]
+    fn integer_like_ids_come_first_like_javascript() {
+        let doc = RegistryDocument::parse(Scope::UserKv, r#"{"b":"1","10":"2","2":"3","01":"4"}"#)
+            .unwrap();
+        assert_eq!(doc.key_ids().collect::<Vec<_>>(), ["2", "10", "b", "01"]);
+    }
+
+    #[test]
+    fn rotation_appends_and_activates() {
+        let mut doc = RegistryDocument::parse(Scope::DataAtRest, r#"{"a":"P"}"#).unwrap();
+        doc.rotate_in("b", "Q\nR").unwrap();
+        assert_eq!(
+            doc.to_nested_json().as_str(),
+            r#"{"activeKeyId":"b","keys":{"a":"P","b":"Q\nR"}}"#
+        );
+        let again = RegistryDocument::parse(Scope::DataAtRest, &doc.to_nested_json()).unwrap();
+        assert_eq!(again, doc);
+    }
+
+    #[test]
+    fn scopes_parse_from_every_spelling() {
+        for s in Scope::ALL {
+            assert_eq!(Scope::parse(s.label()), Some(s));
+            assert_eq!(Scope::parse(s.env_prefix()), Some(s));
+        }
+        assert_eq!(Scope::parse("USER_KV"), Some(Scope::UserKv));
+        assert_eq!(Scope::parse("nope"), None);
+    }
+}

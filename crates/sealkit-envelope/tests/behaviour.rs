@@ -1,0 +1,514 @@
+//! Behaviour beyond the known answers: the bound version, attempt bounds and authoritative key ids,
+//! rewrap, the data-key cache, registry configuration errors, the audit pattern, and secrets kept
+//! out of every Debug/Display.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use sealkit_envelope::audit::{self, StoredObject};
+use sealkit_envelope::{
+    CandidatePolicy, EnvelopeVersion, Error, GeneratedKeyPair, KeyRegistry, KvRecord, OpenPolicy,
+    Opener, Outcome, RegistryDocument, Scope, Sealer, generate_key_pair,
+};
+
+/// Two RSA-2048 pairs, generated once per test binary.
+fn pairs() -> &'static [GeneratedKeyPair; 2] {
+    static PAIRS: OnceLock<[GeneratedKeyPair; 2]> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        [
+            generate_key_pair(2048).unwrap(),
+            generate_key_pair(2048).unwrap(),
+        ]
+    })
+}
+
+fn nested_json(active: Option<&str>) -> String {
+    let mut doc = RegistryDocument::default();
+    for p in pairs() {
+        doc.keys.push((p.key_id.clone(), p.private_key_pem.clone()));
+    }
+    doc.active_key_id = active.map(str::to_owned);
+    doc.to_nested_json().to_string()
+}
+
+/// Registry [old, new] with the new key active.
+fn registry() -> Arc<KeyRegistry> {
+    static REG: OnceLock<Arc<KeyRegistry>> = OnceLock::new();
+    REG.get_or_init(|| {
+        let [_, new] = pairs();
+        Arc::new(
+            KeyRegistry::from_json(Scope::DataAtRest, &nested_json(Some(&new.key_id)), None)
+                .unwrap(),
+        )
+    })
+    .clone()
+}
+
+fn sealer(i: usize) -> Sealer {
+    let p = &pairs()[i];
+    Sealer::from_public_key_pem(&p.key_id, &p.public_key_pem).unwrap()
+}
+
+fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name: &str| map.get(name).cloned()
+}
+
+#[test]
+fn v1_and_bound_round_trip_in_both_forms() {
+    let opener = Opener::new(registry());
+    for version in [EnvelopeVersion::V1, EnvelopeVersion::Bound] {
+        let s = sealer(0).with_version(version);
+        let object = s.seal(b"payload", b"cases/1.json").unwrap();
+        assert_eq!(object.metadata.encryption_version, version.as_str());
+        let opened = opener
+            .open(&object.metadata, &object.body, b"cases/1.json")
+            .unwrap();
+        assert_eq!(&opened.plaintext[..], b"payload");
+        let kv = s.seal_kv(b"kv payload", b"user/u1").unwrap();
+        assert_eq!(
+            &opener.open_kv(&kv, b"user/u1").unwrap().plaintext[..],
+            b"kv payload"
+        );
+    }
+}
+
+#[test]
+fn bound_envelopes_cannot_be_moved_relabelled_or_spliced() {
+    let opener = Opener::new(registry());
+    let [old, new] = pairs();
+    let s = sealer(0).bound();
+    let a = s.seal(b"object a", b"objects/a").unwrap();
+    let b = s.seal(b"object b", b"objects/b").unwrap();
+
+    // Moved to another object name.
+    let moved = opener.open(&a.metadata, &a.body, b"objects/b").unwrap_err();
+    assert!(matches!(moved, Error::DecryptionFailed { .. }));
+
+    // Relabelled with the other key id (which is registered and active).
+    let mut relabelled = a.metadata.clone();
+    relabelled.key_id = new.key_id.clone();
+    let err = opener.open(&relabelled, &a.body, b"objects/a").unwrap_err();
+    assert_eq!(err.telemetry().unwrap().outcome, Outcome::AllFailed);
+
+    // Cross-object: a's envelope with b's body, and b's wrapped key in a's metadata.
+    assert!(opener.open(&a.metadata, &b.body, b"objects/a").is_err());
+    let mut spliced = a.metadata.clone();
+    spliced.wrapped_key = b.metadata.wrapped_key.clone();
+    assert!(opener.open(&spliced, &a.body, b"objects/a").is_err());
+
+    // The same relabelling of a 1.0 envelope still opens: the reference binds nothing.
+    let v1 = sealer(0).seal(b"legacy", b"").unwrap();
+    let mut v1_relabelled = v1.metadata.clone();
+    v1_relabelled.key_id = new.key_id.clone();
+    let opened = opener.open(&v1_relabelled, &v1.body, b"").unwrap();
+    assert_eq!(
+        opened.telemetry.selected_key_id.as_deref(),
+        Some(old.key_id.as_str())
+    );
+    assert_eq!(opened.telemetry.outcome, Outcome::FallbackHit);
+}
+
+#[test]
+fn require_bound_refuses_unbound_envelopes_before_any_key_is_used() {
+    let opener = Opener::new(registry()).with_policy(OpenPolicy {
+        require_bound: true,
+        ..OpenPolicy::default()
+    });
+    let v1 = sealer(0).seal(b"x", b"").unwrap();
+    assert!(matches!(
+        opener.open(&v1.metadata, &v1.body, b""),
+        Err(Error::VersionNotAllowed)
+    ));
+    let bound = sealer(0).bound().seal(b"x", b"ctx").unwrap();
+    assert!(opener.open(&bound.metadata, &bound.body, b"ctx").is_ok());
+}
+
+#[test]
+fn attempt_bound_and_authoritative_key_id() {
+    let [old, new] = pairs();
+    // A 1.0 envelope under the old key but labelled with the active key's id.
+    let mut object = sealer(0).seal(b"x", b"").unwrap();
+    object.metadata.key_id = new.key_id.clone();
+
+    let unbounded = Opener::new(registry());
+    assert_eq!(
+        unbounded
+            .open(&object.metadata, &object.body, b"")
+            .unwrap()
+            .telemetry
+            .attempt_count,
+        2
+    );
+
+    let one = Opener::new(registry()).with_policy(OpenPolicy {
+        candidates: CandidatePolicy {
+            max_attempts: Some(1),
+            authoritative_key_id: false,
+        },
+        require_bound: false,
+    });
+    let err = one.open(&object.metadata, &object.body, b"").unwrap_err();
+    assert_eq!(err.attempts(), Some(1));
+
+    let authoritative = Opener::new(registry()).with_policy(OpenPolicy {
+        candidates: CandidatePolicy {
+            max_attempts: None,
+            authoritative_key_id: true,
+        },
+        require_bound: false,
+    });
+    assert_eq!(
+        authoritative
+            .open(&object.metadata, &object.body, b"")
+            .unwrap_err()
+            .attempts(),
+        Some(1)
+    );
+    // An unknown record key id is not authoritative: normal candidates apply.
+    object.metadata.key_id = "unknown".into();
+    let opened = authoritative
+        .open(&object.metadata, &object.body, b"")
+        .unwrap();
+    assert_eq!(
+        opened.telemetry.selected_key_id.as_deref(),
+        Some(old.key_id.as_str())
+    );
+    assert_eq!(
+        opened.telemetry.attempt_count, 2,
+        "active key first, then the old one"
+    );
+
+    let zero = Opener::new(registry()).with_policy(OpenPolicy {
+        candidates: CandidatePolicy {
+            max_attempts: Some(0),
+            authoritative_key_id: false,
+        },
+        require_bound: false,
+    });
+    let err = zero.open(&object.metadata, &object.body, b"").unwrap_err();
+    assert_eq!(err.attempts(), Some(0));
+    assert_eq!(err.last_cause(), None);
+}
+
+#[test]
+fn rewrap_moves_to_the_active_key_without_touching_the_body() {
+    let [old, new] = pairs();
+    let opener = Opener::new(registry());
+    for version in [EnvelopeVersion::V1, EnvelopeVersion::Bound] {
+        let object = sealer(0)
+            .with_version(version)
+            .seal(b"keep me", b"obj")
+            .unwrap();
+        let (rewrapped, telemetry) = opener.rewrap(&object.metadata, b"obj").unwrap();
+        assert_eq!(
+            telemetry.selected_key_id.as_deref(),
+            Some(old.key_id.as_str())
+        );
+        assert_eq!(rewrapped.key_id, new.key_id);
+        assert_eq!(rewrapped.data_iv, object.metadata.data_iv);
+        assert_ne!(rewrapped.wrapped_key, object.metadata.wrapped_key);
+        // Opens with a registry that no longer has the old key.
+        let only_new =
+            KeyRegistry::legacy(Scope::DataAtRest, &new.key_id, &new.private_key_pem, None)
+                .unwrap();
+        let opened = Opener::new(Arc::new(only_new))
+            .open(&rewrapped, &object.body, b"obj")
+            .unwrap();
+        assert_eq!(&opened.plaintext[..], b"keep me");
+        assert_eq!(opened.telemetry.outcome, Outcome::PrimaryHit);
+    }
+    let kv = sealer(0).seal_kv(b"kv", b"").unwrap();
+    let (rewrapped, _) = opener.rewrap_kv(&kv, b"").unwrap();
+    let (before, after) = (
+        KvRecord::from_json(&kv).unwrap(),
+        KvRecord::from_json(&rewrapped).unwrap(),
+    );
+    assert_eq!(before.ciphertext, after.ciphertext);
+    assert_eq!(after.key_id, new.key_id);
+    assert_eq!(
+        &opener.open_kv(&rewrapped, b"").unwrap().plaintext[..],
+        b"kv"
+    );
+}
+
+#[test]
+fn cached_data_keys_skip_rsa_and_keep_telemetry_identical() {
+    let opener = Opener::new(registry()).with_cache(2);
+    let cache_hits = |o: &Opener| o.cache().unwrap().hits();
+    let object = sealer(0).seal(b"cached", b"").unwrap();
+    let cold = opener.open(&object.metadata, &object.body, b"").unwrap();
+    assert_eq!(cache_hits(&opener), 0);
+    let warm = opener.open(&object.metadata, &object.body, b"").unwrap();
+    assert_eq!(cache_hits(&opener), 1);
+    assert_eq!(&warm.plaintext[..], b"cached");
+    assert_eq!(cold.telemetry, warm.telemetry);
+
+    // A tampered body with a cached key still fails.
+    let mut body = object.body.clone();
+    body[0] ^= 1;
+    assert!(opener.open(&object.metadata, &body, b"").is_err());
+
+    // Bounded: two more objects evict the first.
+    for i in 0..2u8 {
+        let o = sealer(1).seal(&[i], b"").unwrap();
+        opener.open(&o.metadata, &o.body, b"").unwrap();
+    }
+    assert_eq!(opener.cache().unwrap().len(), 2);
+
+    // A bound envelope relabelled cannot ride on a cache entry.
+    let bound = sealer(0).bound().seal(b"b", b"ctx").unwrap();
+    opener.open(&bound.metadata, &bound.body, b"ctx").unwrap();
+    assert!(opener.open(&bound.metadata, &bound.body, b"other").is_err());
+}
+
+#[test]
+fn registry_configuration_errors_are_distinct() {
+    let [old, new] = pairs();
+    let nothing = KeyRegistry::from_env_lookup(Scope::UserKv, &env(&[])).unwrap_err();
+    assert!(matches!(
+        nothing,
+        Error::RegistryNotConfigured { scope: "user-kv" }
+    ));
+    let blank = KeyRegistry::from_env_lookup(
+        Scope::UserKv,
+        &env(&[
+            ("USER_KV_ENCRYPTION_KEYS_JSON", "   "),
+            ("USER_KV_ENCRYPTION_PRIVATE_KEY", " "),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(blank.code(), "registry_not_configured");
+    let no_id = KeyRegistry::from_env_lookup(
+        Scope::UserKv,
+        &env(&[("USER_KV_ENCRYPTION_PRIVATE_KEY", &old.private_key_pem)]),
+    )
+    .unwrap_err();
+    assert_eq!(no_id.code(), "legacy_key_id_missing");
+    let bad_pem = KeyRegistry::from_json(Scope::Export, r#"{"k":"not a pem"}"#, None).unwrap_err();
+    assert_eq!(bad_pem.code(), "invalid_private_key");
+    assert_eq!(
+        bad_pem.to_string(),
+        "export key registry: the key under ID \"k\" is not a PKCS#8 PEM RSA private key"
+    );
+    let override_missing =
+        KeyRegistry::from_json(Scope::DataAtRest, &nested_json(None), Some("ghost")).unwrap_err();
+    assert_eq!(override_missing.code(), "active_key_not_in_registry");
+
+    // Registry mode with the write side configured: validated against the registry.
+    let json = nested_json(Some(&new.key_id));
+    let ok = KeyRegistry::from_env_lookup(
+        Scope::DataAtRest,
+        &env(&[
+            ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &json),
+            (
+                "DATA_AT_REST_ENCRYPTION_PUBLIC_KEY",
+                &new.public_key_pem.replace('\n', "\\n"),
+            ),
+            ("DATA_AT_REST_ENCRYPTION_KEY_ID", &new.key_id),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(ok.active_key_id(), Some(new.key_id.as_str()));
+    let mismatch = KeyRegistry::from_env_lookup(
+        Scope::DataAtRest,
+        &env(&[
+            ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &json),
+            ("DATA_AT_REST_ENCRYPTION_PUBLIC_KEY", &old.public_key_pem),
+            ("DATA_AT_REST_ENCRYPTION_KEY_ID", &new.key_id),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(mismatch.code(), "public_key_mismatch");
+    let unknown = KeyRegistry::from_env_lookup(
+        Scope::DataAtRest,
+        &env(&[
+            ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &json),
+            ("DATA_AT_REST_ENCRYPTION_PUBLIC_KEY", &old.public_key_pem),
+            ("DATA_AT_REST_ENCRYPTION_KEY_ID", "elsewhere"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(unknown.code(), "write_key_not_in_registry");
+    let incomplete = KeyRegistry::from_env_lookup(
+        Scope::DataAtRest,
+        &env(&[
+            ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &json),
+            ("DATA_AT_REST_ENCRYPTION_PUBLIC_KEY", &old.public_key_pem),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(incomplete.code(), "write_key_incomplete");
+}
+
+#[test]
+fn keys_below_2048_bits_are_refused() {
+    let small = rsa::RsaPrivateKey::new(&mut rand::rng(), 1024).unwrap();
+    let pem = small.to_pkcs8_pem(LineEnding::LF).unwrap();
+    let err = KeyRegistry::from_json(
+        Scope::DataAtRest,
+        &serde_json::json!({"small": pem.as_str()}).to_string(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "key_too_small");
+    let public = small
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
+    assert!(matches!(
+        Sealer::from_public_key_pem("small", &public),
+        Err(Error::KeyTooSmall { bits: 1024 })
+    ));
+    assert!(matches!(
+        Sealer::new("small", small.to_public_key()),
+        Err(Error::KeyTooSmall { .. })
+    ));
+}
+
+#[test]
+fn audit_pattern_reseals_under_the_active_key() {
+    let [old, new] = pairs();
+    let opener = Opener::new(registry());
+    let first = audit::append_json_entry(
+        &opener,
+        None,
+        b"",
+        EnvelopeVersion::V1,
+        &serde_json::json!({"n": 1}),
+    )
+    .unwrap();
+    assert!(first.telemetry.is_none());
+    assert_eq!(first.object.metadata.key_id, new.key_id);
+
+    // An existing day file written under the old key.
+    let existing = sealer(0)
+        .seal_json(&serde_json::json!([{"n": 0}]), b"")
+        .unwrap();
+    assert_eq!(existing.metadata.key_id, old.key_id);
+    let stored = StoredObject {
+        metadata: &existing.metadata,
+        body: &existing.body,
+    };
+    let next = audit::append_json_entry(
+        &opener,
+        Some(stored),
+        b"",
+        EnvelopeVersion::V1,
+        &serde_json::json!({"n": 1}),
+    )
+    .unwrap();
+    assert_eq!(next.object.metadata.key_id, new.key_id);
+    let (entries, _): (serde_json::Value, _) = opener
+        .open_json(&next.object.metadata, &next.object.body, b"")
+        .unwrap();
+    assert_eq!(entries, serde_json::json!([{"n": 0}, {"n": 1}]));
+
+    // Fails closed: an existing object that does not open is not treated as empty.
+    let mut body = existing.body.clone();
+    body[3] ^= 0x10;
+    let broken = StoredObject {
+        metadata: &existing.metadata,
+        body: &body,
+    };
+    assert!(
+        audit::append_json_entry(
+            &opener,
+            Some(broken),
+            b"",
+            EnvelopeVersion::V1,
+            &serde_json::json!(2)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn no_secret_or_internal_detail_in_debug_or_errors() {
+    let [old, new] = pairs();
+    let pem_body = old.private_key_pem.lines().nth(3).unwrap().to_owned();
+    let reg = registry();
+    let pair_debug = format!("{old:?}");
+    assert!(!pair_debug.contains(&pem_body) && pair_debug.contains("[REDACTED]"));
+    assert!(!format!("{reg:?}").contains(&pem_body));
+    let doc = RegistryDocument::parse(Scope::DataAtRest, &nested_json(None)).unwrap();
+    assert!(!format!("{doc:?}").contains(&pem_body));
+
+    let opener = Opener::new(reg).with_cache(4);
+    let object = sealer(0).seal(b"top secret plaintext", b"").unwrap();
+    let opened = opener.open(&object.metadata, &object.body, b"").unwrap();
+    assert!(!format!("{opened:?}").contains("top secret"));
+    assert!(!format!("{opener:?}").contains(&pem_body));
+
+    // A failed decryption says nothing about the registry.
+    let mut body = object.body.clone();
+    body[0] ^= 1;
+    let mut metadata = object.metadata.clone();
+    metadata.wrapped_key.replace_range(
+        0..1,
+        if metadata.wrapped_key.starts_with('A') {
+            "B"
+        } else {
+            "A"
+        },
+    );
+    for err in [
+        opener.open(&metadata, &body, b"").unwrap_err(),
+        Opener::new(registry())
+            .open(&object.metadata, &body, b"")
+            .unwrap_err(),
+    ] {
+        let shown = format!("{err} {}", err.code());
+        for detail in [
+            old.key_id.as_str(),
+            new.key_id.as_str(),
+            "2 ",
+            "attempt",
+            "DATA_AT_REST",
+            "registry",
+        ] {
+            assert!(!shown.contains(detail), "{shown:?} reveals {detail:?}");
+        }
+    }
+
+    // Errors from secret input never echo it.
+    let secret_pem = format!("-----BEGIN PRIVATE KEY-----\n{pem_body}\n-----END PRIVATE KEY-----");
+    let err = KeyRegistry::from_json(
+        Scope::DataAtRest,
+        &serde_json::json!({"k": secret_pem}).to_string(),
+        None,
+    )
+    .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(&pem_body));
+    let err = KeyRegistry::from_env_lookup(
+        Scope::DataAtRest,
+        &env(&[(
+            "DATA_AT_REST_ENCRYPTION_KEYS_JSON",
+            &format!("{{\"k\":\"{pem_body}\""),
+        )]),
+    )
+    .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(&pem_body));
+    assert!(!format!("{err}").contains("DATA_AT_REST_ENCRYPTION"));
+}
+
+#[test]
+fn spki_helper_round_trips_generated_keys() {
+    let [old, _] = pairs();
+    let public = sealkit_envelope::keys::parse_public_key_pem(&old.public_key_pem).unwrap();
+    let private = sealkit_envelope::keys::parse_private_key_pem(&old.private_key_pem).unwrap();
+    assert_eq!(public, private.to_public_key());
+    assert!(
+        old.private_key_pem
+            .starts_with("-----BEGIN PRIVATE KEY-----\n")
+    );
+    assert!(
+        old.public_key_pem
+            .starts_with("-----BEGIN PUBLIC KEY-----\n")
+    );
+    let _ = private.to_pkcs8_der().unwrap();
+}

@@ -1,0 +1,525 @@
+//! The authority: issues tokens, verifies them, decides whether a request is allowed, revokes and
+//! lists them.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::claims::{ClaimsView, MAX_CHAIN_DEPTH, TokenClaims};
+use crate::clock::{Clock, DEFAULT_CLOCK_SKEW_SECS, SystemClock};
+use crate::error::{DenialReason, TokenError};
+use crate::request::IssueRequest;
+use crate::revocation::{InMemoryRevocationSet, RevocationSet};
+use crate::scope::{
+    AccessTokenScope, OpSet, Operation, ResourceSet, ResourceSetView, Target, validate_token_id,
+};
+use crate::store::{IssuedTokenStore, TokenInfo};
+use crate::token::{AccessToken, OPEN_BUF_LEN, TokenKeyring};
+
+/// Who is issuing, revoking or listing.
+#[derive(Debug, Clone, Copy)]
+pub enum Issuer<'a> {
+    /// The server itself (the reference's dashboard): may issue any token, with no expiry bound.
+    Root,
+    /// The holder of this token string, bounded by that token's scope and expiry.
+    Token(&'a str),
+}
+
+/// One request to authorize: the operations it performs and the resources it names.
+///
+/// An append batch that carries a trim or fence command record performs `trim` / `fence` as well
+/// as `append`: list them all with [`OpRequest::also`], and every one must be granted.
+#[derive(Debug, Clone, Copy)]
+pub struct OpRequest<'r> {
+    ops: OpSet,
+    basin: Option<&'r str>,
+    stream: Option<&'r str>,
+    access_token: Option<&'r str>,
+}
+
+impl<'r> OpRequest<'r> {
+    /// A request performing `op`.
+    pub fn new(op: Operation) -> Self {
+        Self { ops: OpSet::empty().with(op), basin: None, stream: None, access_token: None }
+    }
+
+    /// The request also performs `op`.
+    #[must_use]
+    pub fn also(mut self, op: Operation) -> Self {
+        self.ops.insert(op);
+        self
+    }
+
+    /// The basin it touches.
+    #[must_use]
+    pub fn basin(mut self, basin: &'r str) -> Self {
+        self.basin = Some(basin);
+        self
+    }
+
+    /// The stream it touches, as the caller named it (before any auto-prefixing).
+    #[must_use]
+    pub fn stream(mut self, stream: &'r str) -> Self {
+        self.stream = Some(stream);
+        self
+    }
+
+    /// The access token id it touches (issuing or revoking).
+    #[must_use]
+    pub fn access_token(mut self, id: &'r str) -> Self {
+        self.access_token = Some(id);
+        self
+    }
+
+    /// The operations it performs.
+    pub fn ops(&self) -> OpSet {
+        self.ops
+    }
+}
+
+/// A request that was allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization<'r> {
+    effective_stream: Option<Cow<'r, str>>,
+}
+
+impl<'r> Authorization<'r> {
+    /// The stream the server must act on: the requested name with the token's prefix in front
+    /// when it auto-prefixes, else the requested name; `None` if the request named no stream.
+    pub fn effective_stream(&self) -> Option<&str> {
+        self.effective_stream.as_deref()
+    }
+
+    /// The effective stream name, owned or borrowed from the request.
+    pub fn into_effective_stream(self) -> Option<Cow<'r, str>> {
+        self.effective_stream
+    }
+}
+
+/// What the scope checks need, borrowed either from freshly opened claims or from a
+/// [`VerifiedToken`].
+#[derive(Clone, Copy)]
+struct ScopeView<'a> {
+    ops: OpSet,
+    basins: ResourceSetView<'a>,
+    streams: ResourceSetView<'a>,
+    access_tokens: ResourceSetView<'a>,
+    auto_prefix: Option<&'a str>,
+}
+
+impl<'a> ScopeView<'a> {
+    fn of_claims(claims: &ClaimsView<'a>) -> Self {
+        Self {
+            ops: claims.effective_ops,
+            basins: claims.basins,
+            streams: claims.streams,
+            access_tokens: claims.access_tokens,
+            auto_prefix: if claims.auto_prefix_streams { claims.streams.prefix() } else { None },
+        }
+    }
+
+    fn check<'r>(&self, request: &OpRequest<'r>) -> Result<Authorization<'r>, TokenError> {
+        if !request.ops.is_subset_of(self.ops) {
+            return Err(TokenError::denied(DenialReason::Operation));
+        }
+        let needs = |target: Target| request.ops.iter().any(|op| op.target() == target);
+        let needs_stream = needs(Target::Stream);
+        match request.basin {
+            Some(basin) if !self.basins.matches(basin) => {
+                return Err(TokenError::denied(DenialReason::Basin));
+            }
+            None if needs_stream || needs(Target::Basin) => {
+                return Err(missing("a basin", request.ops));
+            }
+            _ => {}
+        }
+        let effective_stream = match request.stream {
+            Some(stream) => {
+                let effective = match self.auto_prefix {
+                    Some(prefix) if !prefix.is_empty() => {
+                        let mut name = String::with_capacity(prefix.len() + stream.len());
+                        name.push_str(prefix);
+                        name.push_str(stream);
+                        Cow::Owned(name)
+                    }
+                    _ => Cow::Borrowed(stream),
+                };
+                if !self.streams.matches(&effective) {
+                    return Err(TokenError::denied(DenialReason::Stream));
+                }
+                Some(effective)
+            }
+            None if needs_stream => return Err(missing("a stream", request.ops)),
+            None => None,
+        };
+        match request.access_token {
+            Some(id) if !self.access_tokens.matches(id) => {
+                return Err(TokenError::denied(DenialReason::AccessToken));
+            }
+            None if needs(Target::AccessToken) => {
+                return Err(missing("an access token id", request.ops));
+            }
+            _ => {}
+        }
+        Ok(Authorization { effective_stream })
+    }
+}
+
+fn missing(what: &str, ops: OpSet) -> TokenError {
+    let names: Vec<&str> = ops.iter().map(Operation::as_str).collect();
+    TokenError::invalid(format!("{} needs {what} name", names.join(", ")))
+}
+
+/// A token that opened, is in its validity period and is not revoked. Holds the claims, never the
+/// token string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    claims: TokenClaims,
+}
+
+impl VerifiedToken {
+    /// The token's id.
+    pub fn id(&self) -> &str {
+        &self.claims.id
+    }
+
+    /// The token's scope (stream names absolute).
+    pub fn scope(&self) -> &AccessTokenScope {
+        &self.claims.scope
+    }
+
+    /// The token's claims.
+    pub fn claims(&self) -> &TokenClaims {
+        &self.claims
+    }
+
+    /// The token's metadata.
+    pub fn info(&self) -> TokenInfo {
+        TokenInfo::from_claims(&self.claims)
+    }
+
+    /// The prefix stream names are namespaced under, if the token auto-prefixes.
+    pub fn stream_namespace(&self) -> Option<&str> {
+        match (&self.claims.scope.streams, self.claims.auto_prefix_streams) {
+            (ResourceSet::Prefix(prefix), true) => Some(prefix),
+            _ => None,
+        }
+    }
+
+    fn scope_view(&self) -> ScopeView<'_> {
+        let scope = &self.claims.scope;
+        ScopeView {
+            ops: scope.effective_ops(),
+            basins: scope.basins.as_view(),
+            streams: scope.streams.as_view(),
+            access_tokens: scope.access_tokens.as_view(),
+            auto_prefix: self.stream_namespace(),
+        }
+    }
+
+    /// Checks a request against the scope alone (the token was verified when this value was
+    /// made; verify again per request so expiry and revocation are seen).
+    pub fn authorize<'r>(&self, request: &OpRequest<'r>) -> Result<Authorization<'r>, TokenError> {
+        self.scope_view().check(request)
+    }
+
+    /// The stream listing prefix to use for a caller's `prefix`: auto-prefixed when the token
+    /// namespaces its streams.
+    pub fn stream_list_prefix<'p>(&self, requested: &'p str) -> Cow<'p, str> {
+        match self.stream_namespace() {
+            Some(ns) if !ns.is_empty() => Cow::Owned(format!("{ns}{requested}")),
+            _ => Cow::Borrowed(requested),
+        }
+    }
+
+    /// How a listed stream appears to this token: `None` if outside its scope, else the name with
+    /// the auto-prefix stripped.
+    pub fn visible_stream<'n>(&self, absolute: &'n str) -> Option<&'n str> {
+        if !self.claims.scope.streams.matches(absolute) {
+            return None;
+        }
+        match self.stream_namespace() {
+            Some(ns) => absolute.strip_prefix(ns),
+            None => Some(absolute),
+        }
+    }
+
+    /// Filters a stream listing to this token's scope, stripping the auto-prefix.
+    pub fn filter_streams<'n, I>(&self, absolute: I) -> Vec<&'n str>
+    where
+        I: IntoIterator<Item = &'n str>,
+    {
+        absolute.into_iter().filter_map(|name| self.visible_stream(name)).collect()
+    }
+
+    /// Filters a basin listing to this token's scope.
+    pub fn filter_basins<'n, I>(&self, basins: I) -> Vec<&'n str>
+    where
+        I: IntoIterator<Item = &'n str>,
+    {
+        basins.into_iter().filter(|b| self.claims.scope.basins.matches(b)).collect()
+    }
+
+    /// Filters an access token listing to this token's scope.
+    pub fn filter_access_tokens<'n, I>(&self, ids: I) -> Vec<&'n str>
+    where
+        I: IntoIterator<Item = &'n str>,
+    {
+        ids.into_iter().filter(|id| self.claims.scope.access_tokens.matches(id)).collect()
+    }
+}
+
+/// A newly issued token and its metadata.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The token string, for its holder only.
+    pub token: AccessToken,
+    /// What was issued (safe to log and list).
+    pub info: TokenInfo,
+}
+
+/// Issues, verifies, authorizes, revokes and lists tokens under one keyring.
+pub struct TokenAuthority {
+    keyring: TokenKeyring,
+    clock: Arc<dyn Clock>,
+    revocations: Arc<dyn RevocationSet>,
+    store: Option<Arc<dyn IssuedTokenStore>>,
+    skew_secs: i64,
+}
+
+impl std::fmt::Debug for TokenAuthority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAuthority")
+            .field("keyring", &self.keyring)
+            .field("skew_secs", &self.skew_secs)
+            .field("has_store", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenAuthority {
+    /// An authority with the system clock, an empty in-memory revocation set, no token store
+    /// (ids are then not checked for uniqueness) and the default clock-skew allowance.
+    pub fn new(keyring: TokenKeyring) -> Self {
+        Self {
+            keyring,
+            clock: Arc::new(SystemClock),
+            revocations: Arc::new(InMemoryRevocationSet::new()),
+            store: None,
+            skew_secs: DEFAULT_CLOCK_SKEW_SECS,
+        }
+    }
+
+    /// Uses another clock (tests inject a [`crate::FixedClock`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses another revocation set.
+    #[must_use]
+    pub fn with_revocations(mut self, revocations: Arc<dyn RevocationSet>) -> Self {
+        self.revocations = revocations;
+        self
+    }
+
+    /// Records issued tokens in `store`: ids become unique, revoking an unknown id is a 404, and
+    /// listing works.
+    #[must_use]
+    pub fn with_store(mut self, store: Arc<dyn IssuedTokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Sets the clock-skew allowance in seconds (default [`DEFAULT_CLOCK_SKEW_SECS`]).
+    #[must_use]
+    pub fn with_clock_skew(mut self, secs: u32) -> Self {
+        self.skew_secs = i64::from(secs);
+        self
+    }
+
+    /// The keyring.
+    pub fn keyring(&self) -> &TokenKeyring {
+        &self.keyring
+    }
+
+    /// Opens a token and checks its times and revocation, handing the borrowed claims to `f`.
+    fn with_claims<R>(
+        &self,
+        token: &str,
+        f: impl FnOnce(&ClaimsView<'_>) -> Result<R, TokenError>,
+    ) -> Result<R, TokenError> {
+        let mut buf = [0u8; OPEN_BUF_LEN];
+        let bytes = self.keyring.open(token, &mut buf)?;
+        let claims = ClaimsView::parse(bytes)?;
+        let now = self.clock.now_unix();
+        if claims.issued_at > now.saturating_add(self.skew_secs) {
+            return Err(TokenError::NotYetValid);
+        }
+        if let Some(expires_at) = claims.expires_at
+            && now >= expires_at.saturating_add(self.skew_secs)
+        {
+            return Err(TokenError::Expired);
+        }
+        if self.revocations.is_revoked(claims.id)
+            || claims.chain().any(|id| self.revocations.is_revoked(id))
+        {
+            return Err(TokenError::Revoked);
+        }
+        f(&claims)
+    }
+
+    /// Verifies a token: it opens under a known key, is within its validity period (with the
+    /// clock-skew allowance) and neither it nor any token in its issuing chain is revoked.
+    pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        self.with_claims(token, |claims| Ok(VerifiedToken { claims: claims.to_owned_claims() }))
+    }
+
+    /// Verifies a token and checks one request against its scope: the hot path of a server,
+    /// which allocates at most the auto-prefixed stream name.
+    pub fn authorize<'r>(
+        &self,
+        token: &str,
+        request: &OpRequest<'r>,
+    ) -> Result<Authorization<'r>, TokenError> {
+        self.with_claims(token, |claims| ScopeView::of_claims(claims).check(request))
+    }
+
+    /// Issues a token. A token issuer needs `issue-access-token` and the new id within its
+    /// access-token scope, and the new token may not be broader than it in operations, any
+    /// resource set, expiry or auto-prefixing (403 otherwise). A missing expiry inherits the
+    /// issuer's. When the issuer auto-prefixes, the request's stream scope is relative to the
+    /// issuer's namespace and the new token must auto-prefix too.
+    pub fn issue(
+        &self,
+        issuer: Issuer<'_>,
+        request: &IssueRequest,
+    ) -> Result<IssuedToken, TokenError> {
+        let parent = match issuer {
+            Issuer::Root => None,
+            Issuer::Token(token) => Some(self.verify(token)?.claims),
+        };
+        if let Some(parent) = &parent {
+            if !parent.scope.effective_ops().contains(Operation::IssueAccessToken) {
+                return Err(TokenError::denied(DenialReason::Operation));
+            }
+            if !parent.scope.access_tokens.matches(&request.id) {
+                return Err(TokenError::denied(DenialReason::AccessToken));
+            }
+        }
+        request.validate()?;
+        let now = self.clock.now_unix();
+        let requested_expiry = request.expires_at.map(|t| t.unix_timestamp());
+        if requested_expiry.is_some_and(|t| t <= now) {
+            return Err(TokenError::invalid("expires_at must be in the future"));
+        }
+        let mut scope = request.scope.clone();
+        let (expires_at, chain) = match &parent {
+            None => (requested_expiry, Vec::new()),
+            Some(parent) => {
+                if parent.chain.len() >= MAX_CHAIN_DEPTH {
+                    return Err(TokenError::invalid(format!(
+                        "access tokens may be issued at most {MAX_CHAIN_DEPTH} levels deep"
+                    )));
+                }
+                if parent.auto_prefix_streams {
+                    if !request.auto_prefix_streams {
+                        return Err(TokenError::denied(DenialReason::DropsAutoPrefix));
+                    }
+                    if let ResourceSet::Prefix(ns) = &parent.scope.streams {
+                        scope.streams = within_namespace(ns, &scope.streams);
+                    }
+                }
+                let expires_at = match (requested_expiry, parent.expires_at) {
+                    (None, inherited) => inherited,
+                    (Some(asked), Some(limit)) if asked > limit => {
+                        return Err(TokenError::denied(DenialReason::LaterExpiry));
+                    }
+                    (Some(asked), _) => Some(asked),
+                };
+                check_not_broader(&scope, &parent.scope)?;
+                let mut chain = parent.chain.clone();
+                chain.push(parent.id.clone());
+                (expires_at, chain)
+            }
+        };
+        let claims = TokenClaims {
+            id: request.id.clone(),
+            scope,
+            auto_prefix_streams: request.auto_prefix_streams,
+            issued_at: now,
+            expires_at,
+            chain,
+        };
+        let token = self.keyring.seal(&claims)?;
+        let info = TokenInfo::from_claims(&claims);
+        if let Some(store) = &self.store {
+            store.insert(&info)?;
+        }
+        Ok(IssuedToken { token, info })
+    }
+
+    /// Revokes the token `id` and with it every token it issued, directly or not. A token issuer
+    /// needs `revoke-access-token` and `id` within its access-token scope. With a store, an id
+    /// never issued is a 404.
+    pub fn revoke(&self, issuer: Issuer<'_>, id: &str) -> Result<(), TokenError> {
+        if let Issuer::Token(token) = issuer {
+            self.authorize(token, &OpRequest::new(Operation::RevokeAccessToken).access_token(id))?;
+        }
+        validate_token_id(id)?;
+        if let Some(store) = &self.store
+            && !store.contains(id)?
+        {
+            return Err(TokenError::NotFound);
+        }
+        self.revocations.revoke(id)
+    }
+
+    /// Lists the metadata of live (unrevoked) tokens whose id starts with `prefix`, limited to a
+    /// token issuer's access-token scope. Never returns a token string. Needs a store.
+    pub fn list(&self, issuer: Issuer<'_>, prefix: &str) -> Result<Vec<TokenInfo>, TokenError> {
+        let lister = match issuer {
+            Issuer::Root => None,
+            Issuer::Token(token) => {
+                self.authorize(token, &OpRequest::new(Operation::ListAccessTokens))?;
+                Some(self.verify(token)?)
+            }
+        };
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| TokenError::Store("no token store is configured".into()))?;
+        let mut tokens = store.list(prefix)?;
+        tokens.retain(|info| {
+            lister.as_ref().is_none_or(|l| l.scope().access_tokens.matches(&info.id))
+                && !self.revocations.is_revoked(&info.id)
+                && !info.issuing_chain.iter().any(|id| self.revocations.is_revoked(id))
+        });
+        Ok(tokens)
+    }
+}
+
+/// A stream scope written relative to an auto-prefixing issuer's namespace, made absolute.
+fn within_namespace(namespace: &str, relative: &ResourceSet) -> ResourceSet {
+    match relative {
+        ResourceSet::None => ResourceSet::None,
+        ResourceSet::Exact(name) => ResourceSet::Exact(format!("{namespace}{name}")),
+        ResourceSet::Prefix(prefix) => ResourceSet::Prefix(format!("{namespace}{prefix}")),
+    }
+}
+
+fn check_not_broader(child: &AccessTokenScope, parent: &AccessTokenScope) -> Result<(), TokenError> {
+    if !child.effective_ops().is_subset_of(parent.effective_ops()) {
+        return Err(TokenError::denied(DenialReason::BroaderOperations));
+    }
+    if !child.basins.is_subset_of(&parent.basins) {
+        return Err(TokenError::denied(DenialReason::BroaderBasins));
+    }
+    if !child.streams.is_subset_of(&parent.streams) {
+        return Err(TokenError::denied(DenialReason::BroaderStreams));
+    }
+    if !child.access_tokens.is_subset_of(&parent.access_tokens) {
+        return Err(TokenError::denied(DenialReason::BroaderAccessTokens));
+    }
+    Ok(())
+}

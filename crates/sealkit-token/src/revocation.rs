@@ -1,0 +1,69 @@
+//! Which token ids are revoked. Verification consults the set on every call, so a revocation
+//! takes effect on the next request; a token is refused if its own id or the id of any token in
+//! its issuing chain is in the set.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::TokenError;
+
+/// A set of revoked token ids. A server plugs in its own (a replicated table, a cache in front of
+/// a database); [`InMemoryRevocationSet`] serves one process.
+pub trait RevocationSet: Send + Sync {
+    /// True if the token id has been revoked. Called on every verification: keep it fast.
+    fn is_revoked(&self, id: &str) -> bool;
+
+    /// Records a revocation.
+    fn revoke(&self, id: &str) -> Result<(), TokenError>;
+}
+
+/// Revoked ids held in memory.
+#[derive(Debug, Default)]
+pub struct InMemoryRevocationSet {
+    ids: RwLock<HashSet<String>>,
+    // Lets the common case (nothing revoked) skip the lock.
+    any: AtomicBool,
+}
+
+impl InMemoryRevocationSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A set holding `ids` (for example read from a file at startup).
+    pub fn from_ids<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Self {
+        let ids: HashSet<String> = ids.into_iter().map(Into::into).collect();
+        let any = AtomicBool::new(!ids.is_empty());
+        Self { ids: RwLock::new(ids), any }
+    }
+
+    /// How many ids are revoked.
+    pub fn len(&self) -> usize {
+        self.ids.read().map_or(0, |ids| ids.len())
+    }
+
+    /// True if nothing is revoked.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl RevocationSet for InMemoryRevocationSet {
+    fn is_revoked(&self, id: &str) -> bool {
+        if !self.any.load(Ordering::Acquire) {
+            return false;
+        }
+        // A poisoned lock means a writer panicked mid-update: fail closed.
+        self.ids.read().map_or(true, |ids| ids.contains(id))
+    }
+
+    fn revoke(&self, id: &str) -> Result<(), TokenError> {
+        let mut ids =
+            self.ids.write().map_err(|_| TokenError::Store("revocation set poisoned".into()))?;
+        ids.insert(id.to_owned());
+        self.any.store(true, Ordering::Release);
+        Ok(())
+    }
+}

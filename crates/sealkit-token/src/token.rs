@@ -1,0 +1,225 @@
+//! The token string and the keys that seal it.
+//!
+//! A token is `sktok1_<key id>_<base64url(nonce ‖ ciphertext ‖ tag)>`: the prefix names the format
+//! and its version (and gives secret scanners something to match); the key id says which server
+//! key sealed it so keys can rotate; the rest is the claims sealed with AEGIS-256 under a 32-byte
+//! random nonce, with the prefix and key id as associated data. Nothing in the string is readable
+//! without the server key.
+
+use std::fmt;
+
+use aegis::aegis256::Aegis256;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use zeroize::Zeroizing;
+
+use crate::claims::{MAX_CLAIMS_LEN, TokenClaims};
+use crate::error::TokenError;
+
+/// The text every token starts with: format name and version.
+pub const TOKEN_PREFIX: &str = "sktok1_";
+
+/// Longest key id: ASCII letters and digits only, so it never contains the `_` separator.
+pub const MAX_KEY_ID_LEN: usize = 16;
+
+const NONCE_LEN: usize = 32;
+const TAG_LEN: usize = 16;
+
+/// Largest sealed payload (before base64).
+pub(crate) const MAX_SEALED_LEN: usize = NONCE_LEN + MAX_CLAIMS_LEN + TAG_LEN;
+const MAX_PAYLOAD_CHARS: usize = (MAX_SEALED_LEN * 4).div_ceil(3);
+/// Room to decode the longest payload accepted (base64 decoding works in 3-byte groups).
+pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN + 3;
+
+/// Longest token string this crate produces or accepts.
+pub const MAX_TOKEN_LEN: usize = TOKEN_PREFIX.len() + MAX_KEY_ID_LEN + 1 + MAX_PAYLOAD_CHARS;
+
+/// Associated-data label: binds a sealed token to this format and version.
+const AD_LABEL: &[u8] = b"sealkit-token\x01";
+/// HKDF salt and info: the sealing key is never the raw server key.
+const HKDF_SALT: &[u8] = b"sealkit-token v1";
+const HKDF_INFO: &[u8] = b"sealkit-token aegis-256 sealing key ";
+
+/// A 32-byte server key, from which token-sealing keys are derived. Wiped when dropped; never
+/// printed.
+#[derive(Clone)]
+pub struct ServerKey(Zeroizing<[u8; 32]>);
+
+impl ServerKey {
+    /// A key from raw bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// A key from standard padded base64 (what `openssl rand -base64 32` prints); surrounding
+    /// whitespace is ignored. The error never repeats the input.
+    pub fn from_base64(text: &str) -> Result<Self, TokenError> {
+        let mut buf = Zeroizing::new([0u8; 48]);
+        let len = STANDARD
+            .decode_slice(text.trim().as_bytes(), buf.as_mut_slice())
+            .map_err(|_| TokenError::Key("server key is not valid base64"))?;
+        if len != 32 {
+            return Err(TokenError::Key("server key must decode to exactly 32 bytes"));
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&buf[..32]);
+        Ok(Self(key))
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::Rng::fill_bytes(&mut rand::rng(), key.as_mut_slice());
+        Self(key)
+    }
+
+    fn derive_sealing_key(&self, key_id: &str) -> Zeroizing<[u8; 32]> {
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), self.0.as_slice());
+        let mut info = Vec::with_capacity(HKDF_INFO.len() + key_id.len());
+        info.extend_from_slice(HKDF_INFO);
+        info.extend_from_slice(key_id.as_bytes());
+        let mut okm = Zeroizing::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
+        if hkdf.expand(&info, okm.as_mut_slice()).is_err() {
+            unreachable!("HKDF-SHA256 expands to 32 bytes");
+        }
+        okm
+    }
+}
+
+impl fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerKey([REDACTED])")
+    }
+}
+
+/// An issued token string: a bearer credential. Wiped when dropped; `Debug` prints
+/// `[REDACTED]`; there is deliberately no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(Zeroizing<String>);
+
+impl AccessToken {
+    /// The token string, to hand to its holder.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([REDACTED])")
+    }
+}
+
+struct SealingKey {
+    id: String,
+    key: Zeroizing<[u8; 32]>,
+    associated_data: Vec<u8>,
+}
+
+/// The server keys that seal and open tokens: one active key that seals new tokens, and any
+/// number of older keys that still open the tokens they sealed.
+pub struct TokenKeyring {
+    keys: Vec<SealingKey>,
+}
+
+impl fmt::Debug for TokenKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenKeyring")
+            .field("active_key_id", &self.active_key_id())
+            .field("key_ids", &self.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeyring {
+    /// A keyring whose active (sealing) key is `key`, known by `key_id` (1..=16 ASCII letters and
+    /// digits).
+    pub fn new(key_id: &str, key: &ServerKey) -> Result<Self, TokenError> {
+        Ok(Self { keys: vec![Self::sealing_key(key_id, key)?] })
+    }
+
+    /// Adds a key that opens tokens but seals none (a key being rotated out).
+    pub fn add_verification_key(&mut self, key_id: &str, key: &ServerKey) -> Result<(), TokenError> {
+        if self.keys.iter().any(|k| k.id == key_id) {
+            return Err(TokenError::Key("duplicate token key id"));
+        }
+        self.keys.push(Self::sealing_key(key_id, key)?);
+        Ok(())
+    }
+
+    /// The id of the key that seals new tokens.
+    pub fn active_key_id(&self) -> &str {
+        &self.keys[0].id
+    }
+
+    fn sealing_key(key_id: &str, key: &ServerKey) -> Result<SealingKey, TokenError> {
+        if key_id.is_empty()
+            || key_id.len() > MAX_KEY_ID_LEN
+            || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(TokenError::Key("token key id must be 1 to 16 ASCII letters or digits"));
+        }
+        let mut associated_data = Vec::with_capacity(AD_LABEL.len() + 1 + key_id.len());
+        associated_data.extend_from_slice(AD_LABEL);
+        associated_data.push(key_id.len() as u8);
+        associated_data.extend_from_slice(key_id.as_bytes());
+        Ok(SealingKey {
+            id: key_id.to_owned(),
+            key: key.derive_sealing_key(key_id),
+            associated_data,
+        })
+    }
+
+    /// Seals claims under the active key.
+    pub fn seal(&self, claims: &TokenClaims) -> Result<AccessToken, TokenError> {
+        let key = &self.keys[0];
+        let plaintext = Zeroizing::new(claims.encode()?);
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+        let mut sealed = Zeroizing::new(Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN));
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&plaintext);
+        let tag = Aegis256::<TAG_LEN>::new(&key.key, &nonce)
+            .encrypt_in_place(&mut sealed[NONCE_LEN..], &key.associated_data);
+        sealed.extend_from_slice(&tag);
+        let mut out = String::with_capacity(MAX_TOKEN_LEN);
+        out.push_str(TOKEN_PREFIX);
+        out.push_str(&key.id);
+        out.push('_');
+        URL_SAFE_NO_PAD.encode_string(sealed.as_slice(), &mut out);
+        Ok(AccessToken(Zeroizing::new(out)))
+    }
+
+    /// Opens a token string into `buf`, returning the claims bytes. Allocates nothing.
+    pub(crate) fn open<'b>(
+        &self,
+        token: &str,
+        buf: &'b mut [u8; OPEN_BUF_LEN],
+    ) -> Result<&'b [u8], TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed);
+        }
+        let rest = token.strip_prefix(TOKEN_PREFIX).ok_or(TokenError::Malformed)?;
+        let (key_id, payload) = rest.split_once('_').ok_or(TokenError::Malformed)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .ok_or(TokenError::UnknownKey)?;
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(payload.as_bytes(), buf.as_mut_slice())
+            .map_err(|_| TokenError::Malformed)?;
+        if len < NONCE_LEN + TAG_LEN {
+            return Err(TokenError::Malformed);
+        }
+        let (nonce, rest) = buf[..len].split_at_mut(NONCE_LEN);
+        let (ciphertext, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+        let nonce: &[u8; NONCE_LEN] = (&*nonce).try_into().map_err(|_| TokenError::Malformed)?;
+        let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| TokenError::Malformed)?;
+        Aegis256::<TAG_LEN>::new(&key.key, nonce)
+            .decrypt_in_place(ciphertext, tag, &key.associated_data)
+            .map_err(|_| TokenError::Unauthentic)?;
+        Ok(&buf[NONCE_LEN..len - TAG_LEN])
+    }
+}

@@ -1,0 +1,276 @@
+//! Property tests: derived tokens are never broader, single-bit changes never verify, the claims
+//! codec round-trips and its decoder is total.
+
+mod common;
+
+use common::{NOW, fixture};
+use proptest::prelude::*;
+use sealkit_token::claims::{ClaimsView, TokenClaims};
+use sealkit_token::{
+    AccessTokenScope, IssueRequest, Issuer, OpGroups, OpRequest, OpSet, Operation,
+    ReadWritePermissions, ResourceSet, Target,
+};
+
+/// Short names over a tiny alphabet, so prefixes and exact names collide often.
+fn name() -> impl Strategy<Value = String> {
+    "[ab]{0,3}"
+}
+
+fn resource_set() -> impl Strategy<Value = ResourceSet> {
+    prop_oneof![
+        Just(ResourceSet::None),
+        name().prop_map(|n| if n.is_empty() { ResourceSet::None } else { ResourceSet::Exact(n) }),
+        name().prop_map(ResourceSet::Prefix),
+    ]
+}
+
+fn rw() -> impl Strategy<Value = ReadWritePermissions> {
+    (any::<bool>(), any::<bool>()).prop_map(|(read, write)| ReadWritePermissions { read, write })
+}
+
+fn scope() -> impl Strategy<Value = AccessTokenScope> {
+    (
+        resource_set(),
+        resource_set(),
+        resource_set(),
+        (rw(), rw(), rw()),
+        proptest::collection::vec(0..Operation::ALL.len(), 0..6),
+    )
+        .prop_map(|(basins, streams, access_tokens, (account, basin, stream), ops)| AccessTokenScope {
+            basins,
+            streams,
+            access_tokens,
+            op_groups: OpGroups { account, basin, stream },
+            ops: ops.into_iter().map(|i| Operation::ALL[i]).collect(),
+        })
+}
+
+fn request(id: &str) -> impl Strategy<Value = IssueRequest> {
+    let id = id.to_owned();
+    (scope(), any::<bool>(), proptest::option::of(1i64..200_000)).prop_map(
+        move |(scope, auto_prefix_streams, expiry)| IssueRequest {
+            id: id.clone(),
+            expires_at: expiry.map(|s| time::OffsetDateTime::from_unix_timestamp(NOW + s).unwrap()),
+            auto_prefix_streams,
+            scope,
+        },
+    )
+}
+
+/// How a child request is derived from its parent's: mostly narrower, sometimes not (so the
+/// escalation checks are exercised too).
+#[derive(Debug, Clone)]
+struct Narrowing {
+    sets: [(u8, String); 3],
+    op_mask: u32,
+    groups: Option<OpGroups>,
+    auto_prefix: bool,
+    expiry: Option<i64>,
+}
+
+fn narrowing() -> impl Strategy<Value = Narrowing> {
+    (
+        [(any::<u8>(), name()), (any::<u8>(), name()), (any::<u8>(), name())],
+        any::<u32>(),
+        proptest::option::weighted(0.25, (rw(), rw(), rw())),
+        any::<bool>(),
+        proptest::option::of(1i64..300_000),
+    )
+        .prop_map(|(sets, op_mask, groups, auto_prefix, expiry)| Narrowing {
+            sets,
+            op_mask,
+            groups: groups.map(|(account, basin, stream)| OpGroups { account, basin, stream }),
+            auto_prefix,
+            expiry,
+        })
+}
+
+fn narrow(base: &ResourceSet, (choice, suffix): &(u8, String)) -> ResourceSet {
+    match (choice % 5, base) {
+        (0, _) => base.clone(),
+        (1, _) => ResourceSet::None,
+        (2, ResourceSet::Prefix(p)) => ResourceSet::Prefix(format!("{p}{suffix}")),
+        (3, ResourceSet::Prefix(p)) if !format!("{p}{suffix}").is_empty() => {
+            ResourceSet::Exact(format!("{p}{suffix}"))
+        }
+        (2 | 3, _) => base.clone(),
+        // Anything at all: usually broader, and must then be refused.
+        _ => ResourceSet::Prefix(suffix.clone()),
+    }
+}
+
+impl Narrowing {
+    fn child_of(&self, parent: &IssueRequest) -> IssueRequest {
+        // Under an auto-prefixing parent the child's stream scope is relative to its namespace.
+        let stream_base =
+            if parent.auto_prefix_streams { ResourceSet::all() } else { parent.scope.streams.clone() };
+        let ops = parent.scope.effective_ops().iter().enumerate()
+            .filter(|(i, _)| self.op_mask & (1 << i) != 0)
+            .map(|(_, op)| op)
+            .collect();
+        IssueRequest {
+            id: "child".into(),
+            expires_at: self
+                .expiry
+                .map(|s| time::OffsetDateTime::from_unix_timestamp(NOW + s).unwrap()),
+            auto_prefix_streams: parent.auto_prefix_streams || self.auto_prefix,
+            scope: AccessTokenScope {
+                basins: narrow(&parent.scope.basins, &self.sets[0]),
+                streams: narrow(&stream_base, &self.sets[1]),
+                access_tokens: narrow(&parent.scope.access_tokens, &self.sets[2]),
+                op_groups: self.groups.unwrap_or_default(),
+                ops,
+            },
+        }
+    }
+}
+
+/// Probes: (operation, basin, stream as the holder names it, token id).
+fn probe() -> impl Strategy<Value = (Operation, String, String, String)> {
+    ((0..Operation::ALL.len()).prop_map(|i| Operation::ALL[i]), name(), name(), name())
+}
+
+fn request_for<'a>(op: Operation, basin: &'a str, stream: &'a str, id: &'a str) -> OpRequest<'a> {
+    let r = OpRequest::new(op);
+    match op.target() {
+        Target::Account => r,
+        Target::Basin => r.basin(basin),
+        Target::Stream => r.basin(basin).stream(stream),
+        Target::AccessToken => r.access_token(id),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn a_derived_token_is_never_broader(
+        mut parent in request("parent"),
+        narrowing in narrowing(),
+        probes in proptest::collection::vec(probe(), 48),
+    ) {
+        parent.scope.ops.insert(Operation::IssueAccessToken);
+        parent.scope.access_tokens = ResourceSet::all();
+        if !matches!(parent.scope.streams, ResourceSet::Prefix(_)) {
+            parent.auto_prefix_streams = false;
+        }
+        let child = narrowing.child_of(&parent);
+        let f = fixture();
+        let Ok(parent_token) = f.authority.issue(Issuer::Root, &parent) else {
+            return Ok(()); // an invalid parent request (e.g. auto-prefix without a prefix)
+        };
+        let parent_token = parent_token.token.expose_secret().to_owned();
+        let Ok(child_token) = f.authority.issue(Issuer::Token(&parent_token), &child) else {
+            return Ok(());
+        };
+        let child_token = child_token.token.expose_secret().to_owned();
+        let p = f.authority.verify(&parent_token).unwrap();
+        let c = f.authority.verify(&child_token).unwrap();
+        prop_assert!(c.scope().effective_ops().is_subset_of(p.scope().effective_ops()));
+        prop_assert!(c.scope().basins.is_subset_of(&p.scope().basins));
+        prop_assert!(c.scope().streams.is_subset_of(&p.scope().streams));
+        prop_assert!(c.scope().access_tokens.is_subset_of(&p.scope().access_tokens));
+        if let Some(limit) = p.claims().expires_at {
+            prop_assert!(c.claims().expires_at.is_some_and(|e| e <= limit));
+        }
+        if p.stream_namespace().is_some() {
+            prop_assert!(c.stream_namespace().is_some());
+        }
+        for (op, basin, stream, id) in &probes {
+            let Ok(allowed) = c.authorize(&request_for(*op, basin, stream, id)) else { continue };
+            // Whatever the child may touch (in absolute names), the parent may touch too.
+            let absolute = allowed.effective_stream().map(str::to_owned);
+            let relative_to_parent = match (&absolute, p.stream_namespace()) {
+                (Some(abs), Some(ns)) => abs.strip_prefix(ns).map(str::to_owned),
+                (abs, _) => abs.clone(),
+            };
+            prop_assert!(absolute.is_none() || relative_to_parent.is_some());
+            let stream_for_parent = relative_to_parent.as_deref().unwrap_or(stream);
+            let parent_request = request_for(*op, basin, stream_for_parent, id);
+            let by_parent = p.authorize(&parent_request);
+            prop_assert!(by_parent.is_ok(), "{op} {basin:?} {stream:?} {id:?}");
+            let by_parent = by_parent.unwrap();
+            prop_assert_eq!(by_parent.effective_stream(), absolute.as_deref());
+        }
+    }
+
+    #[test]
+    fn any_single_bit_change_fails_verification(req in request("t"), bit in any::<prop::sample::Index>()) {
+        let f = fixture();
+        let Ok(issued) = f.authority.issue(Issuer::Root, &req) else { return Ok(()) };
+        let token = issued.token.expose_secret().as_bytes().to_vec();
+        let at = bit.index(token.len() * 8);
+        let mut flipped = token.clone();
+        flipped[at / 8] ^= 1 << (at % 8);
+        if let Ok(s) = String::from_utf8(flipped) {
+            let err = f.authority.verify(&s).unwrap_err();
+            prop_assert!(err.is_authn());
+        }
+    }
+
+    #[test]
+    fn claims_round_trip(
+        scope in scope(),
+        auto in any::<bool>(),
+        issued_at in -1_000_000i64..4_000_000_000,
+        expires_at in proptest::option::of(-1_000_000i64..4_000_000_000),
+        chain in proptest::collection::vec("[a-z/]{1,12}", 0..4),
+    ) {
+        let claims = TokenClaims {
+            id: "token-id".into(),
+            scope,
+            auto_prefix_streams: auto,
+            issued_at,
+            expires_at,
+            chain,
+        };
+        match claims.encode() {
+            Ok(bytes) => {
+                let decoded = TokenClaims::decode(&bytes).unwrap();
+                prop_assert_eq!(decoded.encode().unwrap(), bytes.clone());
+                let mut expected = claims.clone();
+                if expected.scope.basins == ResourceSet::Exact(String::new()) {
+                    expected.scope.basins = ResourceSet::None;
+                }
+                prop_assert_eq!(decoded, expected);
+                let view = ClaimsView::parse(&bytes).unwrap();
+                prop_assert_eq!(view.effective_ops, claims.scope.effective_ops());
+                prop_assert_eq!(view.chain().collect::<Vec<_>>(), claims.chain.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+            Err(e) => {
+                // Only an empty permission set or auto-prefix without a prefix scope is refused.
+                prop_assert_eq!(e.code(), "invalid");
+                prop_assert!(claims.scope.effective_ops() == OpSet::empty()
+                    || (auto && !matches!(claims.scope.streams, ResourceSet::Prefix(_))));
+            }
+        }
+    }
+
+    #[test]
+    fn claims_decoder_is_total(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(claims) = TokenClaims::decode(&bytes) {
+            prop_assert_eq!(claims.encode().unwrap(), bytes);
+        }
+    }
+
+    #[test]
+    fn mutated_claims_never_panic_and_stay_canonical(
+        scope in scope(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let claims = TokenClaims {
+            id: "t".into(), scope, auto_prefix_streams: false, issued_at: 0, expires_at: Some(1),
+            chain: vec!["p".into()],
+        };
+        let Ok(mut bytes) = claims.encode() else { return Ok(()) };
+        for (at, value) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = value;
+        }
+        bytes.truncate(cut.index(bytes.len() + 1));
+        if let Ok(decoded) = TokenClaims::decode(&bytes) {
+            prop_assert_eq!(decoded.encode().unwrap(), bytes);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The token string: prefix, key ids and rotation, tampering, what a holder can learn, secrets.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::{NOW, fixture, fixture_with_key};
+use sealkit_token::{
+    FixedClock, Issuer, MAX_TOKEN_LEN, ServerKey, TOKEN_PREFIX, TokenAuthority, TokenError,
+    TokenKeyring,
+};
+use std::sync::Arc;
+
+const SCOPE: &str = r#"{"id": "agent/g7wrzr9t", "scope": {"basins": {"exact": "browser-instances-wtvr"},
+    "streams": {"prefix": "session/g7wrzr9t/"}, "ops": ["list-streams", "append"]}}"#;
+
+#[test]
+fn token_has_the_versioned_prefix_and_key_id() {
+    let f = fixture();
+    let t = f.root(SCOPE);
+    assert!(t.starts_with("sktok1_k1_"), "{t}");
+    assert_eq!(TOKEN_PREFIX, "sktok1_");
+    assert!(t.len() <= MAX_TOKEN_LEN);
+    let payload = &t["sktok1_k1_".len()..];
+    assert!(payload.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+}
+
+#[test]
+fn holder_learns_nothing_from_the_string() {
+    let f = fixture();
+    let a = f.root(SCOPE);
+    let sealed = URL_SAFE_NO_PAD.decode(&a["sktok1_k1_".len()..]).unwrap();
+    for secret in ["agent", "g7wrzr9t", "browser", "session"] {
+        assert!(!a.contains(secret));
+        assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret}");
+    }
+    // Same claims issued twice give unrelated strings (random nonce).
+    let f2 = fixture();
+    let b = f2.root(SCOPE);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn key_rotation_keeps_old_tokens_valid() {
+    let old_key = ServerKey::from_bytes([1; 32]);
+    let new_key = ServerKey::from_bytes([2; 32]);
+    let old = fixture_with_key(&old_key);
+    let old_token = old.root(SCOPE);
+
+    let mut keyring = TokenKeyring::new("k2", &new_key).unwrap();
+    keyring.add_verification_key("k1", &old_key).unwrap();
+    let rotated = TokenAuthority::new(keyring).with_clock(Arc::new(FixedClock::new(NOW)));
+    rotated.verify(&old_token).unwrap();
+    let new_token = rotated
+        .issue(Issuer::Root, &common::request(SCOPE))
+        .unwrap()
+        .token
+        .expose_secret()
+        .to_owned();
+    assert!(new_token.starts_with("sktok1_k2_"));
+    // The old server does not know k2.
+    assert_eq!(old.authority.verify(&new_token).unwrap_err(), TokenError::UnknownKey);
+}
+
+#[test]
+fn token_under_another_server_key_fails() {
+    let a = fixture_with_key(&ServerKey::from_bytes([1; 32]));
+    let b = fixture_with_key(&ServerKey::from_bytes([2; 32]));
+    let t = a.root(SCOPE);
+    let err = b.authority.verify(&t).unwrap_err();
+    assert_eq!((err.clone(), err.code(), err.http_status()), (TokenError::Unauthentic, "authn", 401));
+}
+
+#[test]
+fn relabelled_key_id_fails() {
+    // The key id is associated data: a token cannot be moved under another id even when both
+    // ids map to the same server key.
+    let key = ServerKey::from_bytes([3; 32]);
+    let mut keyring = TokenKeyring::new("k1", &key).unwrap();
+    keyring.add_verification_key("k2", &key).unwrap();
+    let authority = TokenAuthority::new(keyring).with_clock(Arc::new(FixedClock::new(NOW)));
+    let t = authority.issue(Issuer::Root, &common::request(SCOPE)).unwrap();
+    let t = t.token.expose_secret();
+    authority.verify(t).unwrap();
+    let moved = t.replacen("_k1_", "_k2_", 1);
+    assert_eq!(authority.verify(&moved).unwrap_err(), TokenError::Unauthentic);
+}
+
+#[test]
+fn malformed_strings_are_authn_errors() {
+    let f = fixture();
+    let t = f.root(SCOPE);
+    let long = "A".repeat(MAX_TOKEN_LEN + 1);
+    let cases = [
+        String::new(),
+        "sktok1_".into(),
+        "sktok1_k1".into(),
+        "sktok1_k1_".into(),
+        "sktok2_k1_AAAA".into(),
+        "YAAAAAAAAABoPzx+yjvI25QSuwCzq9nnFna3rZF2tSkqRnma".into(),
+        t.replace("sktok1_", "SKTOK1_"),
+        format!("{t}="),
+        format!("{t}A"),
+        format!(" {t}"),
+        t[..t.len() - 1].to_string(),
+        t[..60].to_string(),
+        format!("sktok1_k1_{long}"),
+        t.replacen("_k1_", "_k9_", 1),
+    ];
+    for case in &cases {
+        let err = f.authority.verify(case).unwrap_err();
+        assert!(err.is_authn(), "{case:?}: {err:?}");
+        assert_eq!(err.http_status(), 401);
+    }
+}
+
+#[test]
+fn every_single_bit_flip_is_rejected() {
+    // Exhaustive over one token (the property test samples many tokens).
+    let f = fixture();
+    let t = f.root(SCOPE);
+    let bytes = t.as_bytes();
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut flipped = bytes.to_vec();
+            flipped[i] ^= 1 << bit;
+            if let Ok(s) = String::from_utf8(flipped) {
+                assert!(f.authority.verify(&s).is_err(), "byte {i} bit {bit}");
+            }
+        }
+    }
+}
+
+#[test]
+fn server_key_parsing() {
+    let b64 = STANDARD.encode([9u8; 32]);
+    ServerKey::from_base64(&b64).unwrap();
+    ServerKey::from_base64(&format!("{b64}\n")).unwrap();
+    for bad in [
+        STANDARD.encode([9u8; 31]),
+        STANDARD.encode([9u8; 33]),
+        URL_SAFE_NO_PAD.encode([0xfbu8; 32]),
+        "not base64!".into(),
+        String::new(),
+    ] {
+        let err = ServerKey::from_base64(&bad).unwrap_err();
+        assert_eq!(err.code(), "invalid_key");
+        if !bad.is_empty() {
+            assert!(!err.to_string().contains(&bad) && !format!("{err:?}").contains(&bad));
+        }
+    }
+    for bad_id in ["", "k_1", "k-1", "seventeen-chars!!", "ключ"] {
+        assert!(TokenKeyring::new(bad_id, &ServerKey::generate()).is_err(), "{bad_id}");
+    }
+    let mut keyring = TokenKeyring::new("k1", &ServerKey::generate()).unwrap();
+    assert!(keyring.add_verification_key("k1", &ServerKey::generate()).is_err());
+}
+
+#[test]
+fn secrets_never_print() {
+    let raw = [0x5au8; 32];
+    let b64 = STANDARD.encode(raw);
+    let key = ServerKey::from_base64(&b64).unwrap();
+    let f = fixture_with_key(&key);
+    let issued = f.authority.issue(Issuer::Root, &common::request(SCOPE)).unwrap();
+    let token = issued.token.expose_secret().to_owned();
+    let texts = [
+        format!("{key:?}"),
+        format!("{:?}", issued.token),
+        format!("{issued:?}"),
+        format!("{:?}", f.authority),
+        format!("{:?}", f.authority.keyring()),
+        format!("{:?}", f.authority.verify(&token).unwrap()),
+    ];
+    for text in &texts {
+        assert!(!text.contains(&b64), "{text}");
+        assert!(!text.contains(&token), "{text}");
+        assert!(!text.contains("5a5a5a5a") && !text.contains("90, 90, 90"), "{text}");
+    }
+    assert!(texts[0].contains("[REDACTED]") && texts[1].contains("[REDACTED]"));
+    // Errors from a token never repeat it.
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 5;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let err = f.authority.verify(&tampered).unwrap_err();
+    assert!(!err.to_string().contains(&tampered) && !format!("{err:?}").contains(&tampered));
+}
+
+#[test]
+fn aegis_256_known_answers() {
+    // The sealing primitive is AEGIS-256 with 16-byte tags: check it against the CFRG vectors.
+    let Some(vectors) = sealkit_vectors::json("aegis_256_known_answers", "cfrg-aegis/aegis-256-test-vectors.json")
+    else {
+        return;
+    };
+    let mut checked = 0;
+    for v in vectors.as_array().unwrap() {
+        let (Some(key), Some(tag)) = (v.get("key"), v.get("tag128")) else { continue };
+        let key: [u8; 32] = sealkit_vectors::unhex(key).try_into().unwrap();
+        let nonce: [u8; 32] = sealkit_vectors::unhex(&v["nonce"]).try_into().unwrap();
+        let ad = sealkit_vectors::unhex(&v["ad"]);
+        let tag: [u8; 16] = sealkit_vectors::unhex(tag).try_into().unwrap();
+        let cipher = aegis::aegis256::Aegis256::<16>::new(&key, &nonce);
+        match v.get("msg") {
+            Some(msg) => {
+                let mut buf = sealkit_vectors::unhex(msg);
+                let got = cipher.encrypt_in_place(&mut buf, &ad);
+                assert_eq!(buf, sealkit_vectors::unhex(&v["ct"]), "{}", v["name"]);
+                assert_eq!(got, tag, "{}", v["name"]);
+                cipher.decrypt_in_place(&mut buf, &tag, &ad).unwrap();
+                assert_eq!(buf, sealkit_vectors::unhex(msg));
+            }
+            // Vectors without a message are expected failures.
+            None => {
+                let mut ct = sealkit_vectors::unhex(&v["ct"]);
+                assert!(cipher.decrypt_in_place(&mut ct, &tag, &ad).is_err(), "{}", v["name"]);
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} vectors checked");
+}

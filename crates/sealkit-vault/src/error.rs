@@ -1,0 +1,120 @@
+//! The crate's error type. No variant carries key material or a stored value: an error may be
+//! logged by anyone, so it names what went wrong and nothing of the secret it went wrong with.
+
+/// Why a value that claims to be ciphertext cannot be parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// A `v2:` value without exactly three `:`-separated parts after the prefix.
+    #[error("invalid v2 ciphertext format: expected v2:iv:authTag:data")]
+    V2PartCount,
+    /// A part is not canonical, padded, standard-alphabet base64.
+    #[error("invalid v2 ciphertext: the {part} is not canonical base64")]
+    Base64 {
+        /// Which part (`IV`, `tag` or `ciphertext`).
+        part: &'static str,
+    },
+    /// The IV of a `v2` value is not 12 bytes.
+    #[error("invalid v2 ciphertext: the IV is {got} bytes, expected 12")]
+    IvLength {
+        /// Decoded length.
+        got: usize,
+    },
+    /// The tag is not 16 bytes (truncated tags are refused).
+    #[error("invalid v2 ciphertext: the authentication tag is {got} bytes, expected 16")]
+    TagLength {
+        /// Decoded length.
+        got: usize,
+    },
+}
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// The `ENCRYPTION_KEY` string is empty.
+    #[error(
+        "ENCRYPTION_KEY is empty; generate one with `openssl rand -base64 32` or `sealkit keygen`"
+    )]
+    EmptyKey,
+    /// The value claims to be ciphertext but is malformed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// Authentication failed under every configured key: the value was tampered with, or it was
+    /// written under a key this vault does not hold.
+    #[error(
+        "decryption failed: the value was modified or was encrypted under a different ENCRYPTION_KEY"
+    )]
+    Decrypt,
+    /// The decrypted bytes are not UTF-8, so they cannot be a settings string.
+    #[error("decrypted value is not valid UTF-8")]
+    NotUtf8,
+    /// The plaintext is too long for one AES-GCM message.
+    #[error("value is too long to encrypt")]
+    TooLong,
+    /// `SESSION_SIGNING_KEY` is not canonical standard base64.
+    #[error("SESSION_SIGNING_KEY is not valid base64; generate one with `sealkit keygen`")]
+    SigningKeyNotBase64,
+    /// `SESSION_SIGNING_KEY` decodes to fewer than 32 bytes.
+    #[error(
+        "SESSION_SIGNING_KEY decodes to {got} bytes, expected at least 32; generate one with `sealkit keygen`"
+    )]
+    SigningKeyTooShort {
+        /// Decoded length.
+        got: usize,
+    },
+    /// `SESSION_SIGNING_KEY` is the same secret as `ENCRYPTION_KEY` (as a string or decoded).
+    #[error(
+        "SESSION_SIGNING_KEY must differ from ENCRYPTION_KEY; generate a separate one with `sealkit keygen`"
+    )]
+    SigningKeyEqualsEncryptionKey,
+    /// The cookie is not `<base64url payload>.<base64url signature>`.
+    #[error("session cookie is malformed: expected <payload>.<signature> in unpadded base64url")]
+    CookieMalformed,
+    /// The cookie's signature does not match.
+    #[error("session cookie signature is invalid")]
+    CookieSignature,
+    /// The signed payload is not a JSON document (or lacks a numeric `exp` when expiry is enforced).
+    #[error("session cookie payload is not valid JSON{0}")]
+    CookiePayload(&'static str),
+    /// The cookie's `exp` is in the past.
+    #[error("session cookie has expired")]
+    CookieExpired,
+    /// A settings table name is not a plain SQL identifier.
+    #[error("invalid table name (letters, digits and `_`, optionally `schema.table`)")]
+    TableName,
+    /// The settings store (database) failed.
+    #[error("{backend} error: {message}")]
+    Store {
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// The driver's message (never a stored value: queries are parameterised).
+        message: String,
+    },
+    /// A `--database-url` this build cannot open.
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
+    DatabaseUrl,
+}
+
+impl VaultError {
+    /// A stable snake_case code for scripts and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::EmptyKey => "ENCRYPTION_KEY_ABSENT",
+            VaultError::Format(_) => "format",
+            VaultError::Decrypt => "decrypt",
+            VaultError::NotUtf8 => "not_utf8",
+            VaultError::TooLong => "too_long",
+            VaultError::SigningKeyNotBase64 => "session_key_invalid",
+            VaultError::SigningKeyTooShort { .. } => "session_key_too_short",
+            VaultError::SigningKeyEqualsEncryptionKey => "session_key_reused",
+            VaultError::CookieMalformed => "cookie_malformed",
+            VaultError::CookieSignature => "cookie_signature",
+            VaultError::CookiePayload(_) => "cookie_payload",
+            VaultError::CookieExpired => "cookie_expired",
+            VaultError::TableName => "table_name",
+            VaultError::Store { .. } => "store",
+            VaultError::DatabaseUrl => "database_url",
+        }
+    }
+}

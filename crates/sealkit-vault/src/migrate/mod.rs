@@ -1,0 +1,347 @@
+//! Moving stored settings to `v2` under the current key: from legacy ciphertext, or from a previous
+//! key (rotation).
+//!
+//! Each table is walked in key order, in batches. A batch's updates run in one transaction, each a
+//! compare-and-swap on the value read, so a concurrent admin write is never overwritten (the row is
+//! re-read and retried, or left to the writer). Rows already `v2` under the current key are skipped,
+//! which makes the job idempotent and resumable: stop it anywhere, run it again, and it finishes.
+//! Values never leave this module in a report, a message or `Debug` output; keys (setting names) do.
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+pub mod store;
+
+use std::ops::ControlFlow;
+
+use crate::error::VaultError;
+use crate::vault::{Rewrap, SettingsVault};
+use store::{CasUpdate, SettingsStore, TableName};
+
+/// The tables the reference migrates.
+pub const DEFAULT_TABLES: &[&str] = &["ciam_settings", "iam_settings"];
+/// Rows per batch (and per transaction) unless configured.
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// How often a row that keeps changing under us is re-read before it is left to the writer.
+const CAS_RETRIES: usize = 3;
+/// Cap on the row keys a report lists per category (counts are always complete).
+const MAX_LISTED_KEYS: usize = 100;
+
+/// Progress after each batch, for a progress bar.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    /// The table being migrated.
+    pub table: &'a TableName,
+    /// Encrypted rows in this table when it started.
+    pub total: u64,
+    /// The table's counts so far.
+    pub report: &'a TableReport,
+}
+
+/// Counts for one table. `skipped()` = current + empty + plain + concurrent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableReport {
+    /// The table.
+    pub table: String,
+    /// Rows looked at.
+    pub processed: u64,
+    /// Rows rewritten to `v2` under the current key (in a dry run: that would be).
+    pub migrated: u64,
+    /// Rows already `v2` under the current key.
+    pub already_current: u64,
+    /// Rows holding `""`.
+    pub empty: u64,
+    /// Rows holding plain text although marked encrypted (left as they are).
+    pub plain: u64,
+    /// Rows changed by someone else during the migration (their write was kept).
+    pub concurrent: u64,
+    /// Rows that no configured key decrypts, or malformed `v2:` values.
+    pub failed: u64,
+    /// Keys (names) of failed rows with the error code, up to 100.
+    pub failed_keys: Vec<(String, &'static str)>,
+    /// Keys (names) of plain-text and empty rows, up to 100.
+    pub unencrypted_keys: Vec<String>,
+    /// The verification count afterwards (`encrypted = true AND value NOT LIKE 'v2:%'`); `None`
+    /// when the run was stopped before this table finished.
+    pub remaining_not_v2: Option<u64>,
+}
+
+impl TableReport {
+    /// Rows left alone: already current, empty, plain text or concurrently changed.
+    pub fn skipped(&self) -> u64 {
+        self.already_current + self.empty + self.plain + self.concurrent
+    }
+}
+
+/// The outcome of a migration run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// One entry per table, in order.
+    pub tables: Vec<TableReport>,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// The run stopped early (progress callback or `stop_after_batches`); run again to finish.
+    pub interrupted: bool,
+}
+
+impl MigrationReport {
+    /// Totals over all tables (`table` is `"total"`).
+    pub fn total(&self) -> TableReport {
+        let mut t = TableReport {
+            table: "total".to_owned(),
+            ..TableReport::default()
+        };
+        let mut remaining = Some(0);
+        for r in &self.tables {
+            t.processed += r.processed;
+            t.migrated += r.migrated;
+            t.already_current += r.already_current;
+            t.empty += r.empty;
+            t.plain += r.plain;
+            t.concurrent += r.concurrent;
+            t.failed += r.failed;
+            remaining = remaining.zip(r.remaining_not_v2).map(|(a, b)| a + b);
+        }
+        t.remaining_not_v2 = remaining;
+        t
+    }
+
+    /// True when any row failed.
+    pub fn has_failures(&self) -> bool {
+        self.tables.iter().any(|t| t.failed > 0)
+    }
+}
+
+/// Runs the migration over a [`SettingsStore`].
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// use sealkit_vault::migrate::{Migrator, sqlite::SqliteStore};
+/// use sealkit_vault::{EncryptionKey, SettingsVault};
+///
+/// let conn = rusqlite::Connection::open_in_memory().unwrap();
+/// conn.execute_batch(
+///     "CREATE TABLE ciam_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL,
+///        encrypted BOOLEAN NOT NULL DEFAULT FALSE, updated_at TEXT);
+///      INSERT INTO ciam_settings VALUES
+///        ('smtp_password', '1X0XULmDyRGmmCBZ:PLxpsykmRaWlV2YEwD8e3A==:HhbYarnBeosvBuVEKPyI', 1, NULL);",
+/// ).unwrap();
+/// let vault = SettingsVault::new(&EncryptionKey::new("test-encryption-key-exactly-32b!")).unwrap();
+/// let mut store = SqliteStore::from_connection(conn).unwrap();
+/// let report = Migrator::new(&vault).tables(&["ciam_settings"]).unwrap()
+///     .run(&mut store, |_| std::ops::ControlFlow::Continue(())).unwrap();
+/// assert_eq!(report.total().migrated, 1);
+/// assert_eq!(report.total().remaining_not_v2, Some(0));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Migrator<'v> {
+    vault: &'v SettingsVault,
+    tables: Vec<TableName>,
+    batch_size: usize,
+    dry_run: bool,
+    stop_after_batches: Option<usize>,
+}
+
+impl<'v> Migrator<'v> {
+    /// Migrates `ciam_settings` and `iam_settings` in batches of 100 with this vault (current key
+    /// plus any previous keys).
+    pub fn new(vault: &'v SettingsVault) -> Self {
+        Self {
+            vault,
+            tables: DEFAULT_TABLES
+                .iter()
+                .map(|t| TableName::new(t).expect("default table names are valid"))
+                .collect(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            dry_run: false,
+            stop_after_batches: None,
+        }
+    }
+
+    /// Other tables.
+    ///
+    /// # Errors
+    /// [`VaultError::TableName`] for a name that is not a plain identifier.
+    pub fn tables<S: AsRef<str>>(mut self, names: &[S]) -> Result<Self, VaultError> {
+        self.tables = names
+            .iter()
+            .map(|n| TableName::new(n.as_ref()))
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
+    /// Rows per batch and transaction (at least 1).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// Read and decrypt everything, write nothing.
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.dry_run = yes;
+        self
+    }
+
+    /// Stop after this many batches in total (for testing resumption, or to bound a maintenance
+    /// window); the report says `interrupted`.
+    pub fn stop_after_batches(mut self, n: Option<usize>) -> Self {
+        self.stop_after_batches = n;
+        self
+    }
+
+    /// Runs the migration. `progress` is called after each batch; returning `Break` stops the run
+    /// cleanly (everything committed so far stays committed).
+    ///
+    /// # Errors
+    /// [`VaultError::Store`] when the database fails; rows that cannot be decrypted are counted as
+    /// failed in the report instead.
+    pub fn run(
+        &self,
+        store: &mut dyn SettingsStore,
+        mut progress: impl FnMut(&Progress<'_>) -> ControlFlow<()>,
+    ) -> Result<MigrationReport, VaultError> {
+        let mut report = MigrationReport {
+            dry_run: self.dry_run,
+            ..MigrationReport::default()
+        };
+        let mut batches = 0usize;
+        for table in &self.tables {
+            let mut t = TableReport {
+                table: table.as_str().to_owned(),
+                ..TableReport::default()
+            };
+            let total = store.count_encrypted(table)?;
+            let mut after: Option<String> = None;
+            let mut finished = false;
+            loop {
+                if self.stop_after_batches.is_some_and(|max| batches >= max) {
+                    break;
+                }
+                let rows = store.fetch_encrypted(table, after.as_deref(), self.batch_size)?;
+                let Some(last) = rows.last() else {
+                    finished = true;
+                    break;
+                };
+                after = Some(last.key.clone());
+                let mut updates = Vec::new();
+                for row in rows {
+                    t.processed += 1;
+                    if let Some(update) = self.classify(&mut t, row.key, row.value) {
+                        updates.push(update);
+                    }
+                }
+                if self.dry_run {
+                    t.migrated += updates.len() as u64;
+                } else {
+                    self.apply(store, table, &mut t, updates)?;
+                }
+                batches += 1;
+                let flow = progress(&Progress {
+                    table,
+                    total,
+                    report: &t,
+                });
+                if flow.is_break() {
+                    break;
+                }
+            }
+            if finished {
+                t.remaining_not_v2 = Some(store.count_not_v2(table)?);
+            }
+            report.tables.push(t);
+            if !finished {
+                report.interrupted = true;
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Decides what to do with one row; `Some` when it needs rewriting.
+    fn classify(&self, t: &mut TableReport, key: String, value: String) -> Option<CasUpdate> {
+        match self.vault.rewrap(&value) {
+            Ok(Rewrap::Current) => t.already_current += 1,
+            Ok(Rewrap::Empty) => {
+                t.empty += 1;
+                list(&mut t.unencrypted_keys, key);
+            }
+            Ok(Rewrap::Plain) => {
+                t.plain += 1;
+                list(&mut t.unencrypted_keys, key);
+            }
+            Ok(Rewrap::Rewrapped(new)) => {
+                return Some(CasUpdate {
+                    key,
+                    old: value,
+                    new,
+                });
+            }
+            Err(e) => {
+                t.failed += 1;
+                if t.failed_keys.len() < MAX_LISTED_KEYS {
+                    t.failed_keys.push((key, e.code()));
+                }
+            }
+        }
+        None
+    }
+
+    /// Writes a batch; rows that changed meanwhile are re-read and retried a few times, and left
+    /// to the concurrent writer when they keep changing.
+    fn apply(
+        &self,
+        store: &mut dyn SettingsStore,
+        table: &TableName,
+        t: &mut TableReport,
+        updates: Vec<CasUpdate>,
+    ) -> Result<(), VaultError> {
+        let matched = store.compare_and_swap(table, &updates)?;
+        for (update, ok) in updates.into_iter().zip(matched) {
+            if ok {
+                t.migrated += 1;
+                continue;
+            }
+            let mut key = update.key;
+            let mut resolved = false;
+            for _ in 0..CAS_RETRIES {
+                let Some(row) = store.fetch_one(table, &key)? else {
+                    break; // deleted, or no longer marked encrypted: the writer owns it
+                };
+                // The row is already counted as processed: classify into a scratch report and
+                // fold only the outcome into `t`.
+                let mut scratch = TableReport::default();
+                match self.classify(&mut scratch, row.key, row.value) {
+                    Some(retry) => {
+                        key = retry.key.clone();
+                        if store.compare_and_swap(table, std::slice::from_ref(&retry))?[0] {
+                            t.migrated += 1;
+                            resolved = true;
+                            break;
+                        }
+                    }
+                    None => {
+                        // The new value is current, empty, plain or undecryptable: whatever the
+                        // writer put there, it is theirs. Report a failure if it is one.
+                        t.failed += scratch.failed;
+                        t.failed_keys.extend(scratch.failed_keys);
+                        t.concurrent += 1 - scratch.failed.min(1);
+                        resolved = true;
+                        break;
+                    }
+                }
+            }
+            if !resolved {
+                t.concurrent += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn list(keys: &mut Vec<String>, key: String) {
+    if keys.len() < MAX_LISTED_KEYS {
+        keys.push(key);
+    }
+}

@@ -1,0 +1,207 @@
+//! The small storage interface the migration runs on, so SQLite and PostgreSQL share one code path.
+
+use std::fmt;
+
+use crate::error::VaultError;
+
+/// A validated SQL table name: `name` or `schema.name`, each part letters, digits and `_`, not
+/// starting with a digit. Validation is what makes it safe to splice into SQL (always quoted).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TableName {
+    name: String,
+    quoted: String,
+}
+
+impl TableName {
+    /// Validates a table name.
+    ///
+    /// # Errors
+    /// [`VaultError::TableName`] for anything but plain identifiers.
+    pub fn new(name: &str) -> Result<Self, VaultError> {
+        let parts: Vec<&str> = name.split('.').collect();
+        let valid_ident = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 63
+                && !p.as_bytes()[0].is_ascii_digit()
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        if parts.len() > 2 || !parts.iter().all(|p| valid_ident(p)) {
+            return Err(VaultError::TableName);
+        }
+        let quoted = parts
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join(".");
+        Ok(Self {
+            name: name.to_owned(),
+            quoted,
+        })
+    }
+
+    /// The name as given.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// The quoted identifier for SQL text.
+    pub fn quoted(&self) -> &str {
+        &self.quoted
+    }
+}
+
+impl fmt::Debug for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// One `encrypted = true` row. `Debug` shows the key, never the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    /// The setting's name (primary key).
+    pub key: String,
+    /// The stored value (ciphertext, or whatever is there).
+    pub value: String,
+}
+
+impl fmt::Debug for StoredRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredRow")
+            .field("key", &self.key)
+            .field("value", &"[REDACTED]")
+            .finish()
+    }
+}
+
+/// A compare-and-swap: set `value = new` only where `value = old` still holds.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CasUpdate {
+    /// The row's key.
+    pub key: String,
+    /// The value the migration read.
+    pub old: String,
+    /// The value to write.
+    pub new: String,
+}
+
+impl fmt::Debug for CasUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CasUpdate")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A settings store: tables with columns `key TEXT PRIMARY KEY, value TEXT NOT NULL,
+/// encrypted BOOLEAN NOT NULL, updated_at TIMESTAMP`. Every method sees `encrypted = true` rows only.
+pub trait SettingsStore {
+    /// `sqlite` or `postgres`, for messages.
+    fn backend(&self) -> &'static str;
+
+    /// Number of `encrypted = true` rows (for the progress total).
+    ///
+    /// # Errors
+    /// [`VaultError::Store`].
+    fn count_encrypted(&mut self, table: &TableName) -> Result<u64, VaultError>;
+
+    /// Up to `limit` encrypted rows with `key > after` (all keys when `None`), ordered by key.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`].
+    fn fetch_encrypted(
+        &mut self,
+        table: &TableName,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredRow>, VaultError>;
+
+    /// The row with this key if it exists and is still `encrypted = true`.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`].
+    fn fetch_one(&mut self, table: &TableName, key: &str) -> Result<Option<StoredRow>, VaultError>;
+
+    /// Applies the updates in one transaction, each as
+    /// `UPDATE … SET value = new, updated_at = now WHERE key = k AND value = old AND encrypted = true`.
+    /// Returns, per update, whether it matched (false: the row changed meanwhile and was left alone).
+    ///
+    /// # Errors
+    /// [`VaultError::Store`]; the transaction is then rolled back.
+    fn compare_and_swap(
+        &mut self,
+        table: &TableName,
+        updates: &[CasUpdate],
+    ) -> Result<Vec<bool>, VaultError>;
+
+    /// The verification count: `encrypted = true AND value NOT LIKE 'v2:%'`.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`].
+    fn count_not_v2(&mut self, table: &TableName) -> Result<u64, VaultError>;
+}
+
+/// Opens the store a `--database-url` names: `sqlite://PATH` / `sqlite:PATH` (an existing file) or
+/// `postgres://…` / `postgresql://…`.
+///
+/// # Errors
+/// [`VaultError::DatabaseUrl`] for other schemes or a backend compiled out, [`VaultError::Store`]
+/// when connecting fails.
+pub fn open_store(url: &str) -> Result<Box<dyn SettingsStore>, VaultError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        #[cfg(feature = "sqlite")]
+        return Ok(Box::new(super::sqlite::SqliteStore::open(
+            std::path::Path::new(path),
+        )?));
+        #[cfg(not(feature = "sqlite"))]
+        {
+            let _ = path;
+            return Err(VaultError::DatabaseUrl);
+        }
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(super::postgres::PostgresStore::connect(url)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(VaultError::DatabaseUrl);
+    }
+    Err(VaultError::DatabaseUrl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_identifiers_only() {
+        assert_eq!(
+            TableName::new("ciam_settings").unwrap().quoted(),
+            "\"ciam_settings\""
+        );
+        assert_eq!(
+            TableName::new("app.iam_settings").unwrap().quoted(),
+            "\"app\".\"iam_settings\""
+        );
+        for bad in [
+            "",
+            "a b",
+            "x;drop table y",
+            "\"q\"",
+            "1abc",
+            "a.b.c",
+            "a.",
+            "t-1",
+        ] {
+            assert!(TableName::new(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! [`SettingsVault`]: encrypt settings into `v2:` values, decrypt every format any Olympus SDK wrote,
+//! and rewrap old values under the current key.
+
+use std::fmt;
+
+use aes_gcm::AeadInOut;
+use rand::Rng as _;
+use zeroize::Zeroizing;
+
+use crate::error::VaultError;
+use crate::format::{self, Iv, Scheme, SealedValue, StoredValue, TAG_LEN, V2_IV_LEN, V2_PREFIX};
+use crate::key::{DerivedKeys, EncryptionKey};
+
+/// Encrypts and decrypts settings values under one current `ENCRYPTION_KEY` and, for rotation, any
+/// number of previous ones. Keys are derived once, at construction.
+pub struct SettingsVault {
+    current: DerivedKeys,
+    previous: Vec<DerivedKeys>,
+}
+
+/// What [`SettingsVault::rewrap`] did with a value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Rewrap {
+    /// Already `v2` under the current key: leave it alone.
+    Current,
+    /// A legacy value, or `v2` under a previous key: here is its `v2` form under the current key.
+    Rewrapped(String),
+    /// `""`: nothing to encrypt.
+    Empty,
+    /// Not ciphertext at all (plain text stored in an encrypted row).
+    Plain,
+}
+
+impl fmt::Debug for Rewrap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The rewrapped value is ciphertext, but ciphertext is still not log material.
+        f.write_str(match self {
+            Rewrap::Current => "Current",
+            Rewrap::Rewrapped(_) => "Rewrapped(..)",
+            Rewrap::Empty => "Empty",
+            Rewrap::Plain => "Plain",
+        })
+    }
+}
+
+/// Which key opened a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    CurrentV2,
+    Other,
+}
+
+impl SettingsVault {
+    /// A vault for the current `ENCRYPTION_KEY`.
+    ///
+    /// # Errors
+    /// [`VaultError::EmptyKey`] for an empty key. Length and blocklist policy belong to the startup
+    /// validation ([`crate::StartupValidator`]), so that old short keys can still be read.
+    pub fn new(key: &EncryptionKey) -> Result<Self, VaultError> {
+        if key.is_empty() {
+            return Err(VaultError::EmptyKey);
+        }
+        Ok(Self {
+            current: DerivedKeys::derive(key),
+            previous: Vec::new(),
+        })
+    }
+
+    /// A vault for the `ENCRYPTION_KEY` environment variable (read lossily for non-UTF-8, never
+    /// trimmed).
+    ///
+    /// # Errors
+    /// [`VaultError::EmptyKey`] when the variable is unset or empty.
+    pub fn from_env() -> Result<Self, VaultError> {
+        Self::new(&EncryptionKey::from_env().ok_or(VaultError::EmptyKey)?)
+    }
+
+    /// Adds a previous key: values written under it still decrypt, and [`SettingsVault::rewrap`]
+    /// moves them to the current key. Keys are tried in the order they were added.
+    ///
+    /// # Errors
+    /// [`VaultError::EmptyKey`] for an empty key.
+    pub fn with_previous_key(mut self, key: &EncryptionKey) -> Result<Self, VaultError> {
+        if key.is_empty() {
+            return Err(VaultError::EmptyKey);
+        }
+        self.previous.push(DerivedKeys::derive(key));
+        Ok(self)
+    }
+
+    /// Number of previous keys held.
+    pub fn previous_key_count(&self) -> usize {
+        self.previous.len()
+    }
+
+    /// Encrypts a settings value into `v2:<iv>:<tag>:<ct>` with a fresh random IV.
+    /// `encrypt("")` is `""`, as in the reference.
+    ///
+    /// # Errors
+    /// [`VaultError::TooLong`] only for a plaintext beyond AES-GCM's 64 GiB message limit.
+    pub fn encrypt(&self, plaintext: &str) -> Result<String, VaultError> {
+        if plaintext.is_empty() {
+            return Ok(String::new());
+        }
+        let mut iv = [0u8; V2_IV_LEN];
+        rand::rng().fill_bytes(&mut iv);
+        let mut buf = Zeroizing::new(plaintext.as_bytes().to_vec());
+        let tag = self
+            .current
+            .v2
+            .encrypt_inout_detached(&iv.into(), &[], buf.as_mut_slice().into())
+            .map_err(|_| VaultError::TooLong)?;
+        Ok(format::encode_parts(V2_PREFIX, &iv, &tag, &buf))
+    }
+
+    /// Decrypts a stored value: `v2`, legacy with a 12- or 16-byte IV, under the current key then
+    /// each previous key. `""` gives `""`; a value that is not ciphertext is returned unchanged
+    /// (rows stored before encryption existed).
+    ///
+    /// # Errors
+    /// [`VaultError::Format`] for a malformed `v2:` value, [`VaultError::Decrypt`] when no key
+    /// authenticates it (tampered, or a key this vault does not hold), [`VaultError::NotUtf8`].
+    /// Ciphertext is never handed back as if it were plain text.
+    pub fn decrypt(&self, value: &str) -> Result<Zeroizing<String>, VaultError> {
+        match format::classify(value) {
+            StoredValue::Empty => Ok(Zeroizing::new(String::new())),
+            StoredValue::Plain => Ok(Zeroizing::new(value.to_owned())),
+            StoredValue::Encrypted(parsed) => self.open(&parsed?).map(|(text, _)| text),
+        }
+    }
+
+    /// True when [`SettingsVault::decrypt`] treats `value` as ciphertext rather than passing it
+    /// through. The same detector decides both, so they never disagree.
+    pub fn is_encrypted_format(value: &str) -> bool {
+        format::is_encrypted_format(value)
+    }
+
+    /// Brings a stored value to `v2` under the current key, leaving current values untouched.
+    ///
+    /// # Errors
+    /// As [`SettingsVault::decrypt`].
+    pub fn rewrap(&self, value: &str) -> Result<Rewrap, VaultError> {
+        let sealed = match format::classify(value) {
+            StoredValue::Empty => return Ok(Rewrap::Empty),
+            StoredValue::Plain => return Ok(Rewrap::Plain),
+            StoredValue::Encrypted(parsed) => parsed?,
+        };
+        let (plaintext, opener) = self.open(&sealed)?;
+        if opener == Opener::CurrentV2 {
+            return Ok(Rewrap::Current);
+        }
+        self.encrypt(&plaintext).map(Rewrap::Rewrapped)
+    }
+
+    fn open(&self, sealed: &SealedValue) -> Result<(Zeroizing<String>, Opener), VaultError> {
+        let mut buf = Zeroizing::new(vec![0u8; sealed.ciphertext.len()]);
+        let keys = std::iter::once(&self.current).chain(&self.previous);
+        for (index, keys) in keys.enumerate() {
+            buf.copy_from_slice(&sealed.ciphertext);
+            if open_with(keys, sealed, &mut buf) {
+                let opener = if index == 0 && sealed.scheme == Scheme::V2 {
+                    Opener::CurrentV2
+                } else {
+                    Opener::Other
+                };
+                let text = String::from_utf8(std::mem::take(&mut *buf)).map_err(|e| {
+                    // Wipe the rejected bytes before dropping them.
+                    drop(Zeroizing::new(e.into_bytes()));
+                    VaultError::NotUtf8
+                })?;
+                return Ok((Zeroizing::new(text), opener));
+            }
+        }
+        Err(VaultError::Decrypt)
+    }
+}
+
+/// One authenticated decryption attempt in place; false when the tag does not verify.
+fn open_with(keys: &DerivedKeys, sealed: &SealedValue, buf: &mut [u8]) -> bool {
+    let tag: &[u8; TAG_LEN] = &sealed.tag;
+    let tag = tag.into();
+    match (sealed.scheme, &sealed.iv) {
+        (Scheme::V2, Iv::Short(iv)) => keys
+            .v2
+            .decrypt_inout_detached(&(*iv).into(), &[], buf.into(), tag)
+            .is_ok(),
+        (Scheme::Legacy, Iv::Short(iv)) => keys
+            .legacy12
+            .decrypt_inout_detached(&(*iv).into(), &[], buf.into(), tag)
+            .is_ok(),
+        (Scheme::Legacy, Iv::Long(iv)) => keys
+            .legacy16
+            .decrypt_inout_detached(&(*iv).into(), &[], buf.into(), tag)
+            .is_ok(),
+        // The parser never produces a 16-byte IV for v2.
+        (Scheme::V2, Iv::Long(_)) => false,
+    }
+}
+
+impl fmt::Debug for SettingsVault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SettingsVault")
+            .field("keys", &"[REDACTED]")
+            .field("previous_keys", &self.previous.len())
+            .finish()
+    }
+}

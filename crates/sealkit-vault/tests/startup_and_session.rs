@@ -1,0 +1,313 @@
+//! Startup validation tiers, analytics events, and session-signing key separation.
+
+use sealkit_vault::{
+    AnalyticsEvent, AnalyticsSink, BLOCKLIST, EncryptionKey, SessionSigner, StartupCode,
+    StartupValidator, VaultError,
+};
+use serde_json::Value;
+
+const GOOD_KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+const SIGNING_KEY: &str = "3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=";
+
+fn run(
+    key: Option<&str>,
+    env: Option<&str>,
+) -> (Result<usize, sealkit_vault::StartupError>, Vec<Value>) {
+    let mut events: Vec<AnalyticsEvent> = Vec::new();
+    let key = key.map(EncryptionKey::new);
+    let result = StartupValidator::new()
+        .validate_key(key.as_ref(), env, &mut events)
+        .map(|s| s.key_length_bytes);
+    let json = events
+        .iter()
+        .map(|e| serde_json::from_str(&e.to_json()).unwrap())
+        .collect();
+    (result, json)
+}
+
+fn assert_timestamp(event: &Value) {
+    let ts = event["timestamp"].as_str().unwrap();
+    time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{ts}: {e}"));
+    assert!(ts.ends_with('Z') && ts.len() == 24, "{ts}");
+}
+
+#[test]
+fn tier_1_absent_and_empty() {
+    for key in [None, Some("")] {
+        let (result, events) = run(key, Some("production"));
+        let e = result.unwrap_err();
+        assert_eq!(e.code, StartupCode::Absent);
+        assert_eq!(e.code.as_str(), "ENCRYPTION_KEY_ABSENT");
+        assert!(e.suggestion.contains("openssl rand -base64 32"));
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["type"], "analytics");
+        assert_eq!(events[0]["event"], "sdk.startup.failed");
+        assert_eq!(events[0]["env"], "production");
+        assert_eq!(events[0]["tier"], 1);
+        assert_eq!(events[0]["reason"], "key_missing");
+        assert_timestamp(&events[0]);
+    }
+}
+
+#[test]
+fn tier_2_too_short_counts_utf8_bytes() {
+    let (result, events) = run(Some("short-key-16byte"), None);
+    let e = result.unwrap_err();
+    assert_eq!(e.code.as_str(), "ENCRYPTION_KEY_WEAK");
+    assert_eq!(
+        e.message,
+        "ENCRYPTION_KEY failed byte-length check: expected >= 32 bytes, got 16"
+    );
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["tier"], 2);
+    assert_eq!(events[0]["reason"], "key_too_short");
+    assert_eq!(events[0]["env"], "unknown");
+    // 11 three-byte characters = 33 bytes: long enough, though only 11 characters.
+    assert_eq!(
+        run(Some("日本語日本語日本語日本"), Some("development"))
+            .0
+            .unwrap(),
+        33
+    );
+}
+
+#[test]
+fn tier_3_blocklist_only_in_production_and_not_bypassable() {
+    for placeholder in BLOCKLIST {
+        // Development: passes.
+        assert!(
+            run(Some(placeholder), Some("development")).0.is_ok(),
+            "{placeholder}"
+        );
+        for env in [
+            "production",
+            "Production",
+            "PRODUCTION",
+            " production\n",
+            "prod",
+        ] {
+            for key in [
+                placeholder.to_string(),
+                format!("{placeholder} "),
+                format!("{placeholder}\n"),
+                placeholder.to_uppercase(),
+            ] {
+                if key.len() < 32 {
+                    continue;
+                }
+                let (result, events) = run(Some(&key), Some(env));
+                let e = result.unwrap_err();
+                assert_eq!(e.code.as_str(), "ENCRYPTION_KEY_BLOCKLISTED", "{env:?}");
+                assert_eq!(events.len(), 2);
+                assert_eq!(events[0]["event"], "sdk.startup.failed");
+                assert_eq!(events[0]["tier"], 3);
+                assert_eq!(events[0]["reason"], "key_blocklisted");
+                assert_eq!(events[1]["event"], "platform.key.weak");
+                assert_eq!(events[1]["tier"], 3);
+                assert_eq!(events[1]["env"], env);
+                assert_timestamp(&events[1]);
+            }
+        }
+    }
+}
+
+#[test]
+fn degenerate_keys_rejected_in_production_only() {
+    for key in [
+        "a".repeat(32),
+        "ab".repeat(20),
+        "abcdefghijklmnopqrstuvwxyz0123456".to_owned(),
+        "0123456789"
+            .repeat(4)
+            .chars()
+            .take(9)
+            .collect::<String>()
+            .repeat(4),
+        " ".repeat(40),
+    ] {
+        assert!(run(Some(&key), Some("development")).0.is_ok(), "{key}");
+        let (result, events) = run(Some(&key), Some("production"));
+        assert_eq!(result.unwrap_err().code, StartupCode::Blocklisted, "{key}");
+        assert_eq!(events[1]["event"], "platform.key.weak");
+    }
+    // Real keys pass: base64 and hex forms of 32 random bytes.
+    assert_eq!(run(Some(GOOD_KEY), Some("production")).0.unwrap(), 44);
+    let hex_key = "9f2c4e71a0b3d58e6f1029c7b4a3e5d8c1f0a2b3c4d5e6f708192a3b4c5d6e7f";
+    assert!(run(Some(hex_key), Some("production")).0.is_ok());
+}
+
+#[test]
+fn success_event_has_byte_length_and_no_key() {
+    let (result, events) = run(Some(GOOD_KEY), Some("staging"));
+    assert_eq!(result.unwrap(), 44);
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["type"], "analytics");
+    assert_eq!(e["event"], "sdk.startup.succeeded");
+    assert_eq!(e["env"], "staging");
+    assert_eq!(e["key_length_bytes"], 44);
+    assert_timestamp(e);
+    let keys: Vec<&String> = e.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+}
+
+#[test]
+fn no_key_material_in_any_message_event_or_debug() {
+    let keys = [
+        "short-Secret-Kx".to_owned(),
+        "dev-encryption-key-minimum-32-chars!!".to_owned(),
+        "Q".repeat(40),
+        GOOD_KEY.to_owned(),
+    ];
+    for key in &keys {
+        let mut events: Vec<AnalyticsEvent> = Vec::new();
+        let result = StartupValidator::new().validate(key, Some("production"), &mut events);
+        let mut texts: Vec<String> = events
+            .iter()
+            .map(|e| format!("{} {e:?}", e.to_json()))
+            .collect();
+        match result {
+            Ok(s) => texts.push(format!("{s:?}")),
+            Err(e) => texts.push(format!("{e} {e:?} {}", e.suggestion)),
+        }
+        for text in &texts {
+            for window in key.as_bytes().windows(6) {
+                let needle = std::str::from_utf8(window).unwrap();
+                assert!(!text.contains(needle), "{needle:?} in {text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn environment_name_comes_from_the_configured_variable() {
+    struct Count(usize);
+    impl AnalyticsSink for Count {
+        fn emit(&mut self, _: &AnalyticsEvent) {
+            self.0 += 1;
+        }
+    }
+    // The variable does not exist: env is "unknown", the blocklist is not applied.
+    let mut sink = Count(0);
+    let validator = StartupValidator::new().environment_variable("SEALKIT_TEST_UNSET_ENV_VAR_X");
+    let ok = validator.validate(BLOCKLIST[0], None, &mut sink).unwrap();
+    assert_eq!(ok.environment, "unknown");
+    assert!(!ok.production);
+    assert_eq!(sink.0, 1);
+}
+
+// ---- session signing ----
+
+#[test]
+fn session_round_trip_and_tamper() {
+    let signer = SessionSigner::new(SIGNING_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap();
+    let cookie = signer.sign(r#"{"user":"ada","exp":1}"#);
+    assert_eq!(signer.verify(&cookie).unwrap(), r#"{"user":"ada","exp":1}"#);
+    let (payload, sig) = cookie.split_once('.').unwrap();
+    let mut flipped = sig.as_bytes().to_vec();
+    flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+    let forged = format!("{payload}.{}", String::from_utf8(flipped).unwrap());
+    assert!(matches!(
+        signer.verify(&forged),
+        Err(VaultError::CookieSignature)
+    ));
+    for bad in [
+        "",
+        ".",
+        "abc",
+        &format!("{cookie}.x"),
+        &format!("{payload}=.{sig}"),
+        &format!("{payload}.{sig}="),
+    ] {
+        assert!(signer.verify(bad).is_err(), "{bad}");
+    }
+    let other = SessionSigner::new(GOOD_KEY, &EncryptionKey::new(SIGNING_KEY)).unwrap();
+    assert!(matches!(
+        other.verify(&cookie),
+        Err(VaultError::CookieSignature)
+    ));
+}
+
+#[test]
+fn session_expiry_is_enforced_when_asked() {
+    let signer = SessionSigner::new(SIGNING_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap();
+    let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let live = signer.sign(r#"{"exp":1800000060}"#);
+    let dead = signer.sign(r#"{"exp":1799999999}"#);
+    let none = signer.sign(r#"{"expiresIn":3600}"#);
+    assert!(signer.verify_unexpired(&live, now).is_ok());
+    assert!(matches!(
+        signer.verify_unexpired(&dead, now),
+        Err(VaultError::CookieExpired)
+    ));
+    assert!(matches!(
+        signer.verify_unexpired(&none, now),
+        Err(VaultError::CookiePayload(_))
+    ));
+    assert!(signer.verify(&dead).is_ok());
+}
+
+#[test]
+fn signing_key_must_differ_from_encryption_key_and_be_32_bytes() {
+    // Equal strings.
+    assert!(matches!(
+        SessionSigner::new(GOOD_KEY, &EncryptionKey::new(GOOD_KEY)),
+        Err(VaultError::SigningKeyEqualsEncryptionKey)
+    ));
+    // The signing key decodes to exactly the encryption key's bytes.
+    let raw = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw);
+    assert!(matches!(
+        SessionSigner::new(&encoded, &EncryptionKey::new(raw)),
+        Err(VaultError::SigningKeyEqualsEncryptionKey)
+    ));
+    // Too short once decoded (the reference accepted 3 bytes).
+    assert!(matches!(
+        SessionSigner::new("AAEC", &EncryptionKey::new(GOOD_KEY)),
+        Err(VaultError::SigningKeyTooShort { got: 3 })
+    ));
+    assert!(matches!(
+        SessionSigner::new("not base64!", &EncryptionKey::new(GOOD_KEY)),
+        Err(VaultError::SigningKeyNotBase64)
+    ));
+    let e = SessionSigner::new(GOOD_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap_err();
+    let signer = SessionSigner::new(SIGNING_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap();
+    for text in [format!("{e} {e:?}"), format!("{signer:?}")] {
+        assert!(
+            !text.contains(&GOOD_KEY[..8]) && !text.contains(&SIGNING_KEY[..8]),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn event_json_fields_in_reference_order() {
+    let t = time::OffsetDateTime::from_unix_timestamp(1_775_433_600).unwrap();
+    let ok = AnalyticsEvent::StartupSucceeded {
+        env: "production".into(),
+        key_length_bytes: 44,
+        timestamp: t,
+    };
+    assert_eq!(
+        ok.to_json(),
+        r#"{"type":"analytics","event":"sdk.startup.succeeded","env":"production","key_length_bytes":44,"timestamp":"2026-04-06T00:00:00.000Z"}"#
+    );
+    let failed = AnalyticsEvent::StartupFailed {
+        env: "a\"b".into(),
+        code: StartupCode::Weak,
+        timestamp: t,
+    };
+    assert_eq!(
+        failed.to_json(),
+        r#"{"type":"analytics","event":"sdk.startup.failed","env":"a\"b","tier":2,"reason":"key_too_short","timestamp":"2026-04-06T00:00:00.000Z"}"#
+    );
+    let weak = AnalyticsEvent::KeyWeak {
+        env: "unknown".into(),
+        timestamp: t,
+    };
+    assert_eq!(
+        weak.to_json(),
+        r#"{"type":"analytics","event":"platform.key.weak","env":"unknown","tier":3,"timestamp":"2026-04-06T00:00:00.000Z"}"#
+    );
+}
