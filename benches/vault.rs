@@ -13,7 +13,7 @@ use sealkit_benches::{Row, median_ns, print_table, timed};
 
 const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
 /// 40 bytes: the size of a typical API key or client secret.
-const SETTING: &str = "sk_live_51HqLyjW8ZbC3xYv9QkT2mN7pR4sD0a";
+const SETTING: &str = "sk_live_51HqLyjW8ZbC3xYv9QkT2mN7pR4sD0aE";
 
 /// Node's medians (ns/op) for (encrypt, decrypt), or `None` when node is absent.
 fn node_reference() -> Option<(f64, f64)> {

@@ -6,9 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use sealkit_token::{
-    FixedClock, IssueRequest, Issuer, ServerKey, TokenAuthority, TokenKeyring,
-};
+use sealkit_token::{FixedClock, IssueRequest, Issuer, ServerKey, TokenAuthority, TokenKeyring};
 
 struct Setup {
     authority: TokenAuthority,

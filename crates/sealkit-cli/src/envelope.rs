@@ -493,3 +493,35 @@ fn validate(args: ValidateArgs) -> CliResult {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_and_key_sizes_are_checked_with_usage_errors() {
+        assert_eq!(parse_scope("user-kv").ok(), Some(Scope::UserKv));
+        assert_eq!(parse_scope("USER_KV_ENCRYPTION").ok(), Some(Scope::UserKv));
+        assert_eq!(
+            parse_scope("users")
+                .err()
+                .map(|e| e.code().to_owned())
+                .as_deref(),
+            Some("usage")
+        );
+        assert_eq!(parse_bits("3072"), Ok(3072));
+        assert!(parse_bits("1024").is_err());
+    }
+
+    #[test]
+    fn env_lines_refuse_values_that_would_break_quoting() {
+        assert_eq!(env_line("A", "x\\ny").unwrap().as_str(), "A='x\\ny'");
+        assert_eq!(
+            env_line("A", "it's")
+                .err()
+                .map(|e| e.code().to_owned())
+                .as_deref(),
+            Some("unsupported_value")
+        );
+    }
+}

@@ -66,6 +66,9 @@ fn telemetry(out: &Output) -> Value {
     serde_json::from_str(err.trim_end()).unwrap()
 }
 
+/// A registry form: its name in the vectors, extra CLI flags, and environment variables.
+type RegistryForm<'a> = (&'a str, Vec<&'a str>, &'a [(&'a str, &'a str)]);
+
 fn write(dir: &Path, name: &str, contents: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
@@ -119,7 +122,7 @@ fn every_vector_opens_through_the_cli_in_both_forms() {
         let meta_file = write(dir.path(), &format!("{id}.meta.json"), &metadata);
         let body = b64(case["r2"]["ciphertextBase64"].as_str().unwrap());
         let kv = case["kv"]["value"].as_str().unwrap().as_bytes();
-        let forms: [(&str, Vec<&str>, &[(&str, &str)]); 4] = [
+        let forms: [RegistryForm<'_>; 4] = [
             ("nested", vec!["--registry", &nested_file], &[]),
             ("flat", vec!["--registry", &flat_file], &[]),
             ("nestedWithActiveOverrideK1", vec![], &override_env),

@@ -33,17 +33,30 @@ fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("run sealkit");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 fn stderr(out: &Output) -> String {
-    assert!(!out.status.success(), "unexpected success: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "unexpected success: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8(out.stderr.clone()).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     err
@@ -70,7 +83,11 @@ fn issue_from(issuer: &str, json: &str) -> Output {
 fn authorize(token: &str, args: &[&str]) -> Output {
     let mut all = vec!["authorize"];
     all.extend_from_slice(args);
-    sealkit(&all, &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", token)], "")
+    sealkit(
+        &all,
+        &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", token)],
+        "",
+    )
 }
 
 #[test]
@@ -80,19 +97,38 @@ fn seed_example_end_to_end() {
     let agent = stdout(&issue_from(&admin, AGENT)).trim_end().to_owned();
 
     let basin = ["--basin", "browser-instances-wtvr"];
-    let out = authorize(&agent, &[&["--op", "append"], &basin[..], &["--stream", "console"]].concat());
+    let out = authorize(
+        &agent,
+        &[&["--op", "append"], &basin[..], &["--stream", "console"]].concat(),
+    );
     assert_eq!(stdout(&out), "session/g7wrzr9t/console\n");
 
-    let out = authorize(&agent, &[&["--op", "delete-stream"], &basin[..], &["--stream", "console"]].concat());
+    let out = authorize(
+        &agent,
+        &[
+            &["--op", "delete-stream"],
+            &basin[..],
+            &["--stream", "console"],
+        ]
+        .concat(),
+    );
     let err = stderr(&out);
-    assert!(err.starts_with("sealkit: error[permission_denied]: Operation not permitted"), "{err}");
+    assert!(
+        err.starts_with("sealkit: error[permission_denied]: Operation not permitted"),
+        "{err}"
+    );
 
     let out = authorize(&agent, &[&["--op", "list-streams"], &basin[..]].concat());
     assert_eq!(stdout(&out), "\n");
 
     let out = authorize(
         &agent,
-        &[&["--op", "append", "--also", "trim"], &basin[..], &["--stream", "console"]].concat(),
+        &[
+            &["--op", "append", "--also", "trim"],
+            &basin[..],
+            &["--stream", "console"],
+        ]
+        .concat(),
     );
     assert!(stderr(&out).contains("error[permission_denied]"));
 }
@@ -101,30 +137,53 @@ fn seed_example_end_to_end() {
 fn verify_prints_id_scope_and_expiry_but_never_the_token() {
     let admin = issue_root(ADMIN);
     let agent = stdout(&issue_from(&admin, AGENT)).trim_end().to_owned();
-    let out = sealkit(&["verify"], &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", &agent)], "");
+    let out = sealkit(
+        &["verify"],
+        &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", &agent)],
+        "",
+    );
     let text = stdout(&out);
     assert!(!text.contains(&agent) && !text.contains("sktok1_"));
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["id"], "agent/g7wrzr9t");
     assert_eq!(json["expires_at"], "2999-06-04T08:00:00Z");
     assert_eq!(json["auto_prefix_streams"], true);
-    assert_eq!(json["scope"]["streams"], serde_json::json!({"prefix": "session/g7wrzr9t/"}));
-    assert_eq!(json["scope"]["ops"], serde_json::json!(["list-streams", "append"]));
+    assert_eq!(
+        json["scope"]["streams"],
+        serde_json::json!({"prefix": "session/g7wrzr9t/"})
+    );
+    assert_eq!(
+        json["scope"]["ops"],
+        serde_json::json!(["list-streams", "append"])
+    );
     assert_eq!(json["issuing_chain"], serde_json::json!(["admin"]));
 }
 
 #[test]
 fn escalation_and_bad_requests_fail_with_codes() {
     let admin = issue_root(ADMIN);
-    let broader = r#"{"id": "agent/x", "scope": {"streams": {"prefix": ""}, "ops": ["delete-stream"]}}"#;
+    let broader =
+        r#"{"id": "agent/x", "scope": {"streams": {"prefix": ""}, "ops": ["delete-stream"]}}"#;
     assert!(stderr(&issue_from(&admin, broader)).contains("error[permission_denied]"));
     let empty = r#"{"id": "x", "scope": {"ops": []}}"#;
     let err = stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], empty));
-    assert!(err.contains("error[invalid]: Access token permissions cannot be empty"), "{err}");
+    assert!(
+        err.contains("error[invalid]: Access token permissions cannot be empty"),
+        "{err}"
+    );
     let auto_exact = r#"{"id": "x", "auto_prefix_streams": true, "scope": {"streams": {"exact": "s"}, "ops": ["read"]}}"#;
-    let err = stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], auto_exact));
-    assert!(err.contains("Auto prefixing is only allowed for streams with prefix matching"), "{err}");
-    assert!(stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], "{")).contains("error[invalid]"));
+    let err = stderr(&sealkit(
+        &["issue"],
+        &[("SEALKIT_TOKEN_KEY", KEY)],
+        auto_exact,
+    ));
+    assert!(
+        err.contains("Auto prefixing is only allowed for streams with prefix matching"),
+        "{err}"
+    );
+    assert!(
+        stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], "{")).contains("error[invalid]")
+    );
 }
 
 #[test]
@@ -134,7 +193,10 @@ fn bad_tokens_and_keys_are_authn_or_key_errors() {
     // Wrong server key, tampered token, missing token.
     let out = sealkit(
         &[&["authorize"], &args[..]].concat(),
-        &[("SEALKIT_TOKEN_KEY", OTHER_KEY), ("S2_ACCESS_TOKEN", &admin)],
+        &[
+            ("SEALKIT_TOKEN_KEY", OTHER_KEY),
+            ("S2_ACCESS_TOKEN", &admin),
+        ],
         "",
     );
     assert!(stderr(&out).contains("error[authn]"));
@@ -144,13 +206,24 @@ fn bad_tokens_and_keys_are_authn_or_key_errors() {
     let tampered = String::from_utf8(tampered).unwrap();
     let err = stderr(&authorize(&tampered, &args));
     assert!(err.contains("error[authn]") && !err.contains(&tampered));
-    let out = sealkit(&[&["authorize"], &args[..]].concat(), &[("SEALKIT_TOKEN_KEY", KEY)], "");
+    let out = sealkit(
+        &[&["authorize"], &args[..]].concat(),
+        &[("SEALKIT_TOKEN_KEY", KEY)],
+        "",
+    );
     assert!(stderr(&out).contains("error[authn]"));
     // Missing or malformed server key, never echoed.
     let err = stderr(&sealkit(&["issue"], &[], ADMIN));
     assert!(err.contains("error[invalid_key]"), "{err}");
-    let err = stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", "c2hvcnQ=")], ADMIN));
-    assert!(err.contains("error[invalid_key]") && !err.contains("c2hvcnQ="), "{err}");
+    let err = stderr(&sealkit(
+        &["issue"],
+        &[("SEALKIT_TOKEN_KEY", "c2hvcnQ=")],
+        ADMIN,
+    ));
+    assert!(
+        err.contains("error[invalid_key]") && !err.contains("c2hvcnQ="),
+        "{err}"
+    );
     // An unknown operation is a usage error from clap.
     let out = authorize(&admin, &["--op", "write"]);
     assert!(!out.status.success());

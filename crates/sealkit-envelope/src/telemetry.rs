@@ -53,33 +53,46 @@ impl DecryptionTelemetry {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Emits the record through `tracing`: `info` for hits, `warn` for `all-failed`.
+    /// Emits the record through `tracing`: `info` for hits, `warn` for `all-failed`. Every field is
+    /// present; absent values are recorded as `null` (tracing would otherwise drop them).
     pub fn emit(&self) {
-        let record_key_id = self.record_key_id.as_deref();
-        let selected_key_id = self.selected_key_id.as_deref();
-        let reason = self.reason.as_deref();
+        let record_key_id = JsonOr(&self.record_key_id);
+        let selected_key_id = JsonOr(&self.selected_key_id);
+        let reason = JsonOr(&self.reason);
         if self.outcome == Outcome::AllFailed {
             tracing::warn!(
                 scope = %self.scope,
-                recordKeyId = record_key_id,
-                selectedKeyId = selected_key_id,
+                recordKeyId = %record_key_id,
+                selectedKeyId = %selected_key_id,
                 attemptCount = self.attempt_count,
                 fallbackUsed = self.fallback_used,
                 outcome = self.outcome.as_str(),
-                reason = reason,
+                reason = %reason,
                 "Key registry decryption failed"
             );
         } else {
             tracing::info!(
                 scope = %self.scope,
-                recordKeyId = record_key_id,
-                selectedKeyId = selected_key_id,
+                recordKeyId = %record_key_id,
+                selectedKeyId = %selected_key_id,
                 attemptCount = self.attempt_count,
                 fallbackUsed = self.fallback_used,
                 outcome = self.outcome.as_str(),
-                reason = reason,
+                reason = %reason,
                 "Key registry decryption resolved"
             );
+        }
+    }
+}
+
+/// An optional string shown as its value, or `null`.
+struct JsonOr<'a>(&'a Option<String>);
+
+impl std::fmt::Display for JsonOr<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(value) => f.write_str(value),
+            None => f.write_str("null"),
         }
     }
 }

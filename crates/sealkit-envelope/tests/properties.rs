@@ -168,3 +168,46 @@ fn v1_kv_flips_outside_the_key_id_rejected() {
     }
     assert_eq!(record.to_json(), *kv);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The registry-document rules on generated JSON objects (the fuzz target's invariants).
+    #[test]
+    fn registry_documents_round_trip_through_the_nested_form(
+        entries in proptest::collection::vec(
+            ("[ a-c0-9]{0,4}", prop_oneof![
+                "[ A-Z\\n]{0,6}".prop_map(serde_json::Value::from),
+                any::<i32>().prop_map(serde_json::Value::from),
+                Just(serde_json::Value::Null),
+            ]),
+            0..8,
+        ),
+        active in proptest::option::of("[ a-c]{0,3}"),
+        nested in any::<bool>(),
+    ) {
+        let mut members: Vec<String> = entries
+            .iter()
+            .map(|(k, v)| format!("{}:{}", serde_json::Value::from(k.as_str()), v))
+            .collect();
+        let mut json = if nested {
+            format!("{{\"keys\":{{{}}}", members.join(","))
+        } else {
+            format!("{{{}", members.join(","))
+        };
+        if let Some(a) = &active {
+            members.clear();
+            json.push_str(&format!("{}\"activeKeyId\":{}", if json.ends_with('{') { "" } else { "," }, serde_json::Value::from(a.as_str())));
+        }
+        json.push('}');
+        let doc = sealkit_envelope::RegistryDocument::parse(Scope::DataAtRest, &json).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for (id, pem) in &doc.keys {
+            prop_assert!(!id.is_empty() && id.trim() == id);
+            prop_assert!(!pem.is_empty() && pem.trim() == pem.as_str());
+            prop_assert!(seen.insert(id.clone()));
+        }
+        let again = sealkit_envelope::RegistryDocument::parse(Scope::DataAtRest, &doc.to_nested_json()).unwrap();
+        prop_assert_eq!(again, doc);
+    }
+}

@@ -13,7 +13,7 @@ use crate::scope::{
     AccessTokenScope, OpSet, Operation, ResourceSet, ResourceSetView, Target, validate_token_id,
 };
 use crate::store::{IssuedTokenStore, TokenInfo};
-use crate::token::{AccessToken, OPEN_BUF_LEN, TokenKeyring};
+use crate::token::{AccessToken, OPEN_BUF_LEN, SMALL_OPEN_BUF_LEN, TokenKeyring};
 
 /// Who is issuing, revoking or listing.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +39,12 @@ pub struct OpRequest<'r> {
 impl<'r> OpRequest<'r> {
     /// A request performing `op`.
     pub fn new(op: Operation) -> Self {
-        Self { ops: OpSet::empty().with(op), basin: None, stream: None, access_token: None }
+        Self {
+            ops: OpSet::empty().with(op),
+            basin: None,
+            stream: None,
+            access_token: None,
+        }
     }
 
     /// The request also performs `op`.
@@ -113,7 +118,11 @@ impl<'a> ScopeView<'a> {
             basins: claims.basins,
             streams: claims.streams,
             access_tokens: claims.access_tokens,
-            auto_prefix: if claims.auto_prefix_streams { claims.streams.prefix() } else { None },
+            auto_prefix: if claims.auto_prefix_streams {
+                claims.streams.prefix()
+            } else {
+                None
+            },
         }
     }
 
@@ -121,7 +130,7 @@ impl<'a> ScopeView<'a> {
         if !request.ops.is_subset_of(self.ops) {
             return Err(TokenError::denied(DenialReason::Operation));
         }
-        let needs = |target: Target| request.ops.iter().any(|op| op.target() == target);
+        let needs = |target: Target| request.ops.targets(target);
         let needs_stream = needs(Target::Stream);
         match request.basin {
             Some(basin) if !self.basins.matches(basin) => {
@@ -248,7 +257,10 @@ impl VerifiedToken {
     where
         I: IntoIterator<Item = &'n str>,
     {
-        absolute.into_iter().filter_map(|name| self.visible_stream(name)).collect()
+        absolute
+            .into_iter()
+            .filter_map(|name| self.visible_stream(name))
+            .collect()
     }
 
     /// Filters a basin listing to this token's scope.
@@ -256,7 +268,10 @@ impl VerifiedToken {
     where
         I: IntoIterator<Item = &'n str>,
     {
-        basins.into_iter().filter(|b| self.claims.scope.basins.matches(b)).collect()
+        basins
+            .into_iter()
+            .filter(|b| self.claims.scope.basins.matches(b))
+            .collect()
     }
 
     /// Filters an access token listing to this token's scope.
@@ -264,7 +279,9 @@ impl VerifiedToken {
     where
         I: IntoIterator<Item = &'n str>,
     {
-        ids.into_iter().filter(|id| self.claims.scope.access_tokens.matches(id)).collect()
+        ids.into_iter()
+            .filter(|id| self.claims.scope.access_tokens.matches(id))
+            .collect()
     }
 }
 
@@ -349,8 +366,21 @@ impl TokenAuthority {
         token: &str,
         f: impl FnOnce(&ClaimsView<'_>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
-        let mut buf = [0u8; OPEN_BUF_LEN];
-        let bytes = self.keyring.open(token, &mut buf)?;
+        // Decoded bytes are fewer than the token's characters.
+        if token.len() <= SMALL_OPEN_BUF_LEN {
+            let mut buf = [0u8; SMALL_OPEN_BUF_LEN];
+            self.check_claims(self.keyring.open(token, &mut buf)?, f)
+        } else {
+            let mut buf = [0u8; OPEN_BUF_LEN];
+            self.check_claims(self.keyring.open(token, &mut buf)?, f)
+        }
+    }
+
+    fn check_claims<R>(
+        &self,
+        bytes: &[u8],
+        f: impl FnOnce(&ClaimsView<'_>) -> Result<R, TokenError>,
+    ) -> Result<R, TokenError> {
         let claims = ClaimsView::parse(bytes)?;
         let now = self.clock.now_unix();
         if claims.issued_at > now.saturating_add(self.skew_secs) {
@@ -372,7 +402,11 @@ impl TokenAuthority {
     /// Verifies a token: it opens under a known key, is within its validity period (with the
     /// clock-skew allowance) and neither it nor any token in its issuing chain is revoked.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        self.with_claims(token, |claims| Ok(VerifiedToken { claims: claims.to_owned_claims() }))
+        self.with_claims(token, |claims| {
+            Ok(VerifiedToken {
+                claims: claims.to_owned_claims(),
+            })
+        })
     }
 
     /// Verifies a token and checks one request against its scope: the hot path of a server,
@@ -400,7 +434,11 @@ impl TokenAuthority {
             Issuer::Token(token) => Some(self.verify(token)?.claims),
         };
         if let Some(parent) = &parent {
-            if !parent.scope.effective_ops().contains(Operation::IssueAccessToken) {
+            if !parent
+                .scope
+                .effective_ops()
+                .contains(Operation::IssueAccessToken)
+            {
                 return Err(TokenError::denied(DenialReason::Operation));
             }
             if !parent.scope.access_tokens.matches(&request.id) {
@@ -464,7 +502,10 @@ impl TokenAuthority {
     /// never issued is a 404.
     pub fn revoke(&self, issuer: Issuer<'_>, id: &str) -> Result<(), TokenError> {
         if let Issuer::Token(token) = issuer {
-            self.authorize(token, &OpRequest::new(Operation::RevokeAccessToken).access_token(id))?;
+            self.authorize(
+                token,
+                &OpRequest::new(Operation::RevokeAccessToken).access_token(id),
+            )?;
         }
         validate_token_id(id)?;
         if let Some(store) = &self.store
@@ -491,9 +532,14 @@ impl TokenAuthority {
             .ok_or_else(|| TokenError::Store("no token store is configured".into()))?;
         let mut tokens = store.list(prefix)?;
         tokens.retain(|info| {
-            lister.as_ref().is_none_or(|l| l.scope().access_tokens.matches(&info.id))
+            lister
+                .as_ref()
+                .is_none_or(|l| l.scope().access_tokens.matches(&info.id))
                 && !self.revocations.is_revoked(&info.id)
-                && !info.issuing_chain.iter().any(|id| self.revocations.is_revoked(id))
+                && !info
+                    .issuing_chain
+                    .iter()
+                    .any(|id| self.revocations.is_revoked(id))
         });
         Ok(tokens)
     }
@@ -508,7 +554,10 @@ fn within_namespace(namespace: &str, relative: &ResourceSet) -> ResourceSet {
     }
 }
 
-fn check_not_broader(child: &AccessTokenScope, parent: &AccessTokenScope) -> Result<(), TokenError> {
+fn check_not_broader(
+    child: &AccessTokenScope,
+    parent: &AccessTokenScope,
+) -> Result<(), TokenError> {
     if !child.effective_ops().is_subset_of(parent.effective_ops()) {
         return Err(TokenError::denied(DenialReason::BroaderOperations));
     }

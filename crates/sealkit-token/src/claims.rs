@@ -23,7 +23,7 @@
 use crate::error::TokenError;
 use crate::scope::{
     AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroups, OpSet, ResourceSet,
-    ResourceSetView, validate_token_id,
+    ResourceSetView, has_nul, validate_token_id,
 };
 
 /// Deepest issuing chain a token may carry: a token issued from a token issued from … at most
@@ -80,9 +80,14 @@ impl TokenClaims {
             )));
         }
         self.scope.validate()?;
-        for t in [Some(self.issued_at), self.expires_at].into_iter().flatten() {
+        for t in [Some(self.issued_at), self.expires_at]
+            .into_iter()
+            .flatten()
+        {
             if !(MIN_UNIX..=MAX_UNIX).contains(&t) {
-                return Err(TokenError::invalid("timestamps must fall in years 1 to 9999"));
+                return Err(TokenError::invalid(
+                    "timestamps must fall in years 1 to 9999",
+                ));
             }
         }
         if self.auto_prefix_streams && !matches!(self.scope.streams, ResourceSet::Prefix(_)) {
@@ -106,7 +111,11 @@ impl TokenClaims {
             out.extend_from_slice(&expires_at.to_be_bytes());
         }
         push_short(&mut out, &self.id);
-        for set in [&self.scope.basins, &self.scope.streams, &self.scope.access_tokens] {
+        for set in [
+            &self.scope.basins,
+            &self.scope.streams,
+            &self.scope.access_tokens,
+        ] {
             match set.as_view() {
                 ResourceSetView::None | ResourceSetView::Exact("") => out.push(TAG_NONE),
                 ResourceSetView::Exact(name) => {
@@ -259,7 +268,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         let name = std::str::from_utf8(self.take(len)?).ok()?;
-        if name.contains('\0') {
+        if has_nul(name) {
             return None;
         }
         match tag {
@@ -286,7 +295,11 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
         return None;
     }
     let issued_at = r.timestamp()?;
-    let expires_at = if flags & FLAG_EXPIRES != 0 { Some(r.timestamp()?) } else { None };
+    let expires_at = if flags & FLAG_EXPIRES != 0 {
+        Some(r.timestamp()?)
+    } else {
+        None
+    };
     let id = r.short_id()?;
     let basins = r.resource_set(MAX_RESOURCE_NAME_LEN)?;
     let streams = r.resource_set(MAX_RESOURCE_NAME_LEN)?;

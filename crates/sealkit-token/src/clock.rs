@@ -38,7 +38,9 @@ pub struct FixedClock {
 impl FixedClock {
     /// A clock stopped at `now_unix`.
     pub fn new(now_unix: i64) -> Self {
-        Self { now: AtomicI64::new(now_unix) }
+        Self {
+            now: AtomicI64::new(now_unix),
+        }
     }
 
     /// Moves the clock to `now_unix`.

@@ -77,16 +77,16 @@ mod scope;
 mod store;
 mod token;
 
-pub use authorize::{
-    Authorization, IssuedToken, Issuer, OpRequest, TokenAuthority, VerifiedToken,
-};
+pub use authorize::{Authorization, IssuedToken, Issuer, OpRequest, TokenAuthority, VerifiedToken};
 pub use clock::{Clock, DEFAULT_CLOCK_SKEW_SECS, FixedClock, SystemClock};
 pub use error::{DenialReason, TokenError};
 pub use request::IssueRequest;
 pub use revocation::{InMemoryRevocationSet, RevocationSet};
 pub use scope::{
-    AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroup, OpGroups, OpSet,
-    Operation, ReadWritePermissions, ResourceSet, ResourceSetView, Target, validate_token_id,
+    AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroup, OpGroups, OpSet, Operation,
+    ReadWritePermissions, ResourceSet, ResourceSetView, Target, validate_token_id,
 };
 pub use store::{InMemoryTokenStore, IssuedTokenStore, TokenInfo};
-pub use token::{AccessToken, MAX_KEY_ID_LEN, MAX_TOKEN_LEN, ServerKey, TOKEN_PREFIX, TokenKeyring};
+pub use token::{
+    AccessToken, MAX_KEY_ID_LEN, MAX_TOKEN_LEN, ServerKey, TOKEN_PREFIX, TokenKeyring,
+};

@@ -33,7 +33,12 @@ pub struct IssueRequest {
 impl IssueRequest {
     /// A request for `id` with `scope`, no explicit expiry and no auto-prefixing.
     pub fn new(id: impl Into<String>, scope: AccessTokenScope) -> Self {
-        Self { id: id.into(), expires_at: None, auto_prefix_streams: false, scope }
+        Self {
+            id: id.into(),
+            expires_at: None,
+            auto_prefix_streams: false,
+            scope,
+        }
     }
 
     /// Parses the reference's JSON issue request. Malformed JSON is a 422 `invalid`.

@@ -36,7 +36,10 @@ impl InMemoryRevocationSet {
     pub fn from_ids<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Self {
         let ids: HashSet<String> = ids.into_iter().map(Into::into).collect();
         let any = AtomicBool::new(!ids.is_empty());
-        Self { ids: RwLock::new(ids), any }
+        Self {
+            ids: RwLock::new(ids),
+            any,
+        }
     }
 
     /// How many ids are revoked.
@@ -60,8 +63,10 @@ impl RevocationSet for InMemoryRevocationSet {
     }
 
     fn revoke(&self, id: &str) -> Result<(), TokenError> {
-        let mut ids =
-            self.ids.write().map_err(|_| TokenError::Store("revocation set poisoned".into()))?;
+        let mut ids = self
+            .ids
+            .write()
+            .map_err(|_| TokenError::Store("revocation set poisoned".into()))?;
         ids.insert(id.to_owned());
         self.any.store(true, Ordering::Release);
         Ok(())

@@ -179,7 +179,7 @@ impl Operation {
     }
 
     /// The resource the operation names, which the authorizer checks against the scope.
-    pub fn target(self) -> Target {
+    pub const fn target(self) -> Target {
         match self {
             Self::ListBasins | Self::AccountMetrics | Self::ListAccessTokens => Target::Account,
             Self::CreateBasin
@@ -288,9 +288,16 @@ impl OpSet {
         self.0 & !other.0 == 0
     }
 
+    /// True if an operation in the set names `target`.
+    pub fn targets(self, target: Target) -> bool {
+        self.0 & TARGET_MASKS[target as usize] != 0
+    }
+
     /// The operations, in the reference's order.
     pub fn iter(self) -> impl Iterator<Item = Operation> {
-        Operation::ALL.into_iter().filter(move |op| self.contains(*op))
+        Operation::ALL
+            .into_iter()
+            .filter(move |op| self.contains(*op))
     }
 
     pub(crate) fn bits(self) -> u32 {
@@ -304,7 +311,9 @@ impl OpSet {
 
 impl fmt::Debug for OpSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Operation::as_str)).finish()
+        f.debug_set()
+            .entries(self.iter().map(Operation::as_str))
+            .finish()
     }
 }
 
@@ -384,9 +393,18 @@ impl OpGroups {
         }
         let on = |i: u8| bits & (1 << i) != 0;
         Some(Self {
-            account: ReadWritePermissions { read: on(0), write: on(1) },
-            basin: ReadWritePermissions { read: on(2), write: on(3) },
-            stream: ReadWritePermissions { read: on(4), write: on(5) },
+            account: ReadWritePermissions {
+                read: on(0),
+                write: on(1),
+            },
+            basin: ReadWritePermissions {
+                read: on(2),
+                write: on(3),
+            },
+            stream: ReadWritePermissions {
+                read: on(4),
+                write: on(5),
+            },
         })
     }
 }
@@ -402,6 +420,19 @@ const fn group_masks() -> [u32; 6] {
         let (group, write) = Operation::ALL[i].group();
         let slot = (group as usize) * 2 + (write as usize);
         masks[slot] |= 1 << i;
+        i += 1;
+    }
+    masks
+}
+
+/// The operations naming each [`Target`], indexed by the target's discriminant.
+const TARGET_MASKS: [u32; 4] = target_masks();
+
+const fn target_masks() -> [u32; 4] {
+    let mut masks = [0u32; 4];
+    let mut i = 0;
+    while i < Operation::ALL.len() {
+        masks[Operation::ALL[i].target() as usize] |= 1 << i;
         i += 1;
     }
     masks
@@ -473,12 +504,14 @@ impl Serialize for ResourceSet {
 
 impl<'de> Deserialize<'de> for ResourceSet {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match Option::<WireResourceSet>::deserialize(deserializer)? {
-            None => Self::None,
-            Some(WireResourceSet::Exact(name)) if name.is_empty() => Self::None,
-            Some(WireResourceSet::Exact(name)) => Self::Exact(name),
-            Some(WireResourceSet::Prefix(prefix)) => Self::Prefix(prefix),
-        })
+        Ok(
+            match Option::<WireResourceSet>::deserialize(deserializer)? {
+                None => Self::None,
+                Some(WireResourceSet::Exact(name)) if name.is_empty() => Self::None,
+                Some(WireResourceSet::Exact(name)) => Self::Exact(name),
+                Some(WireResourceSet::Prefix(prefix)) => Self::Prefix(prefix),
+            },
+        )
     }
 }
 
@@ -565,7 +598,9 @@ impl AccessTokenScope {
     /// names within the bounds this crate seals.
     pub fn validate(&self) -> Result<(), TokenError> {
         if self.effective_ops().is_empty() {
-            return Err(TokenError::invalid("Access token permissions cannot be empty"));
+            return Err(TokenError::invalid(
+                "Access token permissions cannot be empty",
+            ));
         }
         for (what, set, max) in [
             ("basin", &self.basins, MAX_RESOURCE_NAME_LEN),
@@ -578,9 +613,11 @@ impl AccessTokenScope {
                 )));
             }
             if let ResourceSet::Exact(s) | ResourceSet::Prefix(s) = set
-                && s.contains('\0')
+                && has_nul(s)
             {
-                return Err(TokenError::invalid(format!("{what} scope names must not contain NUL")));
+                return Err(TokenError::invalid(format!(
+                    "{what} scope names must not contain NUL"
+                )));
             }
         }
         Ok(())
@@ -600,6 +637,21 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// True if `s` holds a control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F).
+/// Works on the UTF-8 bytes: it runs on every verification.
+pub(crate) fn has_control_character(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        // U+0080–U+009F are encoded as C2 80 … C2 9F.
+        b < 0x20 || b == 0x7f || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&n| n < 0xa0))
+    })
+}
+
+/// True if `s` holds a NUL byte (a short loop beats `memchr` on names this short).
+pub(crate) fn has_nul(s: &str) -> bool {
+    s.bytes().any(|b| b == 0)
+}
+
 /// Checks an access token id: 1..=96 bytes, not `.` or `..`, no control characters.
 pub fn validate_token_id(id: &str) -> Result<(), TokenError> {
     if id.is_empty() {
@@ -611,10 +663,33 @@ pub fn validate_token_id(id: &str) -> Result<(), TokenError> {
         )));
     }
     if id == "." || id == ".." {
-        return Err(TokenError::invalid("access token id must not be \".\" or \"..\""));
+        return Err(TokenError::invalid(
+            "access token id must not be \".\" or \"..\"",
+        ));
     }
-    if id.chars().any(char::is_control) {
-        return Err(TokenError::invalid("access token id must not contain control characters"));
+    if has_control_character(id) {
+        return Err(TokenError::invalid(
+            "access token id must not contain control characters",
+        ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_control_character;
+
+    #[test]
+    fn control_characters_match_the_unicode_category() {
+        for c in (0u32..0x800).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(
+                has_control_character(&s),
+                c.is_control(),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        assert!(!has_control_character("€ ok ¡"));
+    }
 }

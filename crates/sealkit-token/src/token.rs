@@ -11,6 +11,7 @@ use std::fmt;
 use aegis::aegis256::Aegis256;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
 use zeroize::Zeroizing;
 
 use crate::claims::{MAX_CLAIMS_LEN, TokenClaims};
@@ -30,6 +31,9 @@ pub(crate) const MAX_SEALED_LEN: usize = NONCE_LEN + MAX_CLAIMS_LEN + TAG_LEN;
 const MAX_PAYLOAD_CHARS: usize = (MAX_SEALED_LEN * 4).div_ceil(3);
 /// Room to decode the longest payload accepted (base64 decoding works in 3-byte groups).
 pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN + 3;
+/// A buffer for typical tokens (up to ~680 characters), so the hot path does not clear the
+/// largest buffer on every call.
+pub(crate) const SMALL_OPEN_BUF_LEN: usize = 512;
 
 /// Longest token string this crate produces or accepts.
 pub const MAX_TOKEN_LEN: usize = TOKEN_PREFIX.len() + MAX_KEY_ID_LEN + 1 + MAX_PAYLOAD_CHARS;
@@ -59,7 +63,9 @@ impl ServerKey {
             .decode_slice(text.trim().as_bytes(), buf.as_mut_slice())
             .map_err(|_| TokenError::Key("server key is not valid base64"))?;
         if len != 32 {
-            return Err(TokenError::Key("server key must decode to exactly 32 bytes"));
+            return Err(TokenError::Key(
+                "server key must decode to exactly 32 bytes",
+            ));
         }
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&buf[..32]);
@@ -127,7 +133,10 @@ impl fmt::Debug for TokenKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenKeyring")
             .field("active_key_id", &self.active_key_id())
-            .field("key_ids", &self.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>())
+            .field(
+                "key_ids",
+                &self.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -136,11 +145,17 @@ impl TokenKeyring {
     /// A keyring whose active (sealing) key is `key`, known by `key_id` (1..=16 ASCII letters and
     /// digits).
     pub fn new(key_id: &str, key: &ServerKey) -> Result<Self, TokenError> {
-        Ok(Self { keys: vec![Self::sealing_key(key_id, key)?] })
+        Ok(Self {
+            keys: vec![Self::sealing_key(key_id, key)?],
+        })
     }
 
     /// Adds a key that opens tokens but seals none (a key being rotated out).
-    pub fn add_verification_key(&mut self, key_id: &str, key: &ServerKey) -> Result<(), TokenError> {
+    pub fn add_verification_key(
+        &mut self,
+        key_id: &str,
+        key: &ServerKey,
+    ) -> Result<(), TokenError> {
         if self.keys.iter().any(|k| k.id == key_id) {
             return Err(TokenError::Key("duplicate token key id"));
         }
@@ -158,7 +173,9 @@ impl TokenKeyring {
             || key_id.len() > MAX_KEY_ID_LEN
             || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())
         {
-            return Err(TokenError::Key("token key id must be 1 to 16 ASCII letters or digits"));
+            return Err(TokenError::Key(
+                "token key id must be 1 to 16 ASCII letters or digits",
+            ));
         }
         let mut associated_data = Vec::with_capacity(AD_LABEL.len() + 1 + key_id.len());
         associated_data.extend_from_slice(AD_LABEL);
@@ -183,7 +200,9 @@ impl TokenKeyring {
         let tag = Aegis256::<TAG_LEN>::new(&key.key, &nonce)
             .encrypt_in_place(&mut sealed[NONCE_LEN..], &key.associated_data);
         sealed.extend_from_slice(&tag);
-        let mut out = String::with_capacity(MAX_TOKEN_LEN);
+        let mut out = String::with_capacity(
+            TOKEN_PREFIX.len() + key.id.len() + 1 + (sealed.len() * 4).div_ceil(3),
+        );
         out.push_str(TOKEN_PREFIX);
         out.push_str(&key.id);
         out.push('_');
@@ -192,23 +211,22 @@ impl TokenKeyring {
     }
 
     /// Opens a token string into `buf`, returning the claims bytes. Allocates nothing.
-    pub(crate) fn open<'b>(
-        &self,
-        token: &str,
-        buf: &'b mut [u8; OPEN_BUF_LEN],
-    ) -> Result<&'b [u8], TokenError> {
+    pub(crate) fn open<'b>(&self, token: &str, buf: &'b mut [u8]) -> Result<&'b [u8], TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
         }
-        let rest = token.strip_prefix(TOKEN_PREFIX).ok_or(TokenError::Malformed)?;
+        let rest = token
+            .strip_prefix(TOKEN_PREFIX)
+            .ok_or(TokenError::Malformed)?;
         let (key_id, payload) = rest.split_once('_').ok_or(TokenError::Malformed)?;
         let key = self
             .keys
             .iter()
             .find(|k| k.id == key_id)
             .ok_or(TokenError::UnknownKey)?;
+        // URL_SAFE_NO_PAD refuses padding and non-canonical trailing bits: one spelling per token.
         let len = URL_SAFE_NO_PAD
-            .decode_slice(payload.as_bytes(), buf.as_mut_slice())
+            .decode_slice(payload.as_bytes(), buf)
             .map_err(|_| TokenError::Malformed)?;
         if len < NONCE_LEN + TAG_LEN {
             return Err(TokenError::Malformed);

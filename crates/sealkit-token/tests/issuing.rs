@@ -44,7 +44,12 @@ fn narrower_token_issued_from_a_token() {
     let v = f.authority.verify(&child).unwrap();
     assert_eq!(v.claims().chain, ["admin"]);
     f.authority
-        .authorize(&child, &OpRequest::new(Operation::Read).basin("prod-eu").stream("app/x/1"))
+        .authorize(
+            &child,
+            &OpRequest::new(Operation::Read)
+                .basin("prod-eu")
+                .stream("app/x/1"),
+        )
         .unwrap();
 }
 
@@ -52,8 +57,13 @@ fn narrower_token_issued_from_a_token() {
 fn missing_expiry_inherits_the_issuers() {
     let f = fixture();
     let admin = f.root(ADMIN);
-    let child = f.from(&admin, r#"{"id": "child", "scope": {"ops": ["read"]}}"#).unwrap();
-    assert_eq!(f.authority.verify(&child).unwrap().claims().expires_at, Some(ADMIN_EXPIRY));
+    let child = f
+        .from(&admin, r#"{"id": "child", "scope": {"ops": ["read"]}}"#)
+        .unwrap();
+    assert_eq!(
+        f.authority.verify(&child).unwrap().claims().expires_at,
+        Some(ADMIN_EXPIRY)
+    );
 }
 
 #[test]
@@ -61,9 +71,15 @@ fn earlier_expiry_is_kept() {
     let f = fixture();
     let admin = f.root(ADMIN);
     let child = f
-        .from(&admin, r#"{"id": "child", "expires_at": "2025-06-04T08:00:00Z", "scope": {"ops": ["read"]}}"#)
+        .from(
+            &admin,
+            r#"{"id": "child", "expires_at": "2025-06-04T08:00:00Z", "scope": {"ops": ["read"]}}"#,
+        )
         .unwrap();
-    assert_eq!(f.authority.verify(&child).unwrap().claims().expires_at, Some(1_749_024_000));
+    assert_eq!(
+        f.authority.verify(&child).unwrap().claims().expires_at,
+        Some(1_749_024_000)
+    );
 }
 
 #[test]
@@ -71,7 +87,10 @@ fn later_expiry_is_escalation() {
     let f = fixture();
     let admin = f.root(ADMIN);
     let err = f
-        .from(&admin, r#"{"id": "child", "expires_at": "2025-06-05T00:00:01Z", "scope": {"ops": ["read"]}}"#)
+        .from(
+            &admin,
+            r#"{"id": "child", "expires_at": "2025-06-05T00:00:01Z", "scope": {"ops": ["read"]}}"#,
+        )
         .unwrap_err();
     assert_eq!(err, denied(DenialReason::LaterExpiry));
     assert_eq!(err.http_status(), 403);
@@ -82,7 +101,12 @@ fn past_expiry_is_invalid() {
     let f = fixture();
     let err = f
         .authority
-        .issue(Issuer::Root, &request(r#"{"id": "t", "expires_at": "2025-06-03T16:59:59Z", "scope": {"ops": ["read"]}}"#))
+        .issue(
+            Issuer::Root,
+            &request(
+                r#"{"id": "t", "expires_at": "2025-06-03T16:59:59Z", "scope": {"ops": ["read"]}}"#,
+            ),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "invalid");
 }
@@ -92,12 +116,30 @@ fn escalation_is_denied_for_every_dimension() {
     let f = fixture();
     let admin = f.root(ADMIN);
     let cases = [
-        (r#"{"id": "child", "scope": {"ops": ["trim"]}}"#, DenialReason::BroaderOperations),
-        (r#"{"id": "child", "scope": {"op_groups": {"stream": {"read": true}}}}"#, DenialReason::BroaderOperations),
-        (r#"{"id": "child", "scope": {"basins": {"prefix": "pro"}, "ops": ["read"]}}"#, DenialReason::BroaderBasins),
-        (r#"{"id": "child", "scope": {"basins": {"exact": "dev-1"}, "ops": ["read"]}}"#, DenialReason::BroaderBasins),
-        (r#"{"id": "child", "scope": {"streams": {"prefix": ""}, "ops": ["read"]}}"#, DenialReason::BroaderStreams),
-        (r#"{"id": "child", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#, DenialReason::BroaderAccessTokens),
+        (
+            r#"{"id": "child", "scope": {"ops": ["trim"]}}"#,
+            DenialReason::BroaderOperations,
+        ),
+        (
+            r#"{"id": "child", "scope": {"op_groups": {"stream": {"read": true}}}}"#,
+            DenialReason::BroaderOperations,
+        ),
+        (
+            r#"{"id": "child", "scope": {"basins": {"prefix": "pro"}, "ops": ["read"]}}"#,
+            DenialReason::BroaderBasins,
+        ),
+        (
+            r#"{"id": "child", "scope": {"basins": {"exact": "dev-1"}, "ops": ["read"]}}"#,
+            DenialReason::BroaderBasins,
+        ),
+        (
+            r#"{"id": "child", "scope": {"streams": {"prefix": ""}, "ops": ["read"]}}"#,
+            DenialReason::BroaderStreams,
+        ),
+        (
+            r#"{"id": "child", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#,
+            DenialReason::BroaderAccessTokens,
+        ),
     ];
     for (json, reason) in cases {
         let err = f.from(&admin, json).unwrap_err();
@@ -109,11 +151,16 @@ fn escalation_is_denied_for_every_dimension() {
 #[test]
 fn issuing_needs_the_issue_operation_and_an_id_in_scope() {
     let f = fixture();
-    let reader = f.root(r#"{"id": "reader", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#);
-    let err = f.from(&reader, r#"{"id": "x", "scope": {"ops": ["read"]}}"#).unwrap_err();
+    let reader =
+        f.root(r#"{"id": "reader", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#);
+    let err = f
+        .from(&reader, r#"{"id": "x", "scope": {"ops": ["read"]}}"#)
+        .unwrap_err();
     assert_eq!(err, denied(DenialReason::Operation));
     let admin = f.root(ADMIN);
-    let err = f.from(&admin, r#"{"id": "other", "scope": {"ops": ["read"]}}"#).unwrap_err();
+    let err = f
+        .from(&admin, r#"{"id": "other", "scope": {"ops": ["read"]}}"#)
+        .unwrap_err();
     assert_eq!(err, denied(DenialReason::AccessToken));
 }
 
@@ -133,15 +180,24 @@ fn auto_prefixing_issuer_issues_within_its_namespace() {
         )
         .unwrap();
     let v = f.authority.verify(&child).unwrap();
-    assert_eq!(v.scope().streams, ResourceSet::Prefix("tenant/7/user/1/".into()));
+    assert_eq!(
+        v.scope().streams,
+        ResourceSet::Prefix("tenant/7/user/1/".into())
+    );
     let ok = f
         .authority
-        .authorize(&child, &OpRequest::new(Operation::Read).basin("b").stream("log"))
+        .authorize(
+            &child,
+            &OpRequest::new(Operation::Read).basin("b").stream("log"),
+        )
         .unwrap();
     assert_eq!(ok.effective_stream(), Some("tenant/7/user/1/log"));
     // Dropping the namespace would reveal the naming scheme: escalation.
     let err = f
-        .from(&parent, r#"{"id": "user2", "scope": {"streams": {"prefix": "user/2/"}, "ops": ["read"]}}"#)
+        .from(
+            &parent,
+            r#"{"id": "user2", "scope": {"streams": {"prefix": "user/2/"}, "ops": ["read"]}}"#,
+        )
         .unwrap_err();
     assert_eq!(err, denied(DenialReason::DropsAutoPrefix));
 }
@@ -152,24 +208,39 @@ fn issuing_chain_depth_is_bounded() {
     let scope = r#""scope": {"access_tokens": {"prefix": ""}, "ops": ["issue-access-token"]}"#;
     let mut token = f.root(&format!(r#"{{"id": "t0", {scope}}}"#));
     for depth in 1..=MAX_CHAIN_DEPTH {
-        token = f.from(&token, &format!(r#"{{"id": "t{depth}", {scope}}}"#)).unwrap();
-        assert_eq!(f.authority.verify(&token).unwrap().claims().chain.len(), depth);
+        token = f
+            .from(&token, &format!(r#"{{"id": "t{depth}", {scope}}}"#))
+            .unwrap();
+        assert_eq!(
+            f.authority.verify(&token).unwrap().claims().chain.len(),
+            depth
+        );
     }
-    let err = f.from(&token, &format!(r#"{{"id": "too-deep", {scope}}}"#)).unwrap_err();
+    let err = f
+        .from(&token, &format!(r#"{{"id": "too-deep", {scope}}}"#))
+        .unwrap_err();
     assert_eq!(err.code(), "invalid");
 }
 
 #[test]
 fn expired_token_is_authn_after_the_skew_allowance() {
     let f = fixture();
-    let t = f.root(r#"{"id": "t", "expires_at": "2025-06-03T18:00:00Z", "scope": {"ops": ["list-basins"]}}"#);
+    let t = f.root(
+        r#"{"id": "t", "expires_at": "2025-06-03T18:00:00Z", "scope": {"ops": ["list-basins"]}}"#,
+    );
     let expiry = NOW + 3600;
     f.clock.set(expiry + DEFAULT_CLOCK_SKEW_SECS - 1);
     f.authority.verify(&t).unwrap();
     f.clock.set(expiry + DEFAULT_CLOCK_SKEW_SECS);
     let err = f.authority.verify(&t).unwrap_err();
-    assert_eq!((err.clone(), err.code(), err.http_status()), (TokenError::Expired, "authn", 401));
-    let err = f.authority.authorize(&t, &OpRequest::new(Operation::ListBasins)).unwrap_err();
+    assert_eq!(
+        (err.clone(), err.code(), err.http_status()),
+        (TokenError::Expired, "authn", 401)
+    );
+    let err = f
+        .authority
+        .authorize(&t, &OpRequest::new(Operation::ListBasins))
+        .unwrap_err();
     assert_eq!(err, TokenError::Expired);
 }
 
@@ -178,7 +249,11 @@ fn expired_issuer_cannot_issue() {
     let f = fixture();
     let admin = f.root(ADMIN);
     f.clock.set(ADMIN_EXPIRY + DEFAULT_CLOCK_SKEW_SECS);
-    assert_eq!(f.from(&admin, r#"{"id": "child", "scope": {"ops": ["read"]}}"#).unwrap_err(), TokenError::Expired);
+    assert_eq!(
+        f.from(&admin, r#"{"id": "child", "scope": {"ops": ["read"]}}"#)
+            .unwrap_err(),
+        TokenError::Expired
+    );
 }
 
 #[test]
@@ -200,7 +275,9 @@ fn revocation_takes_effect_on_the_next_verification() {
     let err = f.authority.verify(&t).unwrap_err();
     assert_eq!((err.clone(), err.code()), (TokenError::Revoked, "authn"));
     assert_eq!(
-        f.authority.authorize(&t, &OpRequest::new(Operation::ListBasins)).unwrap_err(),
+        f.authority
+            .authorize(&t, &OpRequest::new(Operation::ListBasins))
+            .unwrap_err(),
         TokenError::Revoked
     );
 }
@@ -208,7 +285,8 @@ fn revocation_takes_effect_on_the_next_verification() {
 #[test]
 fn revoking_a_token_revokes_everything_it_issued() {
     let f = fixture();
-    let scope = r#""scope": {"access_tokens": {"prefix": ""}, "ops": ["issue-access-token", "read"]}"#;
+    let scope =
+        r#""scope": {"access_tokens": {"prefix": ""}, "ops": ["issue-access-token", "read"]}"#;
     let a = f.root(&format!(r#"{{"id": "a", {scope}}}"#));
     let b = f.from(&a, &format!(r#"{{"id": "b", {scope}}}"#)).unwrap();
     let c = f.from(&b, &format!(r#"{{"id": "c", {scope}}}"#)).unwrap();
@@ -219,13 +297,20 @@ fn revoking_a_token_revokes_everything_it_issued() {
     assert_eq!(f.authority.verify(&b).unwrap_err(), TokenError::Revoked);
     assert_eq!(f.authority.verify(&c).unwrap_err(), TokenError::Revoked);
     // A revoked token can no longer issue.
-    assert_eq!(f.from(&c, &format!(r#"{{"id": "d", {scope}}}"#)).unwrap_err(), TokenError::Revoked);
+    assert_eq!(
+        f.from(&c, &format!(r#"{{"id": "d", {scope}}}"#))
+            .unwrap_err(),
+        TokenError::Revoked
+    );
 }
 
 #[test]
 fn revoking_an_unknown_id_is_not_found() {
     let f = fixture();
-    let err = f.authority.revoke(Issuer::Root, "never-issued").unwrap_err();
+    let err = f
+        .authority
+        .revoke(Issuer::Root, "never-issued")
+        .unwrap_err();
     assert_eq!((err.code(), err.http_status()), ("not_found", 404));
 }
 
@@ -235,22 +320,49 @@ fn revoking_through_a_token_needs_its_permission() {
     f.root(r#"{"id": "user/1", "scope": {"ops": ["read"]}}"#);
     f.root(r#"{"id": "svc/1", "scope": {"ops": ["read"]}}"#);
     let revoker = f.root(r#"{"id": "revoker", "scope": {"access_tokens": {"prefix": "user/"}, "ops": ["revoke-access-token"]}}"#);
-    let reader = f.root(r#"{"id": "reader", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#);
-    assert_eq!(f.authority.revoke(Issuer::Token(&reader), "user/1").unwrap_err(), denied(DenialReason::Operation));
-    assert_eq!(f.authority.revoke(Issuer::Token(&revoker), "svc/1").unwrap_err(), denied(DenialReason::AccessToken));
-    f.authority.revoke(Issuer::Token(&revoker), "user/1").unwrap();
+    let reader =
+        f.root(r#"{"id": "reader", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#);
+    assert_eq!(
+        f.authority
+            .revoke(Issuer::Token(&reader), "user/1")
+            .unwrap_err(),
+        denied(DenialReason::Operation)
+    );
+    assert_eq!(
+        f.authority
+            .revoke(Issuer::Token(&revoker), "svc/1")
+            .unwrap_err(),
+        denied(DenialReason::AccessToken)
+    );
+    f.authority
+        .revoke(Issuer::Token(&revoker), "user/1")
+        .unwrap();
 }
 
 #[test]
 fn ids_are_unique_in_the_store() {
     let f = fixture();
     f.root(r#"{"id": "dup", "scope": {"ops": ["read"]}}"#);
-    let err = f.authority.issue(Issuer::Root, &request(r#"{"id": "dup", "scope": {"ops": ["append"]}}"#)).unwrap_err();
-    assert_eq!((err.code(), err.http_status()), ("resource_already_exists", 409));
+    let err = f
+        .authority
+        .issue(
+            Issuer::Root,
+            &request(r#"{"id": "dup", "scope": {"ops": ["append"]}}"#),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.http_status()),
+        ("resource_already_exists", 409)
+    );
     // Revoked ids stay taken, so a new token can never inherit an old revocation.
     f.authority.revoke(Issuer::Root, "dup").unwrap();
     assert_eq!(
-        f.authority.issue(Issuer::Root, &request(r#"{"id": "dup", "scope": {"ops": ["read"]}}"#)).unwrap_err(),
+        f.authority
+            .issue(
+                Issuer::Root,
+                &request(r#"{"id": "dup", "scope": {"ops": ["read"]}}"#)
+            )
+            .unwrap_err(),
         TokenError::AlreadyExists
     );
 }
@@ -260,22 +372,36 @@ fn listing_shows_live_tokens_in_scope_and_never_the_token() {
     let f = fixture();
     let tokens: Vec<String> = ["user/a", "user/b", "svc/c"]
         .iter()
-        .map(|id| f.root(&format!(r#"{{"id": "{id}", "scope": {{"ops": ["read"]}}}}"#)))
+        .map(|id| {
+            f.root(&format!(
+                r#"{{"id": "{id}", "scope": {{"ops": ["read"]}}}}"#
+            ))
+        })
         .collect();
     let lister = f.root(r#"{"id": "lister", "scope": {"access_tokens": {"prefix": "user/"}, "ops": ["list-access-tokens"]}}"#);
     f.authority.revoke(Issuer::Root, "user/b").unwrap();
     let listed = f.authority.list(Issuer::Token(&lister), "").unwrap();
-    assert_eq!(listed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["user/a"]);
+    assert_eq!(
+        listed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["user/a"]
+    );
     let all = f.authority.list(Issuer::Root, "").unwrap();
-    assert_eq!(all.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["lister", "svc/c", "user/a"]);
+    assert_eq!(
+        all.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["lister", "svc/c", "user/a"]
+    );
     let json = serde_json::to_string(&all).unwrap();
     let debug = format!("{all:?}");
     for token in tokens.iter().chain([&lister]) {
         assert!(!json.contains(token.as_str()) && !debug.contains(token.as_str()));
     }
     assert!(!json.contains("sktok1_"));
-    let reader = f.root(r#"{"id": "reader2", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#);
-    assert_eq!(f.authority.list(Issuer::Token(&reader), "").unwrap_err(), denied(DenialReason::Operation));
+    let reader =
+        f.root(r#"{"id": "reader2", "scope": {"access_tokens": {"prefix": ""}, "ops": ["read"]}}"#);
+    assert_eq!(
+        f.authority.list(Issuer::Token(&reader), "").unwrap_err(),
+        denied(DenialReason::Operation)
+    );
 }
 
 #[test]
@@ -289,7 +415,10 @@ fn token_info_serializes_like_the_reference() {
     assert_eq!(json["id"], "t");
     assert_eq!(json["expires_at"], "2025-06-04T08:00:00Z");
     assert_eq!(json["auto_prefix_streams"], false);
-    assert_eq!(json["scope"]["streams"], serde_json::json!({"prefix": "p/"}));
+    assert_eq!(
+        json["scope"]["streams"],
+        serde_json::json!({"prefix": "p/"})
+    );
     assert_eq!(json["scope"]["ops"], serde_json::json!(["read"]));
     assert_eq!(json["issued_at"], "2025-06-03T17:00:00Z");
 }

@@ -19,7 +19,11 @@ fn name() -> impl Strategy<Value = String> {
 fn resource_set() -> impl Strategy<Value = ResourceSet> {
     prop_oneof![
         Just(ResourceSet::None),
-        name().prop_map(|n| if n.is_empty() { ResourceSet::None } else { ResourceSet::Exact(n) }),
+        name().prop_map(|n| if n.is_empty() {
+            ResourceSet::None
+        } else {
+            ResourceSet::Exact(n)
+        }),
         name().prop_map(ResourceSet::Prefix),
     ]
 }
@@ -36,13 +40,19 @@ fn scope() -> impl Strategy<Value = AccessTokenScope> {
         (rw(), rw(), rw()),
         proptest::collection::vec(0..Operation::ALL.len(), 0..6),
     )
-        .prop_map(|(basins, streams, access_tokens, (account, basin, stream), ops)| AccessTokenScope {
-            basins,
-            streams,
-            access_tokens,
-            op_groups: OpGroups { account, basin, stream },
-            ops: ops.into_iter().map(|i| Operation::ALL[i]).collect(),
-        })
+        .prop_map(
+            |(basins, streams, access_tokens, (account, basin, stream), ops)| AccessTokenScope {
+                basins,
+                streams,
+                access_tokens,
+                op_groups: OpGroups {
+                    account,
+                    basin,
+                    stream,
+                },
+                ops: ops.into_iter().map(|i| Operation::ALL[i]).collect(),
+            },
+        )
 }
 
 fn request(id: &str) -> impl Strategy<Value = IssueRequest> {
@@ -70,7 +80,11 @@ struct Narrowing {
 
 fn narrowing() -> impl Strategy<Value = Narrowing> {
     (
-        [(any::<u8>(), name()), (any::<u8>(), name()), (any::<u8>(), name())],
+        [
+            (any::<u8>(), name()),
+            (any::<u8>(), name()),
+            (any::<u8>(), name()),
+        ],
         any::<u32>(),
         proptest::option::weighted(0.25, (rw(), rw(), rw())),
         any::<bool>(),
@@ -79,7 +93,11 @@ fn narrowing() -> impl Strategy<Value = Narrowing> {
         .prop_map(|(sets, op_mask, groups, auto_prefix, expiry)| Narrowing {
             sets,
             op_mask,
-            groups: groups.map(|(account, basin, stream)| OpGroups { account, basin, stream }),
+            groups: groups.map(|(account, basin, stream)| OpGroups {
+                account,
+                basin,
+                stream,
+            }),
             auto_prefix,
             expiry,
         })
@@ -102,9 +120,16 @@ fn narrow(base: &ResourceSet, (choice, suffix): &(u8, String)) -> ResourceSet {
 impl Narrowing {
     fn child_of(&self, parent: &IssueRequest) -> IssueRequest {
         // Under an auto-prefixing parent the child's stream scope is relative to its namespace.
-        let stream_base =
-            if parent.auto_prefix_streams { ResourceSet::all() } else { parent.scope.streams.clone() };
-        let ops = parent.scope.effective_ops().iter().enumerate()
+        let stream_base = if parent.auto_prefix_streams {
+            ResourceSet::all()
+        } else {
+            parent.scope.streams.clone()
+        };
+        let ops = parent
+            .scope
+            .effective_ops()
+            .iter()
+            .enumerate()
             .filter(|(i, _)| self.op_mask & (1 << i) != 0)
             .map(|(_, op)| op)
             .collect();
@@ -127,7 +152,12 @@ impl Narrowing {
 
 /// Probes: (operation, basin, stream as the holder names it, token id).
 fn probe() -> impl Strategy<Value = (Operation, String, String, String)> {
-    ((0..Operation::ALL.len()).prop_map(|i| Operation::ALL[i]), name(), name(), name())
+    (
+        (0..Operation::ALL.len()).prop_map(|i| Operation::ALL[i]),
+        name(),
+        name(),
+        name(),
+    )
 }
 
 fn request_for<'a>(op: Operation, basin: &'a str, stream: &'a str, id: &'a str) -> OpRequest<'a> {

@@ -69,7 +69,10 @@ fn resource_set_with_both_or_neither_key_is_rejected() {
         r#"{"basins": {"suffix": "a"}}"#,
         r#"{"basins": "a"}"#,
     ] {
-        assert!(serde_json::from_str::<AccessTokenScope>(bad).is_err(), "{bad}");
+        assert!(
+            serde_json::from_str::<AccessTokenScope>(bad).is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -113,7 +116,10 @@ fn every_operation_has_its_kebab_case_name() {
         assert_eq!(op.as_str(), name);
         assert_eq!(name.parse::<Operation>().unwrap(), op);
         assert_eq!(serde_json::to_string(&op).unwrap(), format!("\"{name}\""));
-        assert_eq!(serde_json::from_str::<Operation>(&format!("\"{name}\"")).unwrap(), op);
+        assert_eq!(
+            serde_json::from_str::<Operation>(&format!("\"{name}\"")).unwrap(),
+            op
+        );
     }
     assert_eq!("Append".parse::<Operation>().unwrap_err().code(), "invalid");
     assert!(serde_json::from_str::<Operation>("\"list_basins\"").is_err());
@@ -123,8 +129,14 @@ fn every_operation_has_its_kebab_case_name() {
 fn op_groups_grant_the_reference_operations() {
     use Operation::*;
     let group = |json: &str| serde_json::from_str::<OpGroups>(json).unwrap().operations();
-    assert_eq!(group(r#"{"account": {"read": true}}"#), OpSet::of(&[ListBasins, AccountMetrics]));
-    assert_eq!(group(r#"{"account": {"write": true}}"#), OpSet::of(&[CreateBasin, DeleteBasin]));
+    assert_eq!(
+        group(r#"{"account": {"read": true}}"#),
+        OpSet::of(&[ListBasins, AccountMetrics])
+    );
+    assert_eq!(
+        group(r#"{"account": {"write": true}}"#),
+        OpSet::of(&[CreateBasin, DeleteBasin])
+    );
     assert_eq!(
         group(r#"{"basin": {"read": true}}"#),
         OpSet::of(&[GetBasinConfig, ListStreams, ListAccessTokens, BasinMetrics])
@@ -150,14 +162,22 @@ fn op_groups_grant_the_reference_operations() {
     let all = r#"{"account": {"read": true, "write": true}, "basin": {"read": true, "write": true},
                   "stream": {"read": true, "write": true}}"#;
     assert_eq!(group(all), OpSet::all());
-    assert_eq!(group(r#"{"account": null, "basin": {"read": null, "write": false}}"#), OpSet::empty());
+    assert_eq!(
+        group(r#"{"account": null, "basin": {"read": null, "write": false}}"#),
+        OpSet::empty()
+    );
 }
 
 #[test]
 fn effective_permissions_are_the_union_of_ops_and_groups() {
     let s = scope(r#"{"ops": ["trim", "list-basins"], "op_groups": {"stream": {"read": true}}}"#);
     let effective = s.effective_ops();
-    for op in [Operation::Trim, Operation::ListBasins, Operation::Read, Operation::CheckTail] {
+    for op in [
+        Operation::Trim,
+        Operation::ListBasins,
+        Operation::Read,
+        Operation::CheckTail,
+    ] {
         assert!(effective.contains(op), "{op}");
     }
     assert!(!effective.contains(Operation::Append));
@@ -174,18 +194,28 @@ fn empty_permissions_are_rejected() {
         assert_eq!(err.to_string(), "Access token permissions cannot be empty");
         assert_eq!((err.code(), err.http_status()), ("invalid", 422));
         let f = fixture();
-        let issued = f.authority.issue(sealkit_token::Issuer::Root, &request(json));
+        let issued = f
+            .authority
+            .issue(sealkit_token::Issuer::Root, &request(json));
         assert_eq!(issued.unwrap_err(), err);
     }
 }
 
 #[test]
 fn auto_prefix_with_exact_stream_scope_is_rejected() {
-    for streams in [r#""streams": {"exact": "s"}"#, r#""streams": {"exact": ""}"#, r#""basins": null"#]
-    {
-        let json = format!(r#"{{"id": "t", "auto_prefix_streams": true, "scope": {{"ops": ["read"], {streams}}}}}"#);
+    for streams in [
+        r#""streams": {"exact": "s"}"#,
+        r#""streams": {"exact": ""}"#,
+        r#""basins": null"#,
+    ] {
+        let json = format!(
+            r#"{{"id": "t", "auto_prefix_streams": true, "scope": {{"ops": ["read"], {streams}}}}}"#
+        );
         let err = request(&json).validate().unwrap_err();
-        assert_eq!(err.to_string(), "Auto prefixing is only allowed for streams with prefix matching");
+        assert_eq!(
+            err.to_string(),
+            "Auto prefixing is only allowed for streams with prefix matching"
+        );
         assert_eq!(err.http_status(), 422);
     }
     let ok = r#"{"id": "t", "auto_prefix_streams": true, "scope": {"ops": ["read"], "streams": {"prefix": "p/"}}}"#;
@@ -226,8 +256,14 @@ fn the_reference_issue_request_parses_unchanged() {
     assert!(req.auto_prefix_streams);
     assert_eq!(req.expires_at.unwrap().unix_timestamp(), 1_749_024_000);
     assert_eq!(req.scope.basins, ResourceSet::Exact(BASIN.into()));
-    assert_eq!(req.scope.streams, ResourceSet::Prefix("session/g7wrzr9t/".into()));
-    assert_eq!(req.scope.ops, OpSet::of(&[Operation::ListStreams, Operation::Append]));
+    assert_eq!(
+        req.scope.streams,
+        ResourceSet::Prefix("session/g7wrzr9t/".into())
+    );
+    assert_eq!(
+        req.scope.ops,
+        OpSet::of(&[Operation::ListStreams, Operation::Append])
+    );
     req.validate().unwrap();
 }
 
@@ -249,11 +285,18 @@ fn unknown_fields_and_bad_timestamps_are_rejected() {
 #[test]
 fn exact_basin_scope_allows_only_that_basin() {
     let f = fixture();
-    let t = f.root(r#"{"id": "t", "scope": {"basins": {"exact": "b1"}, "ops": ["get-basin-config"]}}"#);
+    let t =
+        f.root(r#"{"id": "t", "scope": {"basins": {"exact": "b1"}, "ops": ["get-basin-config"]}}"#);
     let req = |b| OpRequest::new(Operation::GetBasinConfig).basin(b);
     f.authority.authorize(&t, &req("b1")).unwrap();
-    assert_eq!(f.authority.authorize(&t, &req("b2")).unwrap_err(), denied(DenialReason::Basin));
-    assert_eq!(f.authority.authorize(&t, &req("b1x")).unwrap_err(), denied(DenialReason::Basin));
+    assert_eq!(
+        f.authority.authorize(&t, &req("b2")).unwrap_err(),
+        denied(DenialReason::Basin)
+    );
+    assert_eq!(
+        f.authority.authorize(&t, &req("b1x")).unwrap_err(),
+        denied(DenialReason::Basin)
+    );
 }
 
 #[test]
@@ -263,17 +306,24 @@ fn prefix_stream_scope_allows_streams_under_it() {
     let req = |s| OpRequest::new(Operation::Read).basin("b").stream(s);
     let ok = f.authority.authorize(&t, &req("logs/app")).unwrap();
     assert_eq!(ok.effective_stream(), Some("logs/app"));
-    assert_eq!(f.authority.authorize(&t, &req("metrics/x")).unwrap_err(), denied(DenialReason::Stream));
+    assert_eq!(
+        f.authority.authorize(&t, &req("metrics/x")).unwrap_err(),
+        denied(DenialReason::Stream)
+    );
 }
 
 #[test]
 fn no_resource_scope_allows_nothing() {
     let f = fixture();
     let t = f.root(r#"{"id": "t", "scope": {"basins": {"prefix": ""}, "ops": ["read"]}}"#);
-    let err = f.authority.authorize(&t, &OpRequest::new(Operation::Read).basin("b").stream("s"));
+    let err = f
+        .authority
+        .authorize(&t, &OpRequest::new(Operation::Read).basin("b").stream("s"));
     assert_eq!(err.unwrap_err(), denied(DenialReason::Stream));
     let t = f.root(r#"{"id": "u", "scope": {"basins": {"exact": ""}, "streams": {"prefix": ""}, "ops": ["read"]}}"#);
-    let err = f.authority.authorize(&t, &OpRequest::new(Operation::Read).basin("b").stream("s"));
+    let err = f
+        .authority
+        .authorize(&t, &OpRequest::new(Operation::Read).basin("b").stream("s"));
     assert_eq!(err.unwrap_err(), denied(DenialReason::Basin));
 }
 
@@ -283,7 +333,10 @@ fn operation_not_granted_is_denied_with_the_reference_message() {
     let t = f.root(r#"{"id": "t", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""}, "ops": ["read"]}}"#);
     let err = f
         .authority
-        .authorize(&t, &OpRequest::new(Operation::Append).basin("b").stream("s"))
+        .authorize(
+            &t,
+            &OpRequest::new(Operation::Append).basin("b").stream("s"),
+        )
         .unwrap_err();
     assert_eq!(err, denied(DenialReason::Operation));
     assert_eq!((err.code(), err.http_status()), ("permission_denied", 403));
@@ -298,16 +351,27 @@ fn trim_and_fence_need_their_own_ops() {
     let append = OpRequest::new(Operation::Append).basin("b").stream("s");
     f.authority.authorize(&append_only, &append).unwrap();
     for command in [Operation::Trim, Operation::Fence] {
-        let err = f.authority.authorize(&append_only, &append.also(command)).unwrap_err();
+        let err = f
+            .authority
+            .authorize(&append_only, &append.also(command))
+            .unwrap_err();
         assert_eq!(err, denied(DenialReason::Operation), "{command}");
         let alone = OpRequest::new(command).basin("b").stream("s");
-        assert_eq!(f.authority.authorize(&append_only, &alone).unwrap_err(), denied(DenialReason::Operation));
+        assert_eq!(
+            f.authority.authorize(&append_only, &alone).unwrap_err(),
+            denied(DenialReason::Operation)
+        );
     }
     let with_trim = f.root(
         r#"{"id": "t", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""}, "ops": ["append", "trim"]}}"#,
     );
-    f.authority.authorize(&with_trim, &append.also(Operation::Trim)).unwrap();
-    let err = f.authority.authorize(&with_trim, &append.also(Operation::Fence)).unwrap_err();
+    f.authority
+        .authorize(&with_trim, &append.also(Operation::Trim))
+        .unwrap();
+    let err = f
+        .authority
+        .authorize(&with_trim, &append.also(Operation::Fence))
+        .unwrap_err();
     assert_eq!(err, denied(DenialReason::Operation));
 }
 
@@ -319,11 +383,20 @@ fn auto_prefix_rewrites_request_stream_names() {
             "scope": {"basins": {"prefix": ""}, "streams": {"prefix": "tenant/7/"}, "ops": ["read", "create-stream"]}}"#,
     );
     for op in [Operation::Read, Operation::CreateStream] {
-        let ok = f.authority.authorize(&t, &OpRequest::new(op).basin("b").stream("events")).unwrap();
+        let ok = f
+            .authority
+            .authorize(&t, &OpRequest::new(op).basin("b").stream("events"))
+            .unwrap();
         assert_eq!(ok.effective_stream(), Some("tenant/7/events"));
     }
     // The prefix is concatenated verbatim: the holder cannot climb out of it.
-    let ok = f.authority.authorize(&t, &OpRequest::new(Operation::Read).basin("b").stream("../x")).unwrap();
+    let ok = f
+        .authority
+        .authorize(
+            &t,
+            &OpRequest::new(Operation::Read).basin("b").stream("../x"),
+        )
+        .unwrap();
     assert_eq!(ok.effective_stream(), Some("tenant/7/../x"));
 }
 
@@ -334,10 +407,17 @@ fn auto_prefix_strips_listed_names_and_filters_to_scope() {
         r#"{"id": "t", "auto_prefix_streams": true,
             "scope": {"basins": {"prefix": ""}, "streams": {"prefix": "session/g7/"}, "ops": ["list-streams"]}}"#,
     );
-    f.authority.authorize(&t, &OpRequest::new(Operation::ListStreams).basin("b")).unwrap();
+    f.authority
+        .authorize(&t, &OpRequest::new(Operation::ListStreams).basin("b"))
+        .unwrap();
     let v = f.authority.verify(&t).unwrap();
     assert_eq!(v.stream_list_prefix("con"), "session/g7/con");
-    let listed = ["session/g7/console", "session/g7/telemetry", "session/rh/console", "other"];
+    let listed = [
+        "session/g7/console",
+        "session/g7/telemetry",
+        "session/rh/console",
+        "other",
+    ];
     assert_eq!(v.filter_streams(listed), ["console", "telemetry"]);
     assert_eq!(v.visible_stream("session/rh/console"), None);
 }
@@ -352,7 +432,10 @@ fn listing_without_auto_prefix_filters_but_keeps_names() {
     let v = f.authority.verify(&t).unwrap();
     assert_eq!(v.stream_list_prefix("x"), "x");
     assert_eq!(v.filter_streams(["a/1", "b/1", "a/"]), ["a/1", "a/"]);
-    assert_eq!(v.filter_basins(["prod-1", "dev-1", "prod-"]), ["prod-1", "prod-"]);
+    assert_eq!(
+        v.filter_basins(["prod-1", "dev-1", "prod-"]),
+        ["prod-1", "prod-"]
+    );
     assert_eq!(v.filter_access_tokens(["svc/a", "user/b"]), ["svc/a"]);
 }
 
@@ -360,11 +443,20 @@ fn listing_without_auto_prefix_filters_but_keeps_names() {
 fn operations_missing_their_resource_are_invalid() {
     let f = fixture();
     let t = f.root(r#"{"id": "t", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""}, "op_groups": {"stream": {"write": true}, "basin": {"write": true}}}}"#);
-    let err = f.authority.authorize(&t, &OpRequest::new(Operation::Append).basin("b")).unwrap_err();
+    let err = f
+        .authority
+        .authorize(&t, &OpRequest::new(Operation::Append).basin("b"))
+        .unwrap_err();
     assert_eq!(err.code(), "invalid");
-    let err = f.authority.authorize(&t, &OpRequest::new(Operation::Append).stream("s")).unwrap_err();
+    let err = f
+        .authority
+        .authorize(&t, &OpRequest::new(Operation::Append).stream("s"))
+        .unwrap_err();
     assert_eq!(err.code(), "invalid");
-    let err = f.authority.authorize(&t, &OpRequest::new(Operation::RevokeAccessToken)).unwrap_err();
+    let err = f
+        .authority
+        .authorize(&t, &OpRequest::new(Operation::RevokeAccessToken))
+        .unwrap_err();
     assert_eq!(err.code(), "invalid");
 }
 
@@ -374,7 +466,10 @@ fn access_token_operations_check_the_access_token_scope() {
     let t = f.root(r#"{"id": "t", "scope": {"access_tokens": {"prefix": "user/"}, "ops": ["revoke-access-token"]}}"#);
     let req = |id| OpRequest::new(Operation::RevokeAccessToken).access_token(id);
     f.authority.authorize(&t, &req("user/1")).unwrap();
-    assert_eq!(f.authority.authorize(&t, &req("svc/1")).unwrap_err(), denied(DenialReason::AccessToken));
+    assert_eq!(
+        f.authority.authorize(&t, &req("svc/1")).unwrap_err(),
+        denied(DenialReason::AccessToken)
+    );
 }
 
 #[test]

@@ -37,7 +37,9 @@ fn agent_token_from_the_seed_example() {
         .unwrap();
 
     // s2 ls browser-instances-wtvr: only its own streams, prefix stripped.
-    f.authority.authorize(&agent, &OpRequest::new(Operation::ListStreams).basin(BASIN)).unwrap();
+    f.authority
+        .authorize(&agent, &OpRequest::new(Operation::ListStreams).basin(BASIN))
+        .unwrap();
     let verified = f.authority.verify(&agent).unwrap();
     let all_streams = [
         "session/g7wrzr9t/console",
@@ -45,28 +47,61 @@ fn agent_token_from_the_seed_example() {
         "session/g7wrzr9t/telemetry",
         "session/rhc2q95x/console",
     ];
-    assert_eq!(verified.filter_streams(all_streams), ["console", "dom-events", "telemetry"]);
+    assert_eq!(
+        verified.filter_streams(all_streams),
+        ["console", "dom-events", "telemetry"]
+    );
     assert_eq!(verified.stream_list_prefix(""), "session/g7wrzr9t/");
 
     // POST /v1/streams/console/records is allowed, on the prefixed stream.
-    let append = OpRequest::new(Operation::Append).basin(BASIN).stream("console");
+    let append = OpRequest::new(Operation::Append)
+        .basin(BASIN)
+        .stream("console");
     let allowed = f.authority.authorize(&agent, &append).unwrap();
     assert_eq!(allowed.effective_stream(), Some("session/g7wrzr9t/console"));
 
     // DELETE /v1/streams/console is 403 {"message":"Operation not permitted"}.
-    let delete = OpRequest::new(Operation::DeleteStream).basin(BASIN).stream("console");
+    let delete = OpRequest::new(Operation::DeleteStream)
+        .basin(BASIN)
+        .stream("console");
     let err = f.authority.authorize(&agent, &delete).unwrap_err();
-    assert_eq!(err, TokenError::PermissionDenied { reason: DenialReason::Operation });
-    assert_eq!((err.http_status(), err.to_string().as_str()), (403, "Operation not permitted"));
+    assert_eq!(
+        err,
+        TokenError::PermissionDenied {
+            reason: DenialReason::Operation
+        }
+    );
+    assert_eq!(
+        (err.http_status(), err.to_string().as_str()),
+        (403, "Operation not permitted")
+    );
 
     // Other basins, and trimming or fencing its own streams, are out of reach too.
-    let other_basin = OpRequest::new(Operation::Append).basin("other-basin").stream("console");
-    assert_eq!(f.authority.authorize(&agent, &other_basin).unwrap_err().http_status(), 403);
-    assert_eq!(f.authority.authorize(&agent, &append.also(Operation::Trim)).unwrap_err().http_status(), 403);
+    let other_basin = OpRequest::new(Operation::Append)
+        .basin("other-basin")
+        .stream("console");
+    assert_eq!(
+        f.authority
+            .authorize(&agent, &other_basin)
+            .unwrap_err()
+            .http_status(),
+        403
+    );
+    assert_eq!(
+        f.authority
+            .authorize(&agent, &append.also(Operation::Trim))
+            .unwrap_err()
+            .http_status(),
+        403
+    );
 
     // It expires at 2025-06-04T08:00:00Z (plus the skew allowance).
-    f.clock.set(1_749_024_000 + sealkit_token::DEFAULT_CLOCK_SKEW_SECS);
-    assert_eq!(f.authority.authorize(&agent, &append).unwrap_err(), TokenError::Expired);
+    f.clock
+        .set(1_749_024_000 + sealkit_token::DEFAULT_CLOCK_SKEW_SECS);
+    assert_eq!(
+        f.authority.authorize(&agent, &append).unwrap_err(),
+        TokenError::Expired
+    );
 }
 
 #[test]
@@ -84,8 +119,13 @@ fn revoking_the_dashboard_token_cuts_off_the_agent() {
                           "streams": {"prefix": "session/g7wrzr9t/"}}}"#,
         )
         .unwrap();
-    let append = OpRequest::new(Operation::Append).basin(BASIN).stream("console");
+    let append = OpRequest::new(Operation::Append)
+        .basin(BASIN)
+        .stream("console");
     f.authority.authorize(&agent, &append).unwrap();
     f.authority.revoke(Issuer::Root, "admin").unwrap();
-    assert_eq!(f.authority.authorize(&agent, &append).unwrap_err(), TokenError::Revoked);
+    assert_eq!(
+        f.authority.authorize(&agent, &append).unwrap_err(),
+        TokenError::Revoked
+    );
 }

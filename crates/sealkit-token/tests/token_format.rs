@@ -22,7 +22,11 @@ fn token_has_the_versioned_prefix_and_key_id() {
     assert_eq!(TOKEN_PREFIX, "sktok1_");
     assert!(t.len() <= MAX_TOKEN_LEN);
     let payload = &t["sktok1_k1_".len()..];
-    assert!(payload.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(
+        payload
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
 }
 
 #[test]
@@ -32,7 +36,10 @@ fn holder_learns_nothing_from_the_string() {
     let sealed = URL_SAFE_NO_PAD.decode(&a["sktok1_k1_".len()..]).unwrap();
     for secret in ["agent", "g7wrzr9t", "browser", "session"] {
         assert!(!a.contains(secret));
-        assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret}");
+        assert!(
+            !sealed.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret}"
+        );
     }
     // Same claims issued twice give unrelated strings (random nonce).
     let f2 = fixture();
@@ -59,7 +66,10 @@ fn key_rotation_keeps_old_tokens_valid() {
         .to_owned();
     assert!(new_token.starts_with("sktok1_k2_"));
     // The old server does not know k2.
-    assert_eq!(old.authority.verify(&new_token).unwrap_err(), TokenError::UnknownKey);
+    assert_eq!(
+        old.authority.verify(&new_token).unwrap_err(),
+        TokenError::UnknownKey
+    );
 }
 
 #[test]
@@ -68,7 +78,10 @@ fn token_under_another_server_key_fails() {
     let b = fixture_with_key(&ServerKey::from_bytes([2; 32]));
     let t = a.root(SCOPE);
     let err = b.authority.verify(&t).unwrap_err();
-    assert_eq!((err.clone(), err.code(), err.http_status()), (TokenError::Unauthentic, "authn", 401));
+    assert_eq!(
+        (err.clone(), err.code(), err.http_status()),
+        (TokenError::Unauthentic, "authn", 401)
+    );
 }
 
 #[test]
@@ -79,11 +92,16 @@ fn relabelled_key_id_fails() {
     let mut keyring = TokenKeyring::new("k1", &key).unwrap();
     keyring.add_verification_key("k2", &key).unwrap();
     let authority = TokenAuthority::new(keyring).with_clock(Arc::new(FixedClock::new(NOW)));
-    let t = authority.issue(Issuer::Root, &common::request(SCOPE)).unwrap();
+    let t = authority
+        .issue(Issuer::Root, &common::request(SCOPE))
+        .unwrap();
     let t = t.token.expose_secret();
     authority.verify(t).unwrap();
     let moved = t.replacen("_k1_", "_k2_", 1);
-    assert_eq!(authority.verify(&moved).unwrap_err(), TokenError::Unauthentic);
+    assert_eq!(
+        authority.verify(&moved).unwrap_err(),
+        TokenError::Unauthentic
+    );
 }
 
 #[test]
@@ -150,10 +168,17 @@ fn server_key_parsing() {
         }
     }
     for bad_id in ["", "k_1", "k-1", "seventeen-chars!!", "ключ"] {
-        assert!(TokenKeyring::new(bad_id, &ServerKey::generate()).is_err(), "{bad_id}");
+        assert!(
+            TokenKeyring::new(bad_id, &ServerKey::generate()).is_err(),
+            "{bad_id}"
+        );
     }
     let mut keyring = TokenKeyring::new("k1", &ServerKey::generate()).unwrap();
-    assert!(keyring.add_verification_key("k1", &ServerKey::generate()).is_err());
+    assert!(
+        keyring
+            .add_verification_key("k1", &ServerKey::generate())
+            .is_err()
+    );
 }
 
 #[test]
@@ -162,7 +187,10 @@ fn secrets_never_print() {
     let b64 = STANDARD.encode(raw);
     let key = ServerKey::from_base64(&b64).unwrap();
     let f = fixture_with_key(&key);
-    let issued = f.authority.issue(Issuer::Root, &common::request(SCOPE)).unwrap();
+    let issued = f
+        .authority
+        .issue(Issuer::Root, &common::request(SCOPE))
+        .unwrap();
     let token = issued.token.expose_secret().to_owned();
     let texts = [
         format!("{key:?}"),
@@ -175,7 +203,10 @@ fn secrets_never_print() {
     for text in &texts {
         assert!(!text.contains(&b64), "{text}");
         assert!(!text.contains(&token), "{text}");
-        assert!(!text.contains("5a5a5a5a") && !text.contains("90, 90, 90"), "{text}");
+        assert!(
+            !text.contains("5a5a5a5a") && !text.contains("90, 90, 90"),
+            "{text}"
+        );
     }
     assert!(texts[0].contains("[REDACTED]") && texts[1].contains("[REDACTED]"));
     // Errors from a token never repeat it.
@@ -190,13 +221,17 @@ fn secrets_never_print() {
 #[test]
 fn aegis_256_known_answers() {
     // The sealing primitive is AEGIS-256 with 16-byte tags: check it against the CFRG vectors.
-    let Some(vectors) = sealkit_vectors::json("aegis_256_known_answers", "cfrg-aegis/aegis-256-test-vectors.json")
-    else {
+    let Some(vectors) = sealkit_vectors::json(
+        "aegis_256_known_answers",
+        "cfrg-aegis/aegis-256-test-vectors.json",
+    ) else {
         return;
     };
     let mut checked = 0;
     for v in vectors.as_array().unwrap() {
-        let (Some(key), Some(tag)) = (v.get("key"), v.get("tag128")) else { continue };
+        let (Some(key), Some(tag)) = (v.get("key"), v.get("tag128")) else {
+            continue;
+        };
         let key: [u8; 32] = sealkit_vectors::unhex(key).try_into().unwrap();
         let nonce: [u8; 32] = sealkit_vectors::unhex(&v["nonce"]).try_into().unwrap();
         let ad = sealkit_vectors::unhex(&v["ad"]);
@@ -214,7 +249,11 @@ fn aegis_256_known_answers() {
             // Vectors without a message are expected failures.
             None => {
                 let mut ct = sealkit_vectors::unhex(&v["ct"]);
-                assert!(cipher.decrypt_in_place(&mut ct, &tag, &ad).is_err(), "{}", v["name"]);
+                assert!(
+                    cipher.decrypt_in_place(&mut ct, &tag, &ad).is_err(),
+                    "{}",
+                    v["name"]
+                );
             }
         }
         checked += 1;

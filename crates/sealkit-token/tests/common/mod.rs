@@ -30,7 +30,12 @@ pub fn fixture_with_key(key: &ServerKey) -> Fixture {
         .with_clock(clock.clone())
         .with_revocations(revocations.clone())
         .with_store(store.clone());
-    Fixture { authority, clock, revocations, store }
+    Fixture {
+        authority,
+        clock,
+        revocations,
+        store,
+    }
 }
 
 pub fn request(json: &str) -> IssueRequest {
