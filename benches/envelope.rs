@@ -160,29 +160,28 @@ fn main() {
                     ))
                     .unwrap_or_default()
             );
-            if let Some(n) = node.as_ref().map(|n| &n[format!("{}/{size_name}", s.bits)]) {
-                if let (Some(reference), Some(preimported)) =
-                    (n["openNs"].as_f64(), n["openPreimportedNs"].as_f64())
-                {
-                    node_rows.push(Row {
-                        label: format!("cold open {}/{size_name}", s.bits),
-                        ours_ns: cold,
-                        baseline_ns: reference,
-                        bytes: size,
-                    });
-                    node_rows.push(Row {
-                        label: format!("cold vs pre-imported {}/{size_name}", s.bits),
-                        ours_ns: cold,
-                        baseline_ns: preimported,
-                        bytes: size,
-                    });
-                    node_rows.push(Row {
-                        label: format!("warm open {}/{size_name}", s.bits),
-                        ours_ns: warm,
-                        baseline_ns: reference,
-                        bytes: size,
-                    });
-                }
+            let node_case = node.as_ref().map(|n| &n[format!("{}/{size_name}", s.bits)]);
+            let node_ns =
+                node_case.map(|n| (n["openNs"].as_f64(), n["openPreimportedNs"].as_f64()));
+            if let Some((Some(reference), Some(preimported))) = node_ns {
+                node_rows.push(Row {
+                    label: format!("cold open {}/{size_name}", s.bits),
+                    ours_ns: cold,
+                    baseline_ns: reference,
+                    bytes: size,
+                });
+                node_rows.push(Row {
+                    label: format!("cold vs pre-imported {}/{size_name}", s.bits),
+                    ours_ns: cold,
+                    baseline_ns: preimported,
+                    bytes: size,
+                });
+                node_rows.push(Row {
+                    label: format!("warm open {}/{size_name}", s.bits),
+                    ours_ns: warm,
+                    baseline_ns: reference,
+                    bytes: size,
+                });
             }
         }
     }

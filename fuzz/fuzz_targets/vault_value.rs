@@ -21,7 +21,9 @@ fn vault() -> &'static SettingsVault {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(value) = std::str::from_utf8(data) else { return };
+    let Ok(value) = std::str::from_utf8(data) else {
+        return;
+    };
     let class = classify(value);
     if let StoredValue::Encrypted(Ok(sealed)) = &class {
         assert_eq!(sealed.encode(), value, "parse/encode must round-trip");
@@ -31,11 +33,18 @@ fuzz_target!(|data: &[u8]| {
     match vault().decrypt(value) {
         Ok(plain) => {
             assert!(!claimed, "a fuzzed value authenticated");
-            assert_eq!(plain.as_str(), value, "unclaimed values pass through unchanged");
+            assert_eq!(
+                plain.as_str(),
+                value,
+                "unclaimed values pass through unchanged"
+            );
         }
         Err(_) => assert!(claimed, "only claimed values may fail"),
     }
     // Whatever we encrypt decrypts back.
     let sealed = vault().encrypt(value).expect("encrypt");
-    assert_eq!(vault().decrypt(&sealed).expect("round trip").as_str(), value);
+    assert_eq!(
+        vault().decrypt(&sealed).expect("round trip").as_str(),
+        value
+    );
 });

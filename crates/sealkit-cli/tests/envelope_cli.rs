@@ -222,6 +222,27 @@ fn keygen_seal_open_round_trip_in_both_forms() {
     );
     assert_eq!(ok(&opened).stdout, payload);
 
+    // Object-form rewrap (single-key registry: same key, fresh wrap); the body file is not needed.
+    let rewrapped = sealkit(
+        &["rewrap", "--scope", "user-kv", "--metadata", &meta_file],
+        &env,
+        b"",
+    );
+    let new_meta = ok(&rewrapped).stdout.clone();
+    let (old, new): (Value, Value) = (
+        serde_json::from_slice(&ok(&meta).stdout).unwrap(),
+        serde_json::from_slice(&new_meta).unwrap(),
+    );
+    assert_eq!(old["dataIv"], new["dataIv"]);
+    assert_ne!(old["wrappedKey"], new["wrappedKey"]);
+    let new_meta_file = write(dir.path(), "meta2.json", &new_meta);
+    let opened = sealkit(
+        &["open", "--scope", "user-kv", "--metadata", &new_meta_file],
+        &env,
+        &body_bytes,
+    );
+    assert_eq!(ok(&opened).stdout, payload);
+
     // Bound version: the context must match.
     let bound = sealkit(
         &[

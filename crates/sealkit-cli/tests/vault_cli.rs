@@ -552,3 +552,25 @@ fn non_utf8_key_from_the_environment_is_read_lossily_and_never_trimmed() {
         SettingsVault::new(&EncryptionKey::from_bytes_lossy(raw.trim_ascii_end())).unwrap();
     assert!(trimmed.decrypt(value.trim_end()).is_err());
 }
+
+#[test]
+fn check_survives_a_closed_stdout_analytics_errors_are_swallowed() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sealkit"))
+        .args(["vault", "check"])
+        .env("ENCRYPTION_KEY", KEY)
+        .env_remove("NODE_ENV")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the child writes its event: the write fails with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+}

@@ -58,9 +58,16 @@ impl ServerKey {
     /// A key from standard padded base64 (what `openssl rand -base64 32` prints); surrounding
     /// whitespace is ignored. The error never repeats the input.
     pub fn from_base64(text: &str) -> Result<Self, TokenError> {
+        let text = text.trim();
+        // 32 bytes are exactly 44 padded characters; anything longer cannot be a server key.
+        if text.len() > 44 {
+            return Err(TokenError::Key(
+                "server key must decode to exactly 32 bytes",
+            ));
+        }
         let mut buf = Zeroizing::new([0u8; 48]);
         let len = STANDARD
-            .decode_slice(text.trim().as_bytes(), buf.as_mut_slice())
+            .decode_slice(text.as_bytes(), buf.as_mut_slice())
             .map_err(|_| TokenError::Key("server key is not valid base64"))?;
         if len != 32 {
             return Err(TokenError::Key(

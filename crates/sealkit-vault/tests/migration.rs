@@ -1,6 +1,7 @@
 //! The migration against real databases: SQLite (a temp file) always, PostgreSQL when
 //! `SEALKIT_TEST_POSTGRES_URL` is set (`source .ci/postgres.sh`; required under `CI`).
 //! Every test uses its own tables, so they run in parallel.
+#![cfg(all(feature = "sqlite", feature = "postgres"))]
 
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
