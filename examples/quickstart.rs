@@ -2,10 +2,20 @@
 //!
 //! Run it with `cargo run --example quickstart`.
 
+use std::sync::Arc;
+
+use sealkit::envelope::{KeyRegistry, Opener, Scope, Sealer, generate_key_pair};
 use sealkit::stream::{EncryptionKey, StreamCipher, StreamIdentity, StreamSpec};
+use sealkit::token::{
+    IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority, TokenKeyring,
+};
+use sealkit::vault;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     stream()?;
+    settings_vault()?;
+    envelope()?;
+    token()?;
     Ok(())
 }
 
@@ -19,18 +29,143 @@ fn stream() -> Result<(), Box<dyn std::error::Error>> {
     let identity = StreamIdentity::new("secure-events", "audit-log")?.with_incarnation(*b"0001")?;
 
     // First append: derive the per-stream key and keep the key-check value with the stream.
-    let sealer = spec.sealer(Some(&header_value), &identity, None)?.expect("encrypted stream");
+    let sealer = spec
+        .sealer(Some(&header_value), &identity, None)?
+        .expect("encrypted stream");
     let key_check = *sealer.key_check();
     let records = sealer.seal_batch(&[&b"login alice"[..], b"logout alice"], Some(0))?;
-    println!("sealed {} records ({} bytes each incl. 49 bytes overhead)", records.len(), records[0].len());
+    println!(
+        "sealed {} records ({} bytes each incl. 49 bytes overhead)",
+        records.len(),
+        records[0].len()
+    );
 
     // A read with the right key opens them; a wrong key is refused before any record is touched.
-    let reader = spec.sealer(Some(&header_value), &identity, Some(&key_check))?.expect("encrypted");
+    let reader = spec
+        .sealer(Some(&header_value), &identity, Some(&key_check))?
+        .expect("encrypted");
     for (seq, plaintext) in reader.open_batch(&records, Some(0))?.iter().enumerate() {
         println!("record {seq}: {}", String::from_utf8_lossy(plaintext));
     }
     let wrong = EncryptionKey::generate().to_base64();
-    let refused = spec.sealer(Some(&wrong), &identity, Some(&key_check)).unwrap_err();
-    println!("wrong key -> {} ({}): {refused}", refused.code(), refused.http_status());
+    let refused = spec
+        .sealer(Some(&wrong), &identity, Some(&key_check))
+        .unwrap_err();
+    println!(
+        "wrong key -> {} ({}): {refused}",
+        refused.code(),
+        refused.http_status()
+    );
+    Ok(())
+}
+
+/// sealkit-vault: Olympus-compatible `v2:` settings values, startup validation, rotation, sessions.
+fn settings_vault() -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n== sealkit-vault: the settings vault");
+    // The service refuses to start with a missing, short, or (in production) placeholder key.
+    let raw_key = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+    let mut events: Vec<vault::AnalyticsEvent> = Vec::new();
+    vault::StartupValidator::new().validate(raw_key, Some("production"), &mut events)?;
+    println!("startup: {}", events[0].name());
+
+    let key = vault::EncryptionKey::new(raw_key);
+    let settings = vault::SettingsVault::new(&key)?;
+    let stored = settings.encrypt("smtp-password")?;
+    println!("stored value: {}…", &stored[..12]);
+    println!("decrypted: {}", settings.decrypt(&stored)?.as_str());
+    // Plain values that merely contain colons pass through instead of failing.
+    println!(
+        "is http://localhost:3000 ciphertext? {}",
+        vault::is_encrypted_format("http://localhost:3000")
+    );
+
+    // Key rotation: the new vault reads old values and rewraps them under the new key.
+    let new_key = vault::EncryptionKey::new("a-brand-new-key-from-sealkit-keygen!");
+    let rotated = vault::SettingsVault::new(&new_key)?.with_previous_key(&key)?;
+    let vault::Rewrap::Rewrapped(moved) = rotated.rewrap(&stored)? else {
+        return Err("the old value should have been rewrapped".into());
+    };
+    println!(
+        "rewrapped under the new key: {}",
+        rotated.decrypt(&moved)?.as_str()
+    );
+
+    // The session-cookie key must be separate from ENCRYPTION_KEY.
+    let signer = vault::SessionSigner::new("3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=", &key)?;
+    let cookie = signer.sign(r#"{"user":"ada"}"#);
+    println!("session cookie verifies: {}", signer.verify(&cookie)?);
+    Ok(())
+}
+
+/// sealkit-envelope: RSA-OAEP + AES-256-GCM envelopes, Striae-compatible, with a key registry.
+fn envelope() -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n== sealkit-envelope: hybrid envelopes with a rotating key registry");
+    // The operator generates a key pair (`sealkit envelope keygen`); writers only see the public key.
+    let pair = generate_key_pair(2048)?;
+    let sealer = Sealer::from_public_key_pem(&pair.key_id, &pair.public_key_pem)?;
+    let object = sealer.seal(br#"{"caseNumber":"CASE-1"}"#, b"")?; // object form: metadata + raw body
+    println!("metadata: {}", object.metadata.to_json());
+
+    // Readers parse the registry once (here legacy single-key mode) and share it.
+    let registry =
+        KeyRegistry::legacy(Scope::DataAtRest, &pair.key_id, &pair.private_key_pem, None)?;
+    let opener = Opener::new(Arc::new(registry)).with_cache(1024);
+    let opened = opener.open(&object.metadata, &object.body, b"")?;
+    println!("plaintext: {}", String::from_utf8_lossy(&opened.plaintext));
+    println!("telemetry: {}", opened.telemetry.to_json());
+
+    // Opt-in bound version: the envelope only opens for the object it was sealed for.
+    let kv = sealer.bound().seal_kv(b"profile of u1", b"users/u1")?;
+    println!(
+        "bound record opens for users/u2: {}",
+        opener.open_kv(&kv, b"users/u2").is_ok()
+    );
+    println!(
+        "bound record opens for users/u1: {}",
+        opener.open_kv(&kv, b"users/u1").is_ok()
+    );
+    Ok(())
+}
+
+/// sealkit-token: a scoped, auto-prefixed token for one agent, checked on every request.
+fn token() -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n== sealkit-token: scoped access tokens");
+    // The server key comes from `sealkit keygen`; its id travels in every token so it can rotate.
+    let authority = TokenAuthority::new(TokenKeyring::new("k1", &ServerKey::generate())?);
+    // S2's issue request, verbatim: the agent sees only its own streams, without their prefix.
+    let request = IssueRequest::from_json(
+        br#"{"id": "agent/g7wrzr9t", "auto_prefix_streams": true,
+             "scope": {"basins": {"exact": "browser-instances-wtvr"},
+                       "ops": ["list-streams", "append"],
+                       "streams": {"prefix": "session/g7wrzr9t/"}}}"#,
+    )?;
+    let issued = authority.issue(Issuer::Root, &request)?;
+    let token = issued.token.expose_secret(); // hand this to the agent, never log it
+    println!("token: {}… ({} characters)", &token[..7], token.len());
+
+    let basin = "browser-instances-wtvr";
+    let append = OpRequest::new(Operation::Append)
+        .basin(basin)
+        .stream("console");
+    let allowed = authority.authorize(token, &append)?;
+    println!(
+        "append to console -> stream {:?}",
+        allowed.effective_stream()
+    );
+    let delete = OpRequest::new(Operation::DeleteStream)
+        .basin(basin)
+        .stream("console");
+    let denied = authority.authorize(token, &delete).unwrap_err();
+    println!(
+        "delete console -> {} ({}): {denied}",
+        denied.code(),
+        denied.http_status()
+    );
+
+    authority.revoke(Issuer::Root, "agent/g7wrzr9t")?;
+    println!(
+        "after revocation -> {}",
+        authority.verify(token).unwrap_err().code()
+    );
     Ok(())
 }
