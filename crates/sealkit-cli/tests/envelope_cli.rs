@@ -1,63 +1,22 @@
 //! End-to-end tests of `sealkit envelope …` (SPEC.md section 5).
 
-use std::io::Write;
+mod harness;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use harness::{assert_fails_silently_with as assert_fails_with, stderr};
 
 use serde_json::Value;
 
-const SCOPE_VARS: [&str; 6] = [
-    "KEYS_JSON",
-    "ACTIVE_KEY_ID",
-    "PRIVATE_KEY",
-    "KEY_ID",
-    "PUBLIC_KEY",
-    "ENABLED",
-];
-
-/// Runs `sealkit envelope <args>` with every envelope variable cleared and `env` set.
+/// Runs `sealkit envelope <args>` with only `env` set.
 fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
-    cmd.arg("envelope").args(args);
-    for prefix in [
-        "DATA_AT_REST_ENCRYPTION",
-        "USER_KV_ENCRYPTION",
-        "EXPORT_ENCRYPTION",
-    ] {
-        for var in SCOPE_VARS {
-            cmd.env_remove(format!("{prefix}_{var}"));
-        }
-    }
-    cmd.envs(env.iter().copied());
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may fail and exit before reading stdin; that is for the caller to check.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    harness::sealkit(&[&["envelope"], args].concat(), env, stdin)
 }
 
 fn ok(out: &Output) -> &Output {
     assert!(out.status.success(), "failed: {}", stderr(out));
     out
-}
-
-fn assert_fails_with(out: &Output, code: &str) {
-    assert!(!out.status.success(), "unexpectedly succeeded");
-    let err = stderr(out);
-    assert_eq!(err.lines().count(), 1, "exactly one stderr line: {err:?}");
-    assert!(
-        err.starts_with(&format!("sealkit: error[{code}]: ")),
-        "{err:?}"
-    );
-    assert!(out.stdout.is_empty());
 }
 
 fn telemetry(out: &Output) -> Value {

@@ -1,48 +1,17 @@
 //! End-to-end tests of `sealkit session sign|verify`, driving the built binary.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod harness;
+
+use harness::{assert_fails_with, sealkit};
 
 const SIGNING_KEY: &str = "3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=";
 const ENCRYPTION_KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
-
-fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
-    cmd.args(args)
-        .env_remove("ENCRYPTION_KEY")
-        .env_remove("SESSION_SIGNING_KEY");
-    cmd.envs(env.iter().copied());
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe,
-            "writing stdin: {e}"
-        );
-    }
-    child.wait_with_output().unwrap()
-}
 
 fn keys() -> [(&'static str, &'static str); 2] {
     [
         ("SESSION_SIGNING_KEY", SIGNING_KEY),
         ("ENCRYPTION_KEY", ENCRYPTION_KEY),
     ]
-}
-
-fn assert_fails_with(out: &Output, code: &str) {
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with(&format!("sealkit: error[{code}]: ")),
-        "{err}"
-    );
 }
 
 #[test]

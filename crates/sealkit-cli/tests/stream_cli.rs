@@ -1,33 +1,19 @@
 //! End-to-end tests of `sealkit keygen` and `sealkit stream …`, driving the built binary.
 
-use std::io::Write;
+mod harness;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use harness::{assert_fails_silently_with as assert_fails_with, stderr};
 
 const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_B: &str = "HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
 
+/// Runs `sealkit` with `S2_ENCRYPTION_KEY` set to `key`, if any.
 fn sealkit(args: &[&str], key: Option<&str>, stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
-    cmd.args(args).env_remove("S2_ENCRYPTION_KEY");
-    if let Some(key) = key {
-        cmd.env("S2_ENCRYPTION_KEY", key);
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sealkit binary runs");
-    // A command that fails before reading stdin closes the pipe early; that is not a test failure.
-    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe,
-            "writing stdin: {e}"
-        );
-    }
-    child.wait_with_output().unwrap()
+    let env: Vec<(&str, &str)> = key.map(|k| ("S2_ENCRYPTION_KEY", k)).into_iter().collect();
+    harness::sealkit(args, &env, stdin)
 }
 
 fn stream_args<'a>(op: &'a str, cipher: &'a str, stream: &'a str) -> Vec<&'a str> {
@@ -41,26 +27,6 @@ fn stream_args<'a>(op: &'a str, cipher: &'a str, stream: &'a str) -> Vec<&'a str
         "--stream",
         stream,
     ]
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A failure is exactly one stderr line naming the code, and a non-zero exit.
-fn assert_fails_with(out: &Output, code: &str) {
-    assert!(!out.status.success(), "expected failure, got success");
-    let err = stderr(out);
-    assert_eq!(
-        err.lines().count(),
-        1,
-        "one stderr line expected, got {err:?}"
-    );
-    assert!(
-        err.contains(&format!("[{code}]")),
-        "expected code {code}, got {err:?}"
-    );
-    assert!(out.stdout.is_empty(), "no output on failure");
 }
 
 #[test]

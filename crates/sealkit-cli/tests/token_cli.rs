@@ -1,7 +1,8 @@
 //! End-to-end tests of `sealkit token issue|verify|authorize` (SPEC.md section 5).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod harness;
+
+use std::process::Output;
 
 const KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="; // bytes 1..=32
 const OTHER_KEY: &str = "ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICA=";
@@ -19,23 +20,9 @@ const AGENT: &str = r#"{
 "expires_at": "2999-06-04T08:00:00Z"
 }"#;
 
+/// Runs `sealkit token <args>` with only `env` set.
 fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
-    cmd.arg("token")
-        .args(args)
-        .env_remove("SEALKIT_TOKEN_KEY")
-        .env_remove("SEALKIT_TOKEN_PREVIOUS_KEYS")
-        .env_remove("S2_ACCESS_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run sealkit");
-    // A command that fails before reading stdin closes it early: a broken pipe here is expected.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    harness::sealkit(&[&["token"], args].concat(), env, stdin.as_bytes())
 }
 
 fn stdout(out: &Output) -> String {

@@ -1,8 +1,11 @@
 //! End-to-end tests of `sealkit vault encrypt|decrypt|check|migrate`, driving the built binary.
 
-use std::io::Write;
+mod harness;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use harness::{assert_fails_with, sealkit};
 
 use sealkit::vault::{EncryptionKey, SettingsVault};
 
@@ -17,47 +20,8 @@ const OLD_VALUES: &[&str] = &[
     "v2:qojIPkeFLRGb1kwu:5kVqZqhbRFZmgGEnGugLPg==:c2QOEI5OW3cD/rP5YpRu",
 ];
 
-fn sealkit(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealkit"));
-    cmd.args(args);
-    for var in [
-        "ENCRYPTION_KEY",
-        "NODE_ENV",
-        "DATABASE_URL",
-        "SESSION_SIGNING_KEY",
-        "APP_ENV",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sealkit binary runs");
-    if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe,
-            "writing stdin: {e}"
-        );
-    }
-    child.wait_with_output().unwrap()
-}
-
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn assert_fails_with(out: &Output, code: &str) {
-    assert!(!out.status.success(), "expected failure, got success");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "one stderr line expected: {err}");
-    assert!(
-        err.starts_with(&format!("sealkit: error[{code}]: ")),
-        "{err}"
-    );
 }
 
 #[test]
@@ -396,8 +360,8 @@ fn migrate_stopped_or_killed_midway_then_rerun_ends_correct() {
     args.extend(["--batch-size", "1"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_sealkit"))
         .args(&args)
+        .env_clear()
         .env("ENCRYPTION_KEY", KEY)
-        .env_remove("DATABASE_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -535,10 +499,12 @@ fn migrate_postgres_through_the_cli() {
 #[cfg(unix)]
 #[test]
 fn non_utf8_key_from_the_environment_is_read_lossily_and_never_trimmed() {
+    use std::io::Write as _;
     use std::os::unix::ffi::OsStrExt as _;
     let raw: &[u8] = b"key-with-\xff-invalid-utf8-and-newline-0123456789\n";
     let mut child = Command::new(env!("CARGO_BIN_EXE_sealkit"))
         .args(["vault", "encrypt"])
+        .env_clear()
         .env("ENCRYPTION_KEY", std::ffi::OsStr::from_bytes(raw))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -557,8 +523,8 @@ fn non_utf8_key_from_the_environment_is_read_lossily_and_never_trimmed() {
 fn check_survives_a_closed_stdout_analytics_errors_are_swallowed() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sealkit"))
         .args(["vault", "check"])
+        .env_clear()
         .env("ENCRYPTION_KEY", KEY)
-        .env_remove("NODE_ENV")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

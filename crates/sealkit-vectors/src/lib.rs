@@ -5,6 +5,9 @@
 //! one skip line and passes — unless `CI` is set, in which case it fails, so CI can never go green
 //! without having run them.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 /// Environment variable that overrides the vector directory.
