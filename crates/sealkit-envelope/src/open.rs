@@ -284,15 +284,12 @@ impl Opener {
 
         let mut last_cause = None;
         for (attempt, &index) in candidates.iter().enumerate() {
-            let Some(data_key) = self.unwrap_with(index, envelope, &label) else {
-                last_cause = Some(FailureCause::KeyUnwrap);
-                continue;
-            };
-            let Ok(data_key) =
-                <[u8; DATA_KEY_LEN]>::try_from(data_key.as_slice()).map(Zeroizing::new)
-            else {
-                last_cause = Some(FailureCause::KeyLength);
-                continue;
+            let data_key = match self.unwrap_with(index, envelope, &label) {
+                Ok(data_key) => data_key,
+                Err(cause) => {
+                    last_cause = Some(cause);
+                    continue;
+                }
             };
             match Self::decrypt_body(&data_key, envelope, body, &aad) {
                 Some(plaintext) => {
@@ -319,17 +316,23 @@ impl Opener {
         Err(self.fail(envelope, candidates.len(), last_cause))
     }
 
+    /// Unwraps the data key with the candidate at `index`: the 32-byte key, or why this candidate
+    /// failed (RSA-OAEP rejected the wrapped key, or it unwrapped to the wrong length).
     fn unwrap_with(
         &self,
         index: usize,
         envelope: &ValidatedEnvelope,
         label: &[u8],
-    ) -> Option<Zeroizing<Vec<u8>>> {
-        keys::unwrap_data_key(
+    ) -> std::result::Result<Zeroizing<[u8; DATA_KEY_LEN]>, FailureCause> {
+        let unwrapped = keys::unwrap_data_key(
             self.registry.private_key_at(index),
             envelope.wrapped_key(),
             label,
         )
+        .ok_or(FailureCause::KeyUnwrap)?;
+        <[u8; DATA_KEY_LEN]>::try_from(unwrapped.as_slice())
+            .map(Zeroizing::new)
+            .map_err(|_| FailureCause::KeyLength)
     }
 
     /// Unwraps the data key only (no body check), for rewrap. Uses the same candidates, policy and
@@ -348,15 +351,12 @@ impl Opener {
         );
         let mut last_cause = None;
         for (attempt, &index) in candidates.iter().enumerate() {
-            let Some(data_key) = self.unwrap_with(index, envelope, &label) else {
-                last_cause = Some(FailureCause::KeyUnwrap);
-                continue;
-            };
-            let Ok(data_key) =
-                <[u8; DATA_KEY_LEN]>::try_from(data_key.as_slice()).map(Zeroizing::new)
-            else {
-                last_cause = Some(FailureCause::KeyLength);
-                continue;
+            let data_key = match self.unwrap_with(index, envelope, &label) {
+                Ok(data_key) => data_key,
+                Err(cause) => {
+                    last_cause = Some(cause);
+                    continue;
+                }
             };
             let telemetry = self.telemetry(
                 envelope,
