@@ -3,17 +3,16 @@
 //! Every test uses its own tables, so they run in parallel.
 #![cfg(all(feature = "sqlite", feature = "postgres"))]
 
+mod legacy;
+
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 
-use aes_gcm::{AeadInOut, KeyInit};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use legacy::legacy_encrypt;
 use sealkit_vault::migrate::store::{CasUpdate, SettingsStore, StoredRow, TableName};
 use sealkit_vault::migrate::{MigrationReport, Migrator};
 use sealkit_vault::{EncryptionKey, SettingsVault, VaultError};
-use sha2::Digest;
 
 const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
 const OLD_KEY: &str = "an-old-production-key-from-2024!!";
@@ -173,37 +172,6 @@ fn on_each_db(test: &str, scenario: impl Fn(&dyn Db, &str)) {
 
 fn vault(key: &str) -> SettingsVault {
     SettingsVault::new(&EncryptionKey::new(key)).unwrap()
-}
-
-fn legacy_encrypt(key: &str, plaintext: &str, iv_len: usize, seed: u8) -> String {
-    let k: [u8; 32] = sha2::Sha256::digest(key.as_bytes()).into();
-    let mut buf = plaintext.as_bytes().to_vec();
-    let iv: Vec<u8> = (0..iv_len as u8)
-        .map(|i| i.wrapping_mul(31).wrapping_add(seed))
-        .collect();
-    let tag = if iv_len == 12 {
-        aes_gcm::Aes256Gcm::new(&k.into())
-            .encrypt_inout_detached(
-                iv.as_slice().try_into().unwrap(),
-                &[],
-                buf.as_mut_slice().into(),
-            )
-            .unwrap()
-    } else {
-        aes_gcm::AesGcm::<aes_gcm::aes::Aes256, aes_gcm::aead::consts::U16>::new(&k.into())
-            .encrypt_inout_detached(
-                iv.as_slice().try_into().unwrap(),
-                &[],
-                buf.as_mut_slice().into(),
-            )
-            .unwrap()
-    };
-    format!(
-        "{}:{}:{}",
-        STANDARD.encode(&iv),
-        STANDARD.encode(tag),
-        STANDARD.encode(&buf)
-    )
 }
 
 /// A realistic mix: legacy (both IVs) under the current key, legacy and v2 under the old key,

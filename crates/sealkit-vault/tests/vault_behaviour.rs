@@ -1,50 +1,20 @@
 //! Behaviour of the vault beyond the vectors: round trips, tamper rejection, rotation, secrets kept
 //! out of every message.
 
+mod legacy;
+
 use aes_gcm::{AeadInOut, KeyInit};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use legacy::legacy_encrypt;
 use proptest::prelude::*;
 use sealkit_vault::{EncryptionKey, Rewrap, SettingsVault, VaultError, is_encrypted_format};
-use sha2::Digest;
 
 const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
 const OLD_KEY: &str = "an-old-production-key-from-2024!!";
 
 fn vault(key: &str) -> SettingsVault {
     SettingsVault::new(&EncryptionKey::new(key)).unwrap()
-}
-
-/// A legacy value as SDK < 1.0.41 wrote it (SHA-256 key, 12- or 16-byte IV).
-fn legacy_encrypt(key: &str, plaintext: &str, iv_len: usize) -> String {
-    let k: [u8; 32] = sha2::Sha256::digest(key.as_bytes()).into();
-    let mut buf = plaintext.as_bytes().to_vec();
-    let iv: Vec<u8> = (0..iv_len as u8)
-        .map(|i| i.wrapping_mul(37).wrapping_add(5))
-        .collect();
-    let tag = if iv_len == 12 {
-        aes_gcm::Aes256Gcm::new(&k.into())
-            .encrypt_inout_detached(
-                iv.as_slice().try_into().unwrap(),
-                &[],
-                buf.as_mut_slice().into(),
-            )
-            .unwrap()
-    } else {
-        aes_gcm::AesGcm::<aes_gcm::aes::Aes256, aes_gcm::aead::consts::U16>::new(&k.into())
-            .encrypt_inout_detached(
-                iv.as_slice().try_into().unwrap(),
-                &[],
-                buf.as_mut_slice().into(),
-            )
-            .unwrap()
-    };
-    format!(
-        "{}:{}:{}",
-        STANDARD.encode(&iv),
-        STANDARD.encode(tag),
-        STANDARD.encode(&buf)
-    )
 }
 
 #[test]
@@ -89,7 +59,7 @@ fn key_is_not_trimmed_a_trailing_newline_is_part_of_it() {
 fn legacy_values_with_both_iv_lengths_decrypt() {
     let v = vault(KEY);
     for iv_len in [12, 16] {
-        let value = legacy_encrypt(KEY, "postgres://u:p@h:5432/db", iv_len);
+        let value = legacy_encrypt(KEY, "postgres://u:p@h:5432/db", iv_len, 5);
         assert!(is_encrypted_format(&value));
         assert_eq!(
             v.decrypt(&value).unwrap().as_str(),
@@ -100,7 +70,7 @@ fn legacy_values_with_both_iv_lengths_decrypt() {
 
 #[test]
 fn legacy_value_under_wrong_key_is_an_error_not_plain_text() {
-    let value = legacy_encrypt(OLD_KEY, "secret", 16);
+    let value = legacy_encrypt(OLD_KEY, "secret", 16, 5);
     assert!(matches!(
         vault(KEY).decrypt(&value),
         Err(VaultError::Decrypt)
@@ -142,8 +112,8 @@ fn previous_keys_decrypt_and_rewrap_moves_everything_to_the_current_key() {
         .unwrap();
     let current_only = vault(KEY);
     let v2_old = old.encrypt("from-the-old-key").unwrap();
-    let legacy_old = legacy_encrypt(OLD_KEY, "legacy-old", 12);
-    let legacy_current = legacy_encrypt(KEY, "legacy-current", 16);
+    let legacy_old = legacy_encrypt(OLD_KEY, "legacy-old", 12, 5);
+    let legacy_current = legacy_encrypt(KEY, "legacy-current", 16, 5);
     let v2_current = current_only.encrypt("already-current").unwrap();
 
     for (value, plain) in [
