@@ -1,29 +1,36 @@
 //! What a token seals: its id, scope, times and issuing chain, in a compact canonical binary form.
 //!
-//! Layout (v1; integers big-endian; see `docs/formats.md`):
+//! Layout (v1; integers big-endian; see `docs/formats.md`): a fixed 33-byte header, the chain's
+//! lengths, then all the text.
 //!
 //! ```text
-//! flags        u8   bit 0 auto_prefix_streams, bit 1 has expiry; other bits zero
-//! ops          u32  bit i = Operation::ALL[i]; bits 21.. zero
-//! op_groups    u8   bits: account r/w, basin r/w, stream r/w; bits 6.. zero
-//! issued_at    i64  Unix seconds
-//! expires_at   i64  Unix seconds, present only with the expiry flag
-//! id           u8 length (1..=96) ‖ UTF-8
-//! basins       resource set
-//! streams      resource set
-//! access_tokens resource set
-//! chain        u8 count (0..=MAX_CHAIN_DEPTH) ‖ count × (u8 length ‖ UTF-8 id), root-most first
+//! offset  size
+//!  0      1      flags          bit 0 auto_prefix_streams, bit 1 has expiry; other bits zero
+//!  1      4      ops            bit i = Operation::ALL[i]; bits 21.. zero
+//!  5      1      op_groups      bits: account r/w, basin r/w, stream r/w; bits 6.. zero
+//!  6      8      issued_at      i64 Unix seconds
+//! 14      8      expires_at     i64 Unix seconds; zero when the expiry flag is clear
+//! 22      1      id length      1..=96
+//! 23      1      chain depth    0..=MAX_CHAIN_DEPTH
+//! 24      3      basins         resource set header
+//! 27      3      streams        resource set header
+//! 30      3      access_tokens  resource set header
+//! 33      depth  chain lengths  1..=96 each, root-most first
+//!  …             text           id ‖ chain ids ‖ basins name ‖ streams name ‖ access_tokens name (UTF-8)
 //!
-//! resource set = u8 tag: 0 none | 1 exact ‖ u16 length (≥ 1) ‖ UTF-8 | 2 prefix ‖ u16 length ‖ UTF-8
+//! resource set header = u8 tag (0 none | 1 exact | 2 prefix) ‖ u16 name length (0 for none, ≥ 1 for exact)
 //! ```
 //!
-//! The decoder is total: any input either decodes to claims that re-encode to exactly the same
-//! bytes, or is refused with [`TokenError::Malformed`].
+//! Verification parses this on every request, so the layout is made for that: every field of the
+//! header sits at a fixed offset, and every string lives in the one text region at the end, checked
+//! as UTF-8 once rather than once per name (each field must still start and end on a character
+//! boundary). The decoder is total: any input either decodes to claims that re-encode to exactly the
+//! same bytes, or is refused with [`TokenError::Malformed`].
 
 use crate::error::TokenError;
 use crate::scope::{
     AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroups, OpSet, ResourceSet,
-    ResourceSetView, has_nul, validate_token_id,
+    ResourceSetView, has_control_character, has_nul, has_token_id_shape, validate_token_id,
 };
 
 /// Deepest issuing chain a token may carry: a token issued from a token issued from … at most
@@ -31,14 +38,17 @@ use crate::scope::{
 pub const MAX_CHAIN_DEPTH: usize = 8;
 
 /// Largest encoded claims, in bytes (every field at its bound).
-pub const MAX_CLAIMS_LEN: usize = FIXED_LEN
-    + (1 + MAX_TOKEN_ID_LEN)
-    + 2 * (3 + MAX_RESOURCE_NAME_LEN)
-    + (3 + MAX_TOKEN_ID_LEN)
-    + 1
-    + MAX_CHAIN_DEPTH * (1 + MAX_TOKEN_ID_LEN);
+pub const MAX_CLAIMS_LEN: usize = HEADER_LEN
+    + MAX_CHAIN_DEPTH
+    + (1 + MAX_CHAIN_DEPTH) * MAX_TOKEN_ID_LEN
+    + 2 * MAX_RESOURCE_NAME_LEN
+    + MAX_TOKEN_ID_LEN;
 
-const FIXED_LEN: usize = 1 + 4 + 1 + 8 + 8;
+const HEADER_LEN: usize = 33;
+/// Where each resource set header starts.
+const BASINS_AT: usize = 24;
+const STREAMS_AT: usize = 27;
+const ACCESS_TOKENS_AT: usize = 30;
 
 const FLAG_AUTO_PREFIX: u8 = 0b01;
 const FLAG_EXPIRES: u8 = 0b10;
@@ -95,6 +105,14 @@ impl TokenClaims {
                 "Auto prefixing is only allowed for streams with prefix matching",
             ));
         }
+        for ancestor in &self.chain {
+            validate_token_id(ancestor)?;
+        }
+        let sets = [
+            self.scope.basins.as_view(),
+            self.scope.streams.as_view(),
+            self.scope.access_tokens.as_view(),
+        ];
         let mut out = Vec::with_capacity(128);
         let mut flags = 0;
         if self.auto_prefix_streams {
@@ -107,31 +125,30 @@ impl TokenClaims {
         out.extend_from_slice(&self.scope.ops.bits().to_be_bytes());
         out.push(self.scope.op_groups.bits());
         out.extend_from_slice(&self.issued_at.to_be_bytes());
-        if let Some(expires_at) = self.expires_at {
-            out.extend_from_slice(&expires_at.to_be_bytes());
-        }
-        push_short(&mut out, &self.id);
-        for set in [
-            &self.scope.basins,
-            &self.scope.streams,
-            &self.scope.access_tokens,
-        ] {
-            match set.as_view() {
-                ResourceSetView::None | ResourceSetView::Exact("") => out.push(TAG_NONE),
-                ResourceSetView::Exact(name) => {
-                    out.push(TAG_EXACT);
-                    push_long(&mut out, name);
-                }
-                ResourceSetView::Prefix(prefix) => {
-                    out.push(TAG_PREFIX);
-                    push_long(&mut out, prefix);
-                }
-            }
-        }
+        out.extend_from_slice(&self.expires_at.unwrap_or(0).to_be_bytes());
+        // Lengths; the validations above bound each one to its field's width.
+        out.push(self.id.len() as u8);
         out.push(self.chain.len() as u8);
+        for set in sets {
+            let (tag, name) = match set {
+                ResourceSetView::None | ResourceSetView::Exact("") => (TAG_NONE, ""),
+                ResourceSetView::Exact(name) => (TAG_EXACT, name),
+                ResourceSetView::Prefix(prefix) => (TAG_PREFIX, prefix),
+            };
+            out.push(tag);
+            out.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        }
+        debug_assert_eq!(out.len(), HEADER_LEN);
+        out.extend(self.chain.iter().map(|ancestor| ancestor.len() as u8));
+        // Then the text, in the same order.
+        out.extend_from_slice(self.id.as_bytes());
         for ancestor in &self.chain {
-            validate_token_id(ancestor)?;
-            push_short(&mut out, ancestor);
+            out.extend_from_slice(ancestor.as_bytes());
+        }
+        for set in sets {
+            if let ResourceSetView::Exact(name) | ResourceSetView::Prefix(name) = set {
+                out.extend_from_slice(name.as_bytes());
+            }
         }
         debug_assert!(out.len() <= MAX_CLAIMS_LEN);
         Ok(out)
@@ -167,18 +184,23 @@ pub struct ClaimsView<'a> {
     pub issued_at: i64,
     /// Expiry, Unix seconds.
     pub expires_at: Option<i64>,
-    chain: &'a [u8],
+    chain_lens: &'a [u8],
+    chain_text: &'a str,
 }
 
 impl<'a> ClaimsView<'a> {
     /// Parses and checks encoded claims without copying.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Result<Self, TokenError> {
         parse(bytes).ok_or(TokenError::Malformed)
     }
 
     /// The issuing chain's ids, root-most first.
     pub fn chain(&self) -> ChainIter<'a> {
-        ChainIter { rest: self.chain }
+        ChainIter {
+            lens: self.chain_lens,
+            text: self.chain_text,
+        }
     }
 
     /// An owned copy.
@@ -203,120 +225,147 @@ impl<'a> ClaimsView<'a> {
 /// The ids of an issuing chain (already validated when the claims were parsed).
 #[derive(Debug, Clone)]
 pub struct ChainIter<'a> {
-    rest: &'a [u8],
+    lens: &'a [u8],
+    text: &'a str,
 }
 
 impl<'a> Iterator for ChainIter<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        let (&len, rest) = self.rest.split_first()?;
-        let (id, rest) = rest.split_at_checked(usize::from(len))?;
-        self.rest = rest;
-        std::str::from_utf8(id).ok()
+        let (&len, lens) = self.lens.split_first()?;
+        let (id, text) = self.text.split_at_checked(usize::from(len))?;
+        self.lens = lens;
+        self.text = text;
+        Some(id)
     }
 }
 
-fn push_short(out: &mut Vec<u8>, s: &str) {
-    out.push(s.len() as u8);
-    out.extend_from_slice(s.as_bytes());
+/// A resource set as its header gives it: the tag and the length of its name in the text.
+#[derive(Clone, Copy)]
+struct SetHeader {
+    tag: u8,
+    len: usize,
 }
 
-fn push_long(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
-    out.extend_from_slice(s.as_bytes());
+/// The `N` bytes at `at` in the header (offsets are constants, so no bounds check survives).
+#[inline]
+fn field<const N: usize>(head: &[u8; HEADER_LEN], at: usize) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(&head[at..at + N]);
+    out
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+#[inline]
+fn timestamp(head: &[u8; HEADER_LEN], at: usize) -> Option<i64> {
+    let t = i64::from_be_bytes(field(head, at));
+    (MIN_UNIX..=MAX_UNIX).contains(&t).then_some(t)
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.rest.split_at_checked(n)?;
+#[inline]
+fn set_header(head: &[u8; HEADER_LEN], at: usize, max: usize) -> Option<SetHeader> {
+    let tag = head[at];
+    let len = usize::from(u16::from_be_bytes(field(head, at + 1)));
+    let canonical = match tag {
+        TAG_NONE => len == 0,
+        TAG_EXACT => (1..=max).contains(&len),
+        TAG_PREFIX => len <= max,
+        _ => false,
+    };
+    canonical.then_some(SetHeader { tag, len })
+}
+
+/// Splits the text region into its fields, each on a character boundary.
+struct TextReader<'a> {
+    rest: &'a str,
+}
+
+impl<'a> TextReader<'a> {
+    #[inline]
+    fn take(&mut self, len: usize) -> Option<&'a str> {
+        let (head, rest) = self.rest.split_at_checked(len)?;
         self.rest = rest;
         Some(head)
     }
 
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        self.take(N)?.try_into().ok()
+    /// An id whose characters were checked with the others (see `parse`).
+    #[inline]
+    fn token_id(&mut self, len: usize) -> Option<&'a str> {
+        self.take(len).filter(|id| has_token_id_shape(id))
     }
 
-    fn u8(&mut self) -> Option<u8> {
-        self.array::<1>().map(|[b]| b)
-    }
-
-    fn timestamp(&mut self) -> Option<i64> {
-        let t = i64::from_be_bytes(self.array()?);
-        (MIN_UNIX..=MAX_UNIX).contains(&t).then_some(t)
-    }
-
-    fn short_id(&mut self) -> Option<&'a str> {
-        let len = usize::from(self.u8()?);
-        let id = std::str::from_utf8(self.take(len)?).ok()?;
-        validate_token_id(id).ok()?;
-        Some(id)
-    }
-
-    fn resource_set(&mut self, max: usize) -> Option<ResourceSetView<'a>> {
-        let tag = self.u8()?;
-        if tag == TAG_NONE {
-            return Some(ResourceSetView::None);
-        }
-        let len = usize::from(u16::from_be_bytes(self.array()?));
-        if len > max {
-            return None;
-        }
-        let name = std::str::from_utf8(self.take(len)?).ok()?;
-        if has_nul(name) {
-            return None;
-        }
-        match tag {
-            TAG_EXACT if !name.is_empty() => Some(ResourceSetView::Exact(name)),
-            TAG_PREFIX => Some(ResourceSetView::Prefix(name)),
-            _ => None,
-        }
+    #[inline]
+    fn resource_set(&mut self, header: SetHeader) -> Option<ResourceSetView<'a>> {
+        let name = self.take(header.len)?;
+        Some(match header.tag {
+            TAG_EXACT => ResourceSetView::Exact(name),
+            TAG_PREFIX => ResourceSetView::Prefix(name),
+            _ => ResourceSetView::None,
+        })
     }
 }
 
+#[inline(always)]
 fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
     if bytes.len() > MAX_CLAIMS_LEN {
         return None;
     }
-    let mut r = Reader { rest: bytes };
-    let flags = r.u8()?;
+    let (head, rest) = bytes.split_first_chunk::<HEADER_LEN>()?;
+    let flags = head[0];
     if flags & !(FLAG_AUTO_PREFIX | FLAG_EXPIRES) != 0 {
         return None;
     }
-    let ops = OpSet::from_bits(u32::from_be_bytes(r.array()?))?;
-    let op_groups = OpGroups::from_bits(r.u8()?)?;
-    let effective_ops = ops.union(op_groups.operations());
+    let ops = OpSet::from_bits(u32::from_be_bytes(field(head, 1)))?;
+    let op_groups = OpGroups::from_bits(head[5])?;
+    let effective_ops = ops.union(OpGroups::operations_of_bits(head[5]));
     if effective_ops.is_empty() {
         return None;
     }
-    let issued_at = r.timestamp()?;
+    let issued_at = timestamp(head, 6)?;
     let expires_at = if flags & FLAG_EXPIRES != 0 {
-        Some(r.timestamp()?)
-    } else {
+        Some(timestamp(head, 14)?)
+    } else if field::<8>(head, 14) == [0; 8] {
         None
-    };
-    let id = r.short_id()?;
-    let basins = r.resource_set(MAX_RESOURCE_NAME_LEN)?;
-    let streams = r.resource_set(MAX_RESOURCE_NAME_LEN)?;
-    let access_tokens = r.resource_set(MAX_TOKEN_ID_LEN)?;
-    let auto_prefix_streams = flags & FLAG_AUTO_PREFIX != 0;
-    if auto_prefix_streams && streams.prefix().is_none() {
+    } else {
         return None;
-    }
-    let depth = usize::from(r.u8()?);
+    };
+    let id_len = usize::from(head[22]);
+    let depth = usize::from(head[23]);
     if depth > MAX_CHAIN_DEPTH {
         return None;
     }
-    let chain = r.rest;
-    for _ in 0..depth {
-        r.short_id()?;
+    let basins = set_header(head, BASINS_AT, MAX_RESOURCE_NAME_LEN)?;
+    let streams = set_header(head, STREAMS_AT, MAX_RESOURCE_NAME_LEN)?;
+    let access_tokens = set_header(head, ACCESS_TOKENS_AT, MAX_TOKEN_ID_LEN)?;
+    let (chain_lens, text) = rest.split_at_checked(depth)?;
+
+    // One UTF-8 check for all the text, then one scan of the ids (no control characters) and one
+    // of the names (no NUL), rather than one of each per field.
+    let text = std::str::from_utf8(text).ok()?;
+    let ids_len = id_len
+        + chain_lens
+            .iter()
+            .map(|&len| usize::from(len))
+            .sum::<usize>();
+    let (ids, names) = text.split_at_checked(ids_len)?;
+    if has_control_character(ids) || has_nul(names) {
+        return None;
     }
-    if !r.rest.is_empty() {
+    let mut ids = TextReader { rest: ids };
+    let id = ids.token_id(id_len)?;
+    let chain_text = ids.rest;
+    for &len in chain_lens {
+        ids.token_id(usize::from(len))?;
+    }
+    let mut names = TextReader { rest: names };
+    let basins = names.resource_set(basins)?;
+    let streams = names.resource_set(streams)?;
+    let access_tokens = names.resource_set(access_tokens)?;
+    if !names.rest.is_empty() {
+        return None;
+    }
+    let auto_prefix_streams = flags & FLAG_AUTO_PREFIX != 0;
+    if auto_prefix_streams && streams.prefix().is_none() {
         return None;
     }
     Some(ClaimsView {
@@ -330,6 +379,7 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
         auto_prefix_streams,
         issued_at,
         expires_at,
-        chain,
+        chain_lens,
+        chain_text,
     })
 }

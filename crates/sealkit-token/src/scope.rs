@@ -366,10 +366,22 @@ pub struct OpGroups {
 impl OpGroups {
     /// The operations these groups grant.
     pub fn operations(self) -> OpSet {
-        let bits = self.bits();
-        let mask = (0..GROUP_MASKS.len())
-            .filter(|slot| bits & (1 << slot) != 0)
-            .fold(0, |mask, slot| mask | GROUP_MASKS[slot]);
+        Self::operations_of_bits(self.bits())
+    }
+
+    /// The operations granted by the groups set in `bits` (laid out as [`OpGroups::bits`]).
+    #[inline]
+    pub(crate) fn operations_of_bits(bits: u8) -> OpSet {
+        let mask = GROUP_MASKS
+            .iter()
+            .enumerate()
+            .fold(0, |mask, (slot, &ops)| {
+                if bits & (1 << slot) != 0 {
+                    mask | ops
+                } else {
+                    mask
+                }
+            });
         OpSet(mask)
     }
 
@@ -638,18 +650,67 @@ where
 }
 
 /// True if `s` holds a control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F).
-/// Works on the UTF-8 bytes: it runs on every verification.
+///
+/// Works on the UTF-8 bytes, eight at a time: it runs over every id of a token on every
+/// verification.
+#[inline]
 pub(crate) fn has_control_character(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    bytes.iter().enumerate().any(|(i, &b)| {
-        // U+0080–U+009F are encoded as C2 80 … C2 9F.
-        b < 0x20 || b == 0x7f || (b == 0xc2 && bytes.get(i + 1).is_some_and(|&n| n < 0xa0))
-    })
+    let c0_or_del = any_word(s.as_bytes(), |word| {
+        lanes_below(word, 0x20) | lanes_equal(word, 0x7f)
+    });
+    // U+0080–U+009F are encoded as C2 80 … C2 9F.
+    c0_or_del || (!s.is_ascii() && s.as_bytes().windows(2).any(|w| w[0] == 0xc2 && w[1] < 0xa0))
 }
 
-/// True if `s` holds a NUL byte (a short loop beats `memchr` on names this short).
+/// True if `s` holds a NUL byte.
+#[inline]
 pub(crate) fn has_nul(s: &str) -> bool {
-    s.bytes().any(|b| b == 0)
+    any_word(s.as_bytes(), |word| lanes_equal(word, 0))
+}
+
+const LOW_BITS: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
+/// What the last, short word is padded with: a byte no check looks for.
+const PAD: u8 = b'A';
+
+/// True if `test` is non-zero for any 64-bit word of `bytes` (the last word padded with [`PAD`]).
+#[inline]
+fn any_word(bytes: &[u8], test: impl Fn(u64) -> u64) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut found = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        found |= test(u64::from_ne_bytes(word));
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        let padded = tail.iter().fold(LOW_BITS * u64::from(PAD), |word, &b| {
+            (word << 8) | u64::from(b)
+        });
+        found |= test(padded);
+    }
+    found != 0
+}
+
+/// Non-zero if a byte of `word` is below `n` (at most 0x80). A borrow can only start in a byte
+/// that is below `n`, so whether the result is zero is exact (the classic "has less" bit trick),
+/// though which high bits are set is not.
+#[inline]
+fn lanes_below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(LOW_BITS * u64::from(n)) & !word & HIGH_BITS
+}
+
+/// Non-zero if a byte of `word` equals `b` (exact in the same sense as [`lanes_below`]).
+#[inline]
+fn lanes_equal(word: u64, b: u8) -> u64 {
+    lanes_below(word ^ (LOW_BITS * u64::from(b)), 1)
+}
+
+/// The length and dot rules of [`validate_token_id`], without its control-character scan: the
+/// claims decoder scans all the ids of a token in one pass instead.
+pub(crate) fn has_token_id_shape(id: &str) -> bool {
+    (1..=MAX_TOKEN_ID_LEN).contains(&id.len()) && id != "." && id != ".."
 }
 
 /// Checks an access token id: 1..=96 bytes, not `.` or `..`, no control characters.
@@ -677,7 +738,28 @@ pub fn validate_token_id(id: &str) -> Result<(), TokenError> {
 
 #[cfg(test)]
 mod tests {
-    use super::has_control_character;
+    use super::{has_control_character, has_nul};
+
+    #[test]
+    fn word_at_a_time_checks_match_byte_at_a_time() {
+        // Every special byte at every position of strings up to three words long, so each one
+        // lands in a full word and in the padded tail.
+        for len in 1..=24 {
+            for at in 0..len {
+                for special in [0u8, 0x01, 0x1f, 0x20, 0x7e, 0x7f, b'A'] {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = special;
+                    let s = std::str::from_utf8(&bytes).unwrap();
+                    assert_eq!(has_nul(s), special == 0, "{s:?}");
+                    assert_eq!(
+                        has_control_character(s),
+                        special < 0x20 || special == 0x7f,
+                        "{s:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn control_characters_match_the_unicode_category() {

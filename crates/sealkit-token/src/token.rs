@@ -9,9 +9,8 @@
 use std::fmt;
 
 use aegis::aegis256::Aegis256;
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-
+use base64_simd::URL_SAFE_NO_PAD;
+use base64ct::{Base64, Encoding as _};
 use zeroize::Zeroizing;
 
 use crate::claims::{MAX_CLAIMS_LEN, TokenClaims};
@@ -29,11 +28,11 @@ const TAG_LEN: usize = 16;
 /// Largest sealed payload (before base64).
 pub(crate) const MAX_SEALED_LEN: usize = NONCE_LEN + MAX_CLAIMS_LEN + TAG_LEN;
 const MAX_PAYLOAD_CHARS: usize = (MAX_SEALED_LEN * 4).div_ceil(3);
-/// Room to decode the longest payload accepted (base64 decoding works in 3-byte groups).
-pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN + 3;
-/// A buffer for typical tokens (up to ~680 characters), so the hot path does not clear the
-/// largest buffer on every call.
-pub(crate) const SMALL_OPEN_BUF_LEN: usize = 512;
+/// Room to decode the longest payload accepted.
+pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN;
+/// A buffer for typical tokens (payloads up to 341 characters), so the hot path does not clear
+/// the largest buffer on every call.
+pub(crate) const SMALL_OPEN_BUF_LEN: usize = 256;
 
 /// Longest token string this crate produces or accepts.
 pub const MAX_TOKEN_LEN: usize = TOKEN_PREFIX.len() + MAX_KEY_ID_LEN + 1 + MAX_PAYLOAD_CHARS;
@@ -56,23 +55,25 @@ impl ServerKey {
     }
 
     /// A key from standard padded base64 (what `openssl rand -base64 32` prints); surrounding
-    /// whitespace is ignored. The error never repeats the input.
+    /// whitespace is ignored. Decoded in constant time; the error never repeats the input.
     pub fn from_base64(text: &str) -> Result<Self, TokenError> {
+        const WRONG_LENGTH: TokenError =
+            TokenError::Key("server key must decode to exactly 32 bytes");
         let text = text.trim();
         // 32 bytes are exactly 44 padded characters; anything longer cannot be a server key.
         if text.len() > 44 {
-            return Err(TokenError::Key(
-                "server key must decode to exactly 32 bytes",
-            ));
+            return Err(WRONG_LENGTH);
         }
-        let mut buf = Zeroizing::new([0u8; 48]);
-        let len = STANDARD
-            .decode_slice(text.as_bytes(), buf.as_mut_slice())
-            .map_err(|_| TokenError::Key("server key is not valid base64"))?;
+        let mut buf = Zeroizing::new([0u8; 33]);
+        let len = match Base64::decode(text.as_bytes(), buf.as_mut_slice()) {
+            Ok(decoded) => decoded.len(),
+            Err(base64ct::Error::InvalidLength) => return Err(WRONG_LENGTH),
+            Err(base64ct::Error::InvalidEncoding) => {
+                return Err(TokenError::Key("server key is not valid base64"));
+            }
+        };
         if len != 32 {
-            return Err(TokenError::Key(
-                "server key must decode to exactly 32 bytes",
-            ));
+            return Err(WRONG_LENGTH);
         }
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&buf[..32]);
@@ -208,12 +209,12 @@ impl TokenKeyring {
             .encrypt_in_place(&mut sealed[NONCE_LEN..], &key.associated_data);
         sealed.extend_from_slice(&tag);
         let mut out = String::with_capacity(
-            TOKEN_PREFIX.len() + key.id.len() + 1 + (sealed.len() * 4).div_ceil(3),
+            TOKEN_PREFIX.len() + key.id.len() + 1 + URL_SAFE_NO_PAD.encoded_length(sealed.len()),
         );
         out.push_str(TOKEN_PREFIX);
         out.push_str(&key.id);
         out.push('_');
-        URL_SAFE_NO_PAD.encode_string(sealed.as_slice(), &mut out);
+        URL_SAFE_NO_PAD.encode_append(sealed.as_slice(), &mut out);
         Ok(AccessToken(Zeroizing::new(out)))
     }
 
@@ -225,15 +226,26 @@ impl TokenKeyring {
         let rest = token
             .strip_prefix(TOKEN_PREFIX)
             .ok_or(TokenError::Malformed)?;
-        let (key_id, payload) = rest.split_once('_').ok_or(TokenError::Malformed)?;
+        // The key id is short and has no `_`, so the separator is among the first few bytes.
+        let separator = rest
+            .bytes()
+            .take(MAX_KEY_ID_LEN + 1)
+            .position(|b| b == b'_')
+            .ok_or(TokenError::Malformed)?;
+        let (key_id, payload) = (&rest[..separator], &rest[separator + 1..]);
         let key = self
             .keys
             .iter()
             .find(|k| k.id == key_id)
             .ok_or(TokenError::UnknownKey)?;
         // URL_SAFE_NO_PAD refuses padding and non-canonical trailing bits: one spelling per token.
+        // The decoder panics on a short buffer, so the length is checked first.
         let len = URL_SAFE_NO_PAD
-            .decode_slice(payload.as_bytes(), buf)
+            .decoded_length(payload.as_bytes())
+            .map_err(|_| TokenError::Malformed)?;
+        let out = buf.get_mut(..len).ok_or(TokenError::Malformed)?;
+        URL_SAFE_NO_PAD
+            .decode(payload.as_bytes(), base64_simd::Out::from_slice(out))
             .map_err(|_| TokenError::Malformed)?;
         if len < NONCE_LEN + TAG_LEN {
             return Err(TokenError::Malformed);
