@@ -3,6 +3,11 @@
 //! beside one raw AEGIS-256 open of the same number of bytes with the same associated-data length,
 //! in the same run. Goal: ≥ 500 000 verifications per second per core, within 3× of the raw open.
 //!
+//! `verify_authorize` is `TokenAuthority::authorize` (allocates the auto-prefixed stream name);
+//! `verify_authorize_into` is `TokenAuthority::authorize_into` (writes it into a reused buffer).
+//! Ratios are given from medians and from the fastest samples: on a shared machine other work
+//! only ever adds time, and it adds more to our scalar code than to the AES-NI-bound raw open.
+//!
 //! Run: `cargo bench -p sealkit-benches --bench token`.
 
 use std::hint::black_box;
@@ -14,7 +19,7 @@ use rand::Rng as _;
 use sealkit::token::{
     IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority, TokenKeyring,
 };
-use sealkit_benches::{Row, median_ns, print_table, timed};
+use sealkit_benches::{Row, fastest_ns, median_ns, print_table, timed};
 
 const ADMIN: &str = r#"{"id": "admin", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
     "access_tokens": {"prefix": "agent/"}, "ops": ["issue-access-token", "list-streams", "append"]}}"#;
@@ -163,20 +168,26 @@ fn main() {
         }
     }
     for name in ["verify_authorize", "verify_authorize_into"] {
-        let (Some(ours), Some(raw)) = (median_ns(&format!("token/{name}")), raw) else {
+        let key = format!("token/{name}");
+        let (Some(ours), Some(raw), Some(ours_fast), Some(raw_fast)) = (
+            median_ns(&key),
+            raw,
+            fastest_ns(&key),
+            fastest_ns("token/raw_open"),
+        ) else {
             continue;
         };
         let per_sec = 1e9 / ours;
         println!(
-            "{name}: {per_sec:.0}/s per core (goal >= 500000: {}); {:.2}x the raw open \
-             ({:.0}/s) (goal <= 3x: {})",
+            "{name}: {per_sec:.0}/s per core (goal >= 500000: {}); {:.2}x the raw open by medians \
+             ({:.2}x by fastest samples) (goal <= 3x: {})",
             if per_sec >= 500_000.0 {
                 "met"
             } else {
                 "NOT met"
             },
             ours / raw,
-            1e9 / raw,
+            ours_fast / raw_fast,
             if ours / raw <= 3.0 { "met" } else { "NOT met" },
         );
     }

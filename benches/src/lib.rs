@@ -52,6 +52,13 @@ pub fn median_ns(key: &str) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
+/// Fastest sample recorded under `key`, ns per iteration: on a shared machine, where other work
+/// only ever adds time, the figure least disturbed by it.
+pub fn fastest_ns(key: &str) -> Option<f64> {
+    let samples = SAMPLES.lock().unwrap();
+    samples.get(key)?.iter().copied().min_by(f64::total_cmp)
+}
+
 /// One line of a ratio table.
 pub struct Row {
     /// What is compared (e.g. `seal aegis-256 1 KiB`).

@@ -13,7 +13,7 @@ use crate::scope::{
     AccessTokenScope, OpSet, Operation, ResourceSet, ResourceSetView, Target, validate_token_id,
 };
 use crate::store::{IssuedTokenStore, TokenInfo};
-use crate::token::{AccessToken, OPEN_BUF_LEN, SMALL_OPEN_BUF_LEN, TokenKeyring};
+use crate::token::{AccessToken, OPEN_BUF_LEN, OpenBuf, SMALL_OPEN_BUF_LEN, TokenKeyring};
 
 /// Who is issuing, revoking or listing.
 #[derive(Debug, Clone, Copy)]
@@ -402,11 +402,11 @@ impl TokenAuthority {
     ) -> Result<R, TokenError> {
         // Decoded bytes are fewer than the token's characters.
         if token.len() <= SMALL_OPEN_BUF_LEN {
-            let mut buf = [0u8; SMALL_OPEN_BUF_LEN];
-            self.check_claims(self.keyring.open(token, &mut buf)?, f)
+            let mut buf = OpenBuf::<SMALL_OPEN_BUF_LEN>::new();
+            self.check_claims(self.keyring.open(token, &mut buf.0)?, f)
         } else {
-            let mut buf = [0u8; OPEN_BUF_LEN];
-            self.check_claims(self.keyring.open(token, &mut buf)?, f)
+            let mut buf = OpenBuf::<OPEN_BUF_LEN>::new();
+            self.check_claims(self.keyring.open(token, &mut buf.0)?, f)
         }
     }
 

@@ -1,10 +1,12 @@
 //! What a token seals: its id, scope, times and issuing chain, in a compact canonical binary form.
 //!
-//! Layout (v1; integers big-endian; see `docs/formats.md`): a fixed 33-byte header, the chain's
-//! lengths, then all the text.
+//! Layout (v1; integers big-endian; see `docs/formats.md`): all the text, the chain's lengths,
+//! then a fixed 33-byte header.
 //!
 //! ```text
-//! offset  size
+//! text           id ‖ chain ids ‖ basins name ‖ streams name ‖ access_tokens name (UTF-8)
+//! chain lengths  depth × u8, 1..=96 each, root-most first
+//! header (offsets within it):
 //!  0      1      flags          bit 0 auto_prefix_streams, bit 1 has expiry; other bits zero
 //!  1      4      ops            bit i = Operation::ALL[i]; bits 21.. zero
 //!  5      1      op_groups      bits: account r/w, basin r/w, stream r/w; bits 6.. zero
@@ -15,16 +17,15 @@
 //! 24      3      basins         resource set header
 //! 27      3      streams        resource set header
 //! 30      3      access_tokens  resource set header
-//! 33      depth  chain lengths  1..=96 each, root-most first
-//!  …             text           id ‖ chain ids ‖ basins name ‖ streams name ‖ access_tokens name (UTF-8)
 //!
 //! resource set header = u8 tag (0 none | 1 exact | 2 prefix) ‖ u16 name length (0 for none, ≥ 1 for exact)
 //! ```
 //!
 //! Verification parses this on every request, so the layout is made for that: every field of the
-//! header sits at a fixed offset, and every string lives in the one text region at the end, checked
-//! as UTF-8 once rather than once per name (each field must still start and end on a character
-//! boundary). The decoder is total: any input either decodes to claims that re-encode to exactly the
+//! header sits at a fixed offset from the end, and every string lives in the one text region,
+//! checked as UTF-8 once rather than once per name (each field must still start and end on a
+//! character boundary). The text comes first so that it starts word-aligned in the decryption
+//! buffer, where the UTF-8 check runs a word at a time from its first byte. The decoder is total: any input either decodes to claims that re-encode to exactly the
 //! same bytes, or is refused with [`TokenError::Malformed`].
 
 use crate::error::TokenError;
@@ -114,6 +115,20 @@ impl TokenClaims {
             self.scope.access_tokens.as_view(),
         ];
         let mut out = Vec::with_capacity(128);
+        // The text first, in header order.
+        out.extend_from_slice(self.id.as_bytes());
+        for ancestor in &self.chain {
+            out.extend_from_slice(ancestor.as_bytes());
+        }
+        for set in sets {
+            if let ResourceSetView::Exact(name) | ResourceSetView::Prefix(name) = set {
+                out.extend_from_slice(name.as_bytes());
+            }
+        }
+        // Then the chain's lengths; the validations above bound each length to its field's width.
+        out.extend(self.chain.iter().map(|ancestor| ancestor.len() as u8));
+        // Then the fixed header.
+        let header_at = out.len();
         let mut flags = 0;
         if self.auto_prefix_streams {
             flags |= FLAG_AUTO_PREFIX;
@@ -126,7 +141,6 @@ impl TokenClaims {
         out.push(self.scope.op_groups.bits());
         out.extend_from_slice(&self.issued_at.to_be_bytes());
         out.extend_from_slice(&self.expires_at.unwrap_or(0).to_be_bytes());
-        // Lengths; the validations above bound each one to its field's width.
         out.push(self.id.len() as u8);
         out.push(self.chain.len() as u8);
         for set in sets {
@@ -138,18 +152,7 @@ impl TokenClaims {
             out.push(tag);
             out.extend_from_slice(&(name.len() as u16).to_be_bytes());
         }
-        debug_assert_eq!(out.len(), HEADER_LEN);
-        out.extend(self.chain.iter().map(|ancestor| ancestor.len() as u8));
-        // Then the text, in the same order.
-        out.extend_from_slice(self.id.as_bytes());
-        for ancestor in &self.chain {
-            out.extend_from_slice(ancestor.as_bytes());
-        }
-        for set in sets {
-            if let ResourceSetView::Exact(name) | ResourceSetView::Prefix(name) = set {
-                out.extend_from_slice(name.as_bytes());
-            }
-        }
+        debug_assert_eq!(out.len() - header_at, HEADER_LEN);
         debug_assert!(out.len() <= MAX_CLAIMS_LEN);
         Ok(out)
     }
@@ -310,7 +313,7 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
     if bytes.len() > MAX_CLAIMS_LEN {
         return None;
     }
-    let (head, rest) = bytes.split_first_chunk::<HEADER_LEN>()?;
+    let (rest, head) = bytes.split_last_chunk::<HEADER_LEN>()?;
     let flags = head[0];
     if flags & !(FLAG_AUTO_PREFIX | FLAG_EXPIRES) != 0 {
         return None;
@@ -337,7 +340,7 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
     let basins = set_header(head, BASINS_AT, MAX_RESOURCE_NAME_LEN)?;
     let streams = set_header(head, STREAMS_AT, MAX_RESOURCE_NAME_LEN)?;
     let access_tokens = set_header(head, ACCESS_TOKENS_AT, MAX_TOKEN_ID_LEN)?;
-    let (chain_lens, text) = rest.split_at_checked(depth)?;
+    let (text, chain_lens) = rest.split_at_checked(rest.len().checked_sub(depth)?)?;
 
     // One UTF-8 check for all the text, then one scan of the ids (no control characters) and one
     // of the names (no NUL), rather than one of each per field.

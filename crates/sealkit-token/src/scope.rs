@@ -369,20 +369,11 @@ impl OpGroups {
         Self::operations_of_bits(self.bits())
     }
 
-    /// The operations granted by the groups set in `bits` (laid out as [`OpGroups::bits`]).
+    /// The operations granted by the groups set in `bits` (laid out as [`OpGroups::bits`]; only
+    /// the low six bits count).
     #[inline]
     pub(crate) fn operations_of_bits(bits: u8) -> OpSet {
-        let mask = GROUP_MASKS
-            .iter()
-            .enumerate()
-            .fold(0, |mask, (slot, &ops)| {
-                if bits & (1 << slot) != 0 {
-                    mask | ops
-                } else {
-                    mask
-                }
-            });
-        OpSet(mask)
+        OpSet(OPS_OF_GROUP_BITS[usize::from(bits & 0b11_1111)])
     }
 
     pub(crate) fn bits(self) -> u8 {
@@ -424,6 +415,25 @@ impl OpGroups {
 /// The operations of each group side, indexed like the bits of [`OpGroups::bits`]:
 /// account read, account write, basin read, basin write, stream read, stream write.
 const GROUP_MASKS: [u32; 6] = group_masks();
+
+/// [`OpGroups::operations`] for every combination of group bits, so verification looks it up.
+const OPS_OF_GROUP_BITS: [u32; 64] = ops_of_group_bits();
+
+const fn ops_of_group_bits() -> [u32; 64] {
+    let mut table = [0u32; 64];
+    let mut bits = 0;
+    while bits < 64 {
+        let mut slot = 0;
+        while slot < GROUP_MASKS.len() {
+            if bits & (1 << slot) != 0 {
+                table[bits] |= GROUP_MASKS[slot];
+            }
+            slot += 1;
+        }
+        bits += 1;
+    }
+    table
+}
 
 const fn group_masks() -> [u32; 6] {
     let mut masks = [0u32; 6];
@@ -673,22 +683,25 @@ const HIGH_BITS: u64 = u64::from_ne_bytes([0x80; 8]);
 /// What the last, short word is padded with: a byte no check looks for.
 const PAD: u8 = b'A';
 
-/// True if `test` is non-zero for any 64-bit word of `bytes` (the last word padded with [`PAD`]).
+/// True if `test` is non-zero for any 64-bit word of `bytes`. Each test only asks whether some
+/// byte matches, so a last partial word is read as the last eight bytes, overlapping the word
+/// before it; under eight bytes, the bytes are padded with [`PAD`].
 #[inline]
 fn any_word(bytes: &[u8], test: impl Fn(u64) -> u64) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut found = 0;
-    for chunk in &mut chunks {
+    let word = |chunk: &[u8]| {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        found |= test(u64::from_ne_bytes(word));
-    }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        let padded = tail.iter().fold(LOW_BITS * u64::from(PAD), |word, &b| {
+        u64::from_ne_bytes(word)
+    };
+    let Some(last) = bytes.len().checked_sub(8) else {
+        let padded = bytes.iter().fold(LOW_BITS * u64::from(PAD), |word, &b| {
             (word << 8) | u64::from(b)
         });
-        found |= test(padded);
+        return test(padded) != 0;
+    };
+    let mut found = test(word(&bytes[last..]));
+    for chunk in bytes.chunks_exact(8) {
+        found |= test(word(chunk));
     }
     found != 0
 }

@@ -34,6 +34,17 @@ pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN;
 /// the largest buffer on every call.
 pub(crate) const SMALL_OPEN_BUF_LEN: usize = 256;
 
+/// A decryption buffer. Word-aligned, so the claims' text, which starts right after the 32-byte
+/// nonce, is word-aligned too (see `claims`).
+#[repr(C, align(16))]
+pub(crate) struct OpenBuf<const N: usize>(pub(crate) [u8; N]);
+
+impl<const N: usize> OpenBuf<N> {
+    pub(crate) fn new() -> Self {
+        Self([0; N])
+    }
+}
+
 /// Longest token string this crate produces or accepts.
 pub const MAX_TOKEN_LEN: usize = TOKEN_PREFIX.len() + MAX_KEY_ID_LEN + 1 + MAX_PAYLOAD_CHARS;
 

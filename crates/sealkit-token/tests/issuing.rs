@@ -2,10 +2,13 @@
 
 mod common;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use common::{NOW, fixture, request};
 use sealkit_token::{
-    DEFAULT_CLOCK_SKEW_SECS, DenialReason, Issuer, OpRequest, Operation, ResourceSet, TokenError,
-    claims::MAX_CHAIN_DEPTH,
+    DEFAULT_CLOCK_SKEW_SECS, DenialReason, Issuer, OpRequest, Operation, ResourceSet,
+    RevocationSet, ServerKey, TokenAuthority, TokenError, TokenKeyring, claims::MAX_CHAIN_DEPTH,
 };
 
 const ADMIN: &str = r#"{"id": "admin", "expires_at": "2025-06-05T00:00:00Z",
@@ -302,6 +305,47 @@ fn revoking_a_token_revokes_everything_it_issued() {
             .unwrap_err(),
         TokenError::Revoked
     );
+}
+
+#[test]
+fn a_revocation_set_answering_one_id_at_a_time_still_covers_the_chain() {
+    /// A set that implements only `is_revoked`, relying on the provided `any_revoked`.
+    struct OneAtATime(Mutex<HashSet<String>>);
+
+    impl RevocationSet for OneAtATime {
+        fn is_revoked(&self, id: &str) -> bool {
+            self.0.lock().unwrap().contains(id)
+        }
+
+        fn revoke(&self, id: &str) -> Result<(), TokenError> {
+            self.0.lock().unwrap().insert(id.to_owned());
+            Ok(())
+        }
+    }
+
+    let set = Arc::new(OneAtATime(Mutex::new(HashSet::new())));
+    let authority = TokenAuthority::new(TokenKeyring::new("k1", &ServerKey::generate()).unwrap())
+        .with_revocations(set.clone());
+    let scope =
+        r#""scope": {"access_tokens": {"prefix": ""}, "ops": ["issue-access-token", "read"]}"#;
+    let issue = |issuer: Issuer<'_>, id: &str| {
+        authority
+            .issue(issuer, &request(&format!(r#"{{"id": "{id}", {scope}}}"#)))
+            .unwrap()
+            .token
+    };
+    let a = issue(Issuer::Root, "a");
+    let b = issue(Issuer::Token(a.expose_secret()), "b");
+    let c = issue(Issuer::Token(b.expose_secret()), "c");
+    authority.verify(c.expose_secret()).unwrap();
+    authority.revoke(Issuer::Root, "a").unwrap();
+    for token in [&a, &b, &c] {
+        assert_eq!(
+            authority.verify(token.expose_secret()).unwrap_err(),
+            TokenError::Revoked
+        );
+    }
+    assert!(set.any_revoked(&["x", "a"]) && !set.any_revoked(&["x", "y"]));
 }
 
 #[test]

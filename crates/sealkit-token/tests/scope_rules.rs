@@ -401,6 +401,67 @@ fn auto_prefix_rewrites_request_stream_names() {
 }
 
 #[test]
+fn authorize_into_decides_like_authorize_and_reuses_its_buffer() {
+    let f = fixture();
+    let prefixed = f.root(
+        r#"{"id": "p", "auto_prefix_streams": true,
+            "scope": {"basins": {"exact": "b"}, "streams": {"prefix": "tenant/7/"}, "ops": ["read"]}}"#,
+    );
+    let plain = f.root(
+        r#"{"id": "q", "scope": {"basins": {"exact": "b"}, "streams": {"prefix": "logs/"}, "ops": ["read"]}}"#,
+    );
+    let mut buffer = String::from("left over from an earlier request");
+    let requests = [
+        OpRequest::new(Operation::Read).basin("b").stream("events"),
+        OpRequest::new(Operation::Read)
+            .basin("b")
+            .stream("logs/app"),
+        OpRequest::new(Operation::Read)
+            .basin("other")
+            .stream("events"),
+        OpRequest::new(Operation::Append)
+            .basin("b")
+            .stream("events"),
+        OpRequest::new(Operation::Read).basin("b"),
+    ];
+    for token in [&prefixed, &plain, &"sktok1_k1_AAAA".to_owned()] {
+        for request in &requests {
+            let owned = f.authority.authorize(token, request);
+            let reused = f.authority.authorize_into(token, request, &mut buffer);
+            assert_eq!(
+                owned.as_ref().map(|a| a.effective_stream()),
+                reused.as_ref().map(|a| a.effective_stream()),
+                "{request:?}"
+            );
+        }
+    }
+    // The prefixed name is written over whatever the buffer held.
+    let allowed = f
+        .authority
+        .authorize_into(
+            &prefixed,
+            &OpRequest::new(Operation::Read).basin("b").stream("events"),
+            &mut buffer,
+        )
+        .unwrap();
+    assert_eq!(allowed.effective_stream(), Some("tenant/7/events"));
+    assert_eq!(buffer, "tenant/7/events");
+    // Without a prefix the name is borrowed from the request and the buffer is left alone.
+    let request = OpRequest::new(Operation::Read)
+        .basin("b")
+        .stream("logs/app");
+    let allowed = f
+        .authority
+        .authorize_into(&plain, &request, &mut buffer)
+        .unwrap();
+    assert!(matches!(
+        allowed.into_effective_stream(),
+        Some(std::borrow::Cow::Borrowed("logs/app"))
+    ));
+    assert_eq!(buffer, "tenant/7/events");
+}
+
+#[test]
 fn auto_prefix_strips_listed_names_and_filters_to_scope() {
     let f = fixture();
     let t = f.root(
