@@ -18,9 +18,9 @@ pub trait Clock: Send + Sync {
 ///
 /// On Linux, Android and FreeBSD it reads `CLOCK_REALTIME_COARSE`: the time as of the last kernel
 /// tick (a few milliseconds old at most), which the vDSO returns without reading the CPU's
-/// timestamp counter — about a quarter of the cost of [`std::time::SystemTime::now`], and verification reads
-/// the clock on every request. Tokens carry whole seconds, so the coarser reading changes no
-/// decision. Elsewhere it is [`std::time::SystemTime::now`].
+/// timestamp counter, at about a quarter of the cost of [`std::time::SystemTime::now`];
+/// verification reads the clock on every request. Tokens carry whole seconds, so the coarser
+/// reading changes no decision. Elsewhere it is [`std::time::SystemTime::now`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 

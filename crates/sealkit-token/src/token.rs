@@ -30,8 +30,8 @@ pub(crate) const MAX_SEALED_LEN: usize = NONCE_LEN + MAX_CLAIMS_LEN + TAG_LEN;
 const MAX_PAYLOAD_CHARS: usize = (MAX_SEALED_LEN * 4).div_ceil(3);
 /// Room to decode the longest payload accepted.
 pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN;
-/// A buffer for typical tokens (payloads up to 341 characters), so the hot path does not clear
-/// the largest buffer on every call.
+/// A buffer for typical tokens (up to 256 characters, so at most 192 decoded bytes), so the hot
+/// path does not clear the largest buffer on every call.
 pub(crate) const SMALL_OPEN_BUF_LEN: usize = 256;
 
 /// A decryption buffer. Word-aligned, so the claims' text, which starts right after the 32-byte
