@@ -50,13 +50,13 @@ fn assert_no_plaintext_left(buf: &[u8], record: &[u8], plaintext: &[u8]) {
     let header = info.format.header_len();
     let body = &buf[header..header + info.plaintext_len];
     assert_eq!(&buf[..header], &record[..header]);
+    // Either is plaintext-free. Comparing with the plaintext directly would be flaky: a short
+    // ciphertext can equal its plaintext by chance (a one-byte body, 1 time in 256).
     assert!(
         body == &record[header..header + info.plaintext_len] || body.iter().all(|&b| b == 0),
-        "the body is neither the ciphertext nor zeros after a failed open"
+        "the body is neither the ciphertext nor zeros after a failed open (plaintext {} bytes)",
+        plaintext.len()
     );
-    if plaintext.iter().any(|&b| b != 0) && body.len() == plaintext.len() {
-        assert_ne!(body, plaintext, "a failed open left the plaintext behind");
-    }
 }
 
 fn is_decryption_failed(e: &StreamError) -> bool {
