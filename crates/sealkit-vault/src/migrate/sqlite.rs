@@ -21,6 +21,12 @@ fn store_err(e: rusqlite::Error) -> VaultError {
     }
 }
 
+/// The single `COUNT(*)` that `sql` selects.
+fn count(conn: &Connection, sql: &str) -> Result<u64, VaultError> {
+    let n: i64 = conn.query_row(sql, [], |r| r.get(0)).map_err(store_err)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 impl SqliteStore {
     /// Opens an existing database file (it is never created: a typo in the path must not look
     /// like an empty, fully migrated database).
@@ -56,11 +62,7 @@ impl SettingsStore for SqliteStore {
             "SELECT COUNT(*) FROM {} WHERE encrypted = 1",
             table.quoted()
         );
-        let n: i64 = self
-            .conn
-            .query_row(&sql, [], |r| r.get(0))
-            .map_err(store_err)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        count(&self.conn, &sql)
     }
 
     fn fetch_encrypted(
@@ -139,10 +141,6 @@ impl SettingsStore for SqliteStore {
             "SELECT COUNT(*) FROM {} WHERE encrypted = 1 AND substr(value, 1, 3) <> 'v2:'",
             table.quoted()
         );
-        let n: i64 = self
-            .conn
-            .query_row(&sql, [], |r| r.get(0))
-            .map_err(store_err)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        count(&self.conn, &sql)
     }
 }
