@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fixture, request};
+use common::{SEED_AGENT_REQUEST, fixture, request};
 use sealkit_token::{
     AccessTokenScope, DenialReason, IssueRequest, OpGroups, OpRequest, OpSet, Operation,
     ResourceSet, TokenError,
@@ -240,18 +240,7 @@ fn token_id_rules() {
 
 #[test]
 fn the_reference_issue_request_parses_unchanged() {
-    let req = request(
-        r#"{
-        "id": "agent/g7wrzr9t",
-        "scope": {
-            "basins": { "exact": "browser-instances-wtvr" },
-            "ops": ["list-streams", "append"],
-            "streams": { "prefix": "session/g7wrzr9t/" }
-        },
-        "auto_prefix_streams": true,
-        "expires_at": "2025-06-04T08:00:00Z"
-    }"#,
-    );
+    let req = request(SEED_AGENT_REQUEST);
     assert_eq!(req.id, "agent/g7wrzr9t");
     assert!(req.auto_prefix_streams);
     assert_eq!(req.expires_at.unwrap().unix_timestamp(), 1_749_024_000);

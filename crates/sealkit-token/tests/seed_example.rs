@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{SEED_AGENT_REQUEST, fixture};
 use sealkit_token::{DenialReason, Issuer, OpRequest, Operation, TokenError};
 
 const BASIN: &str = "browser-instances-wtvr";
@@ -20,21 +20,7 @@ fn agent_token_from_the_seed_example() {
                           "stream": {"read": true, "write": true}}}}"#,
     );
     // The request body of the blog's curl call, verbatim.
-    let agent = f
-        .from(
-            &dashboard,
-            r#"{
-"id": "agent/g7wrzr9t",
-"scope": {
-"basins": { "exact": "browser-instances-wtvr" },
-"ops": ["list-streams", "append"],
-"streams": { "prefix": "session/g7wrzr9t/" }
-},
-"auto_prefix_streams": true,
-"expires_at": "2025-06-04T08:00:00Z"
-}"#,
-        )
-        .unwrap();
+    let agent = f.from(&dashboard, SEED_AGENT_REQUEST).unwrap();
 
     // s2 ls browser-instances-wtvr: only its own streams, prefix stripped.
     f.authority

@@ -8,6 +8,19 @@ use sealkit_token::{
     TokenAuthority, TokenError, TokenKeyring,
 };
 
+/// The issue request of the seed's example (the body of its `curl` call, verbatim): an agent token
+/// scoped to `session/g7wrzr9t/` with `list-streams` and `append`, auto-prefixed.
+pub const SEED_AGENT_REQUEST: &str = r#"{
+"id": "agent/g7wrzr9t",
+"scope": {
+"basins": { "exact": "browser-instances-wtvr" },
+"ops": ["list-streams", "append"],
+"streams": { "prefix": "session/g7wrzr9t/" }
+},
+"auto_prefix_streams": true,
+"expires_at": "2025-06-04T08:00:00Z"
+}"#;
+
 /// 2025-06-03T17:00:00Z, the afternoon of the seed's example.
 pub const NOW: i64 = 1_748_970_000;
 
