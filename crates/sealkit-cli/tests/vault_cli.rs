@@ -2,7 +2,7 @@
 
 mod harness;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use harness::{assert_fails_with, sealkit};
@@ -182,9 +182,21 @@ fn db_rows(path: &Path) -> Vec<(String, String, bool)> {
     all
 }
 
+/// A seeded SQLite database in its own temporary directory, with the old key written beside it.
+struct Seeded {
+    /// Keeps the directory (and the database in it) alive: bind it for the whole test.
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    /// The `sqlite://` URL of `db`.
+    url: String,
+    /// The old key, as a file path for `--previous-key-file`.
+    key_file: String,
+}
+
 /// 3 × 10 old values in ciam_settings, 3 in iam_settings, one unencrypted row.
-fn seed(dir: &Path) -> (std::path::PathBuf, String) {
-    let db = dir.join("olympus.db");
+fn seeded() -> Seeded {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("olympus.db");
     let keys: Vec<String> = (0..33).map(|i| format!("key_{i:02}")).collect();
     let mut rows: Vec<(&str, &str, &str, bool)> = keys
         .iter()
@@ -200,10 +212,15 @@ fn seed(dir: &Path) -> (std::path::PathBuf, String) {
         .collect();
     rows.push(("iam_settings", "site_url", "http://localhost:3000", false));
     create_db(&db, &rows);
-    let key_file = dir.join("old.key");
+    let key_file = dir.path().join("old.key");
     // Written as `echo` would: with a trailing newline.
     std::fs::write(&key_file, format!("{OLD_KEY}\n")).unwrap();
-    (db, key_file.display().to_string())
+    Seeded {
+        url: format!("sqlite://{}", db.display()),
+        key_file: key_file.display().to_string(),
+        db,
+        _dir: dir,
+    }
 }
 
 fn assert_migrated(db: &Path) {
@@ -232,9 +249,12 @@ fn no_values_in(out: &Output) {
 
 #[test]
 fn migrate_sqlite_with_previous_key_file_dry_run_then_real_then_idempotent() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, key_file) = seed(dir.path());
-    let url = format!("sqlite://{}", db.display());
+    let Seeded {
+        _dir,
+        db,
+        url,
+        key_file,
+    } = seeded();
     let before = db_rows(&db);
 
     let dry = sealkit(
@@ -307,9 +327,7 @@ fn migrate_sqlite_with_previous_key_file_dry_run_then_real_then_idempotent() {
 
 #[test]
 fn migrate_without_the_old_key_fails_rows_and_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, _) = seed(dir.path());
-    let url = format!("sqlite://{}", db.display());
+    let Seeded { _dir, db, url, .. } = seeded();
     let before = db_rows(&db);
     let out = sealkit(
         &["vault", "migrate", "--database-url", &url],
@@ -326,9 +344,12 @@ fn migrate_without_the_old_key_fails_rows_and_exits_1() {
 
 #[test]
 fn migrate_stopped_or_killed_midway_then_rerun_ends_correct() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, key_file) = seed(dir.path());
-    let url = format!("sqlite://{}", db.display());
+    let Seeded {
+        _dir,
+        db,
+        url,
+        key_file,
+    } = seeded();
     let env = [("ENCRYPTION_KEY", KEY)];
     let base = [
         "vault",
@@ -397,8 +418,7 @@ fn migrate_refuses_unknown_urls_missing_files_and_bad_table_names() {
         b"",
     );
     assert_fails_with(&out, "database_url");
-    let (db, _) = seed(dir.path());
-    let url = format!("sqlite://{}", db.display());
+    let Seeded { _dir, url, .. } = seeded();
     let out = sealkit(
         &[
             "vault",
