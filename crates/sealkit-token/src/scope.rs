@@ -720,26 +720,49 @@ fn lanes_equal(word: u64, b: u8) -> u64 {
     lanes_below(word ^ (LOW_BITS * u64::from(b)), 1)
 }
 
-/// The length and dot rules of [`validate_token_id`], without its control-character scan: the
-/// claims decoder scans all the ids of a token in one pass instead.
+/// The length and dot rules of a token id, each able to say which one an id breaks: issuing
+/// reports the rule, while the claims decoder only asks whether one is broken (it scans all the
+/// ids of a token for control characters in one pass instead).
+#[derive(Debug, Clone, Copy)]
+enum IdShapeFault {
+    Empty,
+    TooLong,
+    Dots,
+}
+
+impl IdShapeFault {
+    #[inline]
+    fn of(id: &str) -> Option<Self> {
+        match id.len() {
+            0 => Some(Self::Empty),
+            len if len > MAX_TOKEN_ID_LEN => Some(Self::TooLong),
+            _ if id == "." || id == ".." => Some(Self::Dots),
+            _ => None,
+        }
+    }
+
+    fn error(self) -> TokenError {
+        match self {
+            Self::Empty => TokenError::invalid("access token id must not be empty"),
+            Self::TooLong => TokenError::invalid(format!(
+                "access token id must not exceed {MAX_TOKEN_ID_LEN} bytes in length"
+            )),
+            Self::Dots => TokenError::invalid("access token id must not be \".\" or \"..\""),
+        }
+    }
+}
+
+/// True if `id` keeps the length and dot rules of [`validate_token_id`] (control characters are
+/// checked separately).
+#[inline]
 pub(crate) fn has_token_id_shape(id: &str) -> bool {
-    (1..=MAX_TOKEN_ID_LEN).contains(&id.len()) && id != "." && id != ".."
+    IdShapeFault::of(id).is_none()
 }
 
 /// Checks an access token id: 1..=96 bytes, not `.` or `..`, no control characters.
 pub fn validate_token_id(id: &str) -> Result<(), TokenError> {
-    if id.is_empty() {
-        return Err(TokenError::invalid("access token id must not be empty"));
-    }
-    if id.len() > MAX_TOKEN_ID_LEN {
-        return Err(TokenError::invalid(format!(
-            "access token id must not exceed {MAX_TOKEN_ID_LEN} bytes in length"
-        )));
-    }
-    if id == "." || id == ".." {
-        return Err(TokenError::invalid(
-            "access token id must not be \".\" or \"..\"",
-        ));
+    if let Some(fault) = IdShapeFault::of(id) {
+        return Err(fault.error());
     }
     if has_control_character(id) {
         return Err(TokenError::invalid(

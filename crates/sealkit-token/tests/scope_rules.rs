@@ -229,9 +229,19 @@ fn token_id_rules() {
     with_id(&"x".repeat(96)).unwrap();
     with_id("user/1234").unwrap();
     with_id("...").unwrap();
-    for bad in ["", ".", "..", &"x".repeat(97), "a\0b", "a\nb"] {
+    // Each refusal names the rule that was broken.
+    let too_long = "x".repeat(97);
+    for (bad, rule) in [
+        ("", "must not be empty"),
+        (".", "must not be \".\" or \"..\""),
+        ("..", "must not be \".\" or \"..\""),
+        (too_long.as_str(), "must not exceed 96 bytes"),
+        ("a\0b", "must not contain control characters"),
+        ("a\nb", "must not contain control characters"),
+    ] {
         let err = with_id(bad).unwrap_err();
         assert_eq!(err.code(), "invalid", "{bad:?}");
+        assert!(err.to_string().contains(rule), "{bad:?}: {err}");
     }
     // 96 bytes, not characters: 33 three-byte characters are 99 bytes.
     assert!(with_id(&"€".repeat(33)).is_err());
