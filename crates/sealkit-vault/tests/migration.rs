@@ -27,6 +27,10 @@ trait Db: Send + Sync {
     /// An admin write through its own connection.
     fn set_value(&self, table: &str, key: &str, value: &str);
     fn rows(&self, table: &str) -> Vec<(String, String, bool)>;
+    /// Runs SQL that returns nothing.
+    fn execute(&self, sql: &str);
+    /// The one integer that `sql` selects.
+    fn count(&self, sql: &str) -> i64;
 }
 
 struct Sqlite {
@@ -92,6 +96,12 @@ impl Db for Sqlite {
             .collect::<Result<_, _>>()
             .unwrap()
     }
+    fn execute(&self, sql: &str) {
+        self.conn().execute_batch(sql).unwrap();
+    }
+    fn count(&self, sql: &str) -> i64 {
+        self.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
 }
 
 struct Postgres {
@@ -115,6 +125,23 @@ impl Postgres {
     }
     fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+    /// Drops the tables a scenario created: every table whose name starts with `name`.
+    fn drop_tables_named(&self, name: &str) {
+        let mut client = self.client();
+        let tables = client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() \
+                 AND starts_with(tablename, $1)",
+                &[&name.to_lowercase()],
+            )
+            .unwrap();
+        for table in &tables {
+            let table: String = table.get(0);
+            client
+                .batch_execute(&format!("DROP TABLE \"{table}\""))
+                .unwrap();
+        }
     }
 }
 
@@ -158,13 +185,22 @@ impl Db for Postgres {
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect()
     }
+    fn execute(&self, sql: &str) {
+        self.client().batch_execute(sql).unwrap();
+    }
+    fn count(&self, sql: &str) -> i64 {
+        self.client().query_one(sql, &[]).unwrap().get(0)
+    }
 }
 
 /// Runs a scenario on SQLite, then on PostgreSQL when available.
 fn on_each_db(test: &str, scenario: impl Fn(&dyn Db, &str)) {
     scenario(&Sqlite::new(), test);
     if let Some(pg) = Postgres::new(test) {
-        scenario(&pg, &format!("{test}_{}", std::process::id()));
+        let name = format!("{test}_{}", std::process::id());
+        scenario(&pg, &name);
+        // Left in place when the scenario fails, to look at.
+        pg.drop_tables_named(&name);
     }
 }
 
@@ -326,6 +362,90 @@ fn empty_plain_and_undecryptable_rows_are_reported_not_retried_forever() {
         assert_all_current(db, &table, &expected);
         // Verification counts exactly the three non-v2 leftovers (empty, plain, bad).
         assert_eq!(t.remaining_not_v2, Some(2));
+    });
+}
+
+#[test]
+fn unreadable_values_fail_by_key_stay_untouched_and_the_run_goes_on() {
+    on_each_db("migrate_unreadable", |db, name| {
+        let table = format!("{name}_t");
+        // A hand-made schema whose value column takes NULL.
+        db.execute(&format!(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT, \
+             encrypted BOOLEAN NOT NULL DEFAULT FALSE, updated_at TIMESTAMP)"
+        ));
+        let current = vault(KEY);
+        let mut expected = Vec::new();
+        for i in 0..6 {
+            let key = format!("setting_{i:03}");
+            let plain = format!("secret {i}");
+            let value = if i == 0 {
+                current.encrypt(&plain).unwrap()
+            } else {
+                legacy_encrypt(OLD_KEY, &plain, 12, i as u8)
+            };
+            db.insert(&table, &key, &value, true);
+            expected.push((key, plain));
+        }
+        db.insert(&table, "zz_plain_unencrypted", "a:b:c", false);
+        // Each unreadable row, with a query that finds it exactly as it was stored.
+        let mut unreadable = vec![(
+            "u_null",
+            format!("INSERT INTO {table} (key, value, encrypted) VALUES ('u_null', NULL, true)"),
+            format!("SELECT COUNT(*) FROM {table} WHERE key = 'u_null' AND value IS NULL"),
+        )];
+        if db.store().backend() == "sqlite" {
+            // SQLite also keeps binary and non-UTF-8 bytes in a TEXT column.
+            unreadable.push((
+                "u_binary",
+                format!(
+                    "INSERT INTO {table} (key, value, encrypted) VALUES ('u_binary', X'00ff', true)"
+                ),
+                format!(
+                    "SELECT COUNT(*) FROM {table} WHERE key = 'u_binary' \
+                     AND typeof(value) = 'blob' AND value = X'00ff'"
+                ),
+            ));
+            unreadable.push((
+                "u_not_utf8",
+                format!(
+                    "INSERT INTO {table} (key, value, encrypted) \
+                     VALUES ('u_not_utf8', CAST(X'c328' AS TEXT), true)"
+                ),
+                format!(
+                    "SELECT COUNT(*) FROM {table} WHERE key = 'u_not_utf8' \
+                     AND value = CAST(X'c328' AS TEXT)"
+                ),
+            ));
+        }
+        for (_, insert, _) in &unreadable {
+            db.execute(insert);
+        }
+        let n = unreadable.len() as u64;
+
+        for pass in 0..2 {
+            let t = run(db, &rotating_vault(), &[&table], 2).tables.remove(0);
+            assert_eq!(t.processed, 6 + n, "pass {pass}");
+            assert_eq!(t.migrated, if pass == 0 { 5 } else { 0 }, "pass {pass}");
+            assert_eq!(t.failed, n, "pass {pass}");
+            for (key, _, _) in &unreadable {
+                assert!(
+                    t.failed_keys
+                        .iter()
+                        .any(|(k, code)| k == key && *code == "unreadable_value"),
+                    "{key}: {:?}",
+                    t.failed_keys
+                );
+            }
+            // The verification count sees them too (the reference's query misses NULL).
+            assert_eq!(t.remaining_not_v2, Some(n), "pass {pass}");
+            for (key, _, stored_as_was) in &unreadable {
+                assert_eq!(db.count(stored_as_was), 1, "{key} was changed");
+            }
+        }
+        // Without the unreadable rows (the only keys starting with `u`), the rest is migrated.
+        db.execute(&format!("DELETE FROM {table} WHERE key LIKE 'u%'"));
+        assert_all_current(db, &table, &expected);
     });
 }
 

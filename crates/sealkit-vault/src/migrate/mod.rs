@@ -17,7 +17,7 @@ use std::ops::ControlFlow;
 
 use crate::error::VaultError;
 use crate::vault::{Rewrap, SettingsVault};
-use store::{CasUpdate, SettingsStore, TableName};
+use store::{CasUpdate, SettingsStore, StoredValue, TableName};
 
 /// The tables the reference migrates.
 pub const DEFAULT_TABLES: &[&str] = &["ciam_settings", "iam_settings"];
@@ -27,6 +27,8 @@ pub const DEFAULT_BATCH_SIZE: usize = 100;
 const CAS_RETRIES: usize = 3;
 /// Cap on the row keys a report lists per category (counts are always complete).
 const MAX_LISTED_KEYS: usize = 100;
+/// The failure code of a row whose value is not readable text (see [`StoredValue::Unreadable`]).
+pub const UNREADABLE_VALUE: &str = "unreadable_value";
 
 /// Progress after each batch, for a progress bar.
 #[derive(Clone, Debug)]
@@ -56,14 +58,15 @@ pub struct TableReport {
     pub plain: u64,
     /// Rows changed by someone else during the migration (their write was kept).
     pub concurrent: u64,
-    /// Rows that no configured key decrypts, or malformed `v2:` values.
+    /// Rows that no configured key decrypts, malformed `v2:` values, and values that are not
+    /// readable text ([`UNREADABLE_VALUE`]). All are left untouched.
     pub failed: u64,
     /// Keys (names) of failed rows with the error code, up to 100.
     pub failed_keys: Vec<(String, &'static str)>,
     /// Keys (names) of plain-text and empty rows, up to 100.
     pub unencrypted_keys: Vec<String>,
-    /// The verification count afterwards (`encrypted = true AND value NOT LIKE 'v2:%'`); `None`
-    /// when the run was stopped before this table finished.
+    /// The verification count afterwards (`encrypted = true` rows whose value is not `v2:`,
+    /// `NULL` included); `None` when the run was stopped before this table finished.
     pub remaining_not_v2: Option<u64>,
 }
 
@@ -260,7 +263,11 @@ impl<'v> Migrator<'v> {
     }
 
     /// Decides what to do with one row; `Some` when it needs rewriting.
-    fn classify(&self, t: &mut TableReport, key: String, value: String) -> Option<CasUpdate> {
+    fn classify(&self, t: &mut TableReport, key: String, value: StoredValue) -> Option<CasUpdate> {
+        let StoredValue::Text(value) = value else {
+            failed(t, key, UNREADABLE_VALUE);
+            return None;
+        };
         match self.vault.rewrap(&value) {
             Ok(Rewrap::Current) => t.already_current += 1,
             Ok(Rewrap::Empty) => {
@@ -278,12 +285,7 @@ impl<'v> Migrator<'v> {
                     new,
                 });
             }
-            Err(e) => {
-                t.failed += 1;
-                if t.failed_keys.len() < MAX_LISTED_KEYS {
-                    t.failed_keys.push((key, e.code()));
-                }
-            }
+            Err(e) => failed(t, key, e.code()),
         }
         None
     }
@@ -337,6 +339,13 @@ impl<'v> Migrator<'v> {
             }
         }
         Ok(())
+    }
+}
+
+fn failed(t: &mut TableReport, key: String, code: &'static str) {
+    t.failed += 1;
+    if t.failed_keys.len() < MAX_LISTED_KEYS {
+        t.failed_keys.push((key, code));
     }
 }
 

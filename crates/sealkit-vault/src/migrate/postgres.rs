@@ -2,7 +2,7 @@
 
 use postgres::{Client, NoTls};
 
-use super::store::{CasUpdate, SettingsStore, StoredRow, TableName};
+use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName};
 use crate::error::VaultError;
 
 /// A PostgreSQL settings database.
@@ -47,6 +47,19 @@ fn count(client: &mut Client, sql: &str) -> Result<u64, VaultError> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// A row of `SELECT key, value`. A `NULL` value becomes [`StoredValue::Unreadable`], one failed
+/// row; a column that is not text at all is a schema the migration does not know, so the run
+/// stops with a store error (`Row::get` would panic on either).
+fn stored_row(r: &postgres::Row) -> Result<StoredRow, VaultError> {
+    Ok(StoredRow {
+        key: r.try_get(0).map_err(store_err)?,
+        value: r
+            .try_get::<_, Option<String>>(1)
+            .map_err(store_err)?
+            .map_or(StoredValue::Unreadable, StoredValue::Text),
+    })
+}
+
 impl SettingsStore for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -76,13 +89,7 @@ impl SettingsStore for PostgresStore {
             .client
             .query(&sql, &[&after, &limit])
             .map_err(store_err)?;
-        Ok(rows
-            .iter()
-            .map(|r| StoredRow {
-                key: r.get(0),
-                value: r.get(1),
-            })
-            .collect())
+        rows.iter().map(stored_row).collect()
     }
 
     fn fetch_one(&mut self, table: &TableName, key: &str) -> Result<Option<StoredRow>, VaultError> {
@@ -91,10 +98,7 @@ impl SettingsStore for PostgresStore {
             table.quoted()
         );
         let row = self.client.query_opt(&sql, &[&key]).map_err(store_err)?;
-        Ok(row.map(|r| StoredRow {
-            key: r.get(0),
-            value: r.get(1),
-        }))
+        row.as_ref().map(stored_row).transpose()
     }
 
     fn compare_and_swap(
@@ -122,7 +126,8 @@ impl SettingsStore for PostgresStore {
 
     fn count_not_v2(&mut self, table: &TableName) -> Result<u64, VaultError> {
         let sql = format!(
-            "SELECT COUNT(*) FROM {} WHERE encrypted = true AND value NOT LIKE 'v2:%'",
+            "SELECT COUNT(*) FROM {} WHERE encrypted = true \
+             AND (value IS NULL OR value NOT LIKE 'v2:%')",
             table.quoted()
         );
         count(&mut self.client, &sql)

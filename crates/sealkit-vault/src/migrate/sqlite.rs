@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
-use super::store::{CasUpdate, SettingsStore, StoredRow, TableName};
+use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName};
 use crate::error::VaultError;
 
 /// An SQLite settings database.
@@ -25,6 +26,24 @@ fn store_err(e: rusqlite::Error) -> VaultError {
 fn count(conn: &Connection, sql: &str) -> Result<u64, VaultError> {
     let n: i64 = conn.query_row(sql, [], |r| r.get(0)).map_err(store_err)?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// A row of `SELECT key, value`. A value that is not UTF-8 text becomes
+/// [`StoredValue::Unreadable`], one failed row, instead of an error that would stop the run.
+fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+    let value = match r.get_ref(1)? {
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+            .map_or(StoredValue::Unreadable, |text| {
+                StoredValue::Text(text.to_owned())
+            }),
+        ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) | ValueRef::Blob(_) => {
+            StoredValue::Unreadable
+        }
+    };
+    Ok(StoredRow {
+        key: r.get(0)?,
+        value,
+    })
 }
 
 impl SqliteStore {
@@ -79,12 +98,7 @@ impl SettingsStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(&sql).map_err(store_err)?;
         let rows = stmt
-            .query_map(params![after, limit], |r| {
-                Ok(StoredRow {
-                    key: r.get(0)?,
-                    value: r.get(1)?,
-                })
-            })
+            .query_map(params![after, limit], stored_row)
             .map_err(store_err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(store_err)
     }
@@ -95,12 +109,7 @@ impl SettingsStore for SqliteStore {
             table.quoted()
         );
         self.conn
-            .query_row(&sql, [key], |r| {
-                Ok(StoredRow {
-                    key: r.get(0)?,
-                    value: r.get(1)?,
-                })
-            })
+            .query_row(&sql, [key], stored_row)
             .optional()
             .map_err(store_err)
     }
@@ -137,8 +146,10 @@ impl SettingsStore for SqliteStore {
 
     fn count_not_v2(&mut self, table: &TableName) -> Result<u64, VaultError> {
         // SQLite's LIKE ignores ASCII case (`V2:` would count as migrated): compare the prefix.
+        // A BLOB never equals text, so binary values count too.
         let sql = format!(
-            "SELECT COUNT(*) FROM {} WHERE encrypted = 1 AND substr(value, 1, 3) <> 'v2:'",
+            "SELECT COUNT(*) FROM {} WHERE encrypted = 1 \
+             AND (value IS NULL OR substr(value, 1, 3) <> 'v2:')",
             table.quoted()
         );
         count(&self.conn, &sql)

@@ -67,8 +67,20 @@ impl fmt::Display for TableName {
 pub struct StoredRow {
     /// The setting's name (primary key).
     pub key: String,
-    /// The stored value (ciphertext, or whatever is there).
-    pub value: String,
+    /// The stored value.
+    pub value: StoredValue,
+}
+
+/// A stored value as the migration reads it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoredValue {
+    /// Text: ciphertext, or whatever is there.
+    Text(String),
+    /// Not text the vault can read: SQL `NULL`, a value that is not text (binary, a number in a
+    /// column without text affinity), or bytes that are not UTF-8. Hand-made schemas and SQLite
+    /// allow all of these. The row is reported as failed by key and never written, and the rest
+    /// of the run goes on.
+    Unreadable,
 }
 
 impl fmt::Debug for StoredRow {
@@ -140,7 +152,8 @@ pub trait SettingsStore {
         updates: &[CasUpdate],
     ) -> Result<Vec<bool>, VaultError>;
 
-    /// The verification count: `encrypted = true AND value NOT LIKE 'v2:%'`.
+    /// The verification count: `encrypted = true AND (value IS NULL OR value NOT LIKE 'v2:%')`.
+    /// The reference's query has no `IS NULL` and so misses `NULL` values.
     ///
     /// # Errors
     /// [`VaultError::Store`].
