@@ -531,6 +531,55 @@ impl SettingsStore for Interfering<'_> {
     }
 }
 
+/// A store that answers a compare-and-swap for fewer rows than it was given.
+struct ShortAnswers(Box<dyn SettingsStore>);
+
+impl SettingsStore for ShortAnswers {
+    fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+    fn count_encrypted(&mut self, t: &TableName) -> Result<u64, VaultError> {
+        self.0.count_encrypted(t)
+    }
+    fn fetch_encrypted(
+        &mut self,
+        t: &TableName,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredRow>, VaultError> {
+        self.0.fetch_encrypted(t, after, limit)
+    }
+    fn fetch_one(&mut self, t: &TableName, key: &str) -> Result<Option<StoredRow>, VaultError> {
+        self.0.fetch_one(t, key)
+    }
+    fn compare_and_swap(
+        &mut self,
+        t: &TableName,
+        u: &[CasUpdate],
+    ) -> Result<Vec<bool>, VaultError> {
+        let mut answers = self.0.compare_and_swap(t, u)?;
+        answers.pop();
+        Ok(answers)
+    }
+    fn count_not_v2(&mut self, t: &TableName) -> Result<u64, VaultError> {
+        self.0.count_not_v2(t)
+    }
+}
+
+#[test]
+fn a_store_that_answers_short_stops_the_run_with_a_store_error() {
+    let db = Sqlite::new();
+    seed_mixed(&db, "t", 5);
+    let mut store = ShortAnswers(db.store());
+    let err = Migrator::new(&rotating_vault())
+        .tables(&["t"])
+        .unwrap()
+        .run(&mut store, |_| ControlFlow::Continue(()))
+        .unwrap_err();
+    assert_eq!(err.code(), "store");
+    assert!(err.to_string().contains("answered 3 of 4 updates"), "{err}");
+}
+
 #[test]
 fn concurrent_admin_write_between_read_and_swap_is_never_overwritten() {
     on_each_db("migrate_cas", |db, name| {

@@ -299,7 +299,7 @@ impl<'v> Migrator<'v> {
         t: &mut TableReport,
         updates: Vec<CasUpdate>,
     ) -> Result<(), VaultError> {
-        let matched = store.compare_and_swap(table, &updates)?;
+        let matched = swap(store, table, &updates)?;
         for (update, ok) in updates.into_iter().zip(matched) {
             if ok {
                 t.migrated += 1;
@@ -317,7 +317,7 @@ impl<'v> Migrator<'v> {
                 match self.classify(&mut scratch, row.key, row.value) {
                     Some(retry) => {
                         key = retry.key.clone();
-                        if store.compare_and_swap(table, std::slice::from_ref(&retry))?[0] {
+                        if swap(store, table, std::slice::from_ref(&retry))? == [true] {
                             t.migrated += 1;
                             resolved = true;
                             break;
@@ -340,6 +340,27 @@ impl<'v> Migrator<'v> {
         }
         Ok(())
     }
+}
+
+/// [`SettingsStore::compare_and_swap`], holding a store written elsewhere to its contract of one
+/// answer per update: a short answer would otherwise leave rows silently unaccounted for.
+fn swap(
+    store: &mut dyn SettingsStore,
+    table: &TableName,
+    updates: &[CasUpdate],
+) -> Result<Vec<bool>, VaultError> {
+    let matched = store.compare_and_swap(table, updates)?;
+    if matched.len() != updates.len() {
+        return Err(VaultError::Store {
+            backend: store.backend(),
+            message: format!(
+                "compare-and-swap answered {} of {} updates",
+                matched.len(),
+                updates.len()
+            ),
+        });
+    }
+    Ok(matched)
 }
 
 fn failed(t: &mut TableReport, key: String, code: &'static str) {
