@@ -492,13 +492,17 @@ fn stopped_midway_and_rerun_ends_correct() {
     });
 }
 
-/// A store that lets an "admin" write between the migration's read and its compare-and-swap.
-struct Interfering<'a> {
+/// The answers of the wrapped store's compare-and-swap.
+type SwapResult = Result<Vec<bool>, VaultError>;
+
+/// A store that passes everything through, except that each compare-and-swap goes through `swap`
+/// (given the wrapped store): to let an "admin" write in between, or to answer wrongly.
+struct SwapHook<'a> {
     inner: Box<dyn SettingsStore>,
-    before_first_swap: Option<Box<dyn FnOnce() + 'a>>,
+    swap: Box<dyn FnMut(&mut dyn SettingsStore, &TableName, &[CasUpdate]) -> SwapResult + 'a>,
 }
 
-impl SettingsStore for Interfering<'_> {
+impl SettingsStore for SwapHook<'_> {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -516,53 +520,11 @@ impl SettingsStore for Interfering<'_> {
     fn fetch_one(&mut self, t: &TableName, key: &str) -> Result<Option<StoredRow>, VaultError> {
         self.inner.fetch_one(t, key)
     }
-    fn compare_and_swap(
-        &mut self,
-        t: &TableName,
-        u: &[CasUpdate],
-    ) -> Result<Vec<bool>, VaultError> {
-        if let Some(hook) = self.before_first_swap.take() {
-            hook();
-        }
-        self.inner.compare_and_swap(t, u)
+    fn compare_and_swap(&mut self, t: &TableName, u: &[CasUpdate]) -> SwapResult {
+        (self.swap)(self.inner.as_mut(), t, u)
     }
     fn count_not_v2(&mut self, t: &TableName) -> Result<u64, VaultError> {
         self.inner.count_not_v2(t)
-    }
-}
-
-/// A store that answers a compare-and-swap for fewer rows than it was given.
-struct ShortAnswers(Box<dyn SettingsStore>);
-
-impl SettingsStore for ShortAnswers {
-    fn backend(&self) -> &'static str {
-        self.0.backend()
-    }
-    fn count_encrypted(&mut self, t: &TableName) -> Result<u64, VaultError> {
-        self.0.count_encrypted(t)
-    }
-    fn fetch_encrypted(
-        &mut self,
-        t: &TableName,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<StoredRow>, VaultError> {
-        self.0.fetch_encrypted(t, after, limit)
-    }
-    fn fetch_one(&mut self, t: &TableName, key: &str) -> Result<Option<StoredRow>, VaultError> {
-        self.0.fetch_one(t, key)
-    }
-    fn compare_and_swap(
-        &mut self,
-        t: &TableName,
-        u: &[CasUpdate],
-    ) -> Result<Vec<bool>, VaultError> {
-        let mut answers = self.0.compare_and_swap(t, u)?;
-        answers.pop();
-        Ok(answers)
-    }
-    fn count_not_v2(&mut self, t: &TableName) -> Result<u64, VaultError> {
-        self.0.count_not_v2(t)
     }
 }
 
@@ -570,7 +532,15 @@ impl SettingsStore for ShortAnswers {
 fn a_store_that_answers_short_stops_the_run_with_a_store_error() {
     let db = Sqlite::new();
     seed_mixed(&db, "t", 5);
-    let mut store = ShortAnswers(db.store());
+    // Answers for one row fewer than it was given.
+    let mut store = SwapHook {
+        inner: db.store(),
+        swap: Box::new(|inner, t, u| {
+            let mut answers = inner.compare_and_swap(t, u)?;
+            answers.pop();
+            Ok(answers)
+        }),
+    };
     let err = Migrator::new(&rotating_vault())
         .tables(&["t"])
         .unwrap()
@@ -591,13 +561,18 @@ fn concurrent_admin_write_between_read_and_swap_is_never_overwritten() {
         // unencrypted by the admin.
         let admin_v2 = current.encrypt("admin wrote this").unwrap();
         let admin_legacy = legacy_encrypt(KEY, "old sdk wrote this", 12, 99);
-        let mut store = Interfering {
+        // The admin writes once, between the migration's read and its first compare-and-swap.
+        let mut admin_wrote = false;
+        let mut store = SwapHook {
             inner: db.store(),
-            before_first_swap: Some(Box::new(|| {
-                db.set_value(&table, "setting_000", &admin_v2);
-                db.set_value(&table, "setting_001", &admin_legacy);
-                db.set_value(&table, "setting_002", "now plain");
-            })),
+            swap: Box::new(|inner, t, u| {
+                if !std::mem::replace(&mut admin_wrote, true) {
+                    db.set_value(&table, "setting_000", &admin_v2);
+                    db.set_value(&table, "setting_001", &admin_legacy);
+                    db.set_value(&table, "setting_002", "now plain");
+                }
+                inner.compare_and_swap(t, u)
+            }),
         };
         let report = Migrator::new(&rotating_vault())
             .tables(&[&table])
