@@ -494,12 +494,14 @@ fn stopped_midway_and_rerun_ends_correct() {
 
 /// The answers of the wrapped store's compare-and-swap.
 type SwapResult = Result<Vec<bool>, VaultError>;
+/// What a [`SwapHook`] does for each compare-and-swap, given the wrapped store.
+type SwapFn<'a> = dyn FnMut(&mut dyn SettingsStore, &TableName, &[CasUpdate]) -> SwapResult + 'a;
 
 /// A store that passes everything through, except that each compare-and-swap goes through `swap`
 /// (given the wrapped store): to let an "admin" write in between, or to answer wrongly.
 struct SwapHook<'a> {
     inner: Box<dyn SettingsStore>,
-    swap: Box<dyn FnMut(&mut dyn SettingsStore, &TableName, &[CasUpdate]) -> SwapResult + 'a>,
+    swap: Box<SwapFn<'a>>,
 }
 
 impl SettingsStore for SwapHook<'_> {
