@@ -74,8 +74,14 @@ pub struct Row {
 /// Prints a table of ours vs baseline; ratio > 1 means we are faster (baseline time / our time).
 pub fn print_table(title: &str, baseline_name: &str, rows: &[Row]) {
     println!("\n== {title} ==");
+    let width = rows
+        .iter()
+        .map(|row| row.label.len())
+        .max()
+        .unwrap_or(0)
+        .max(28);
     println!(
-        "{:<28} {:>12} {:>12} {:>10} {:>12}",
+        "{:<width$} {:>12} {:>12} {:>10} {:>12}",
         "case",
         "ours ns/op",
         format!("{baseline_name} ns/op"),
@@ -83,13 +89,14 @@ pub fn print_table(title: &str, baseline_name: &str, rows: &[Row]) {
         "ours MB/s"
     );
     for row in rows {
+        // A row without a byte count (a whole operation, not a stream of bytes) has no throughput.
         let mbps = if row.bytes > 0 {
-            row.bytes as f64 / row.ours_ns * 1e3
+            format!("{:.0}", row.bytes as f64 / row.ours_ns * 1e3)
         } else {
-            f64::NAN
+            "-".to_owned()
         };
         println!(
-            "{:<28} {:>12.1} {:>12.1} {:>9.3}x {:>12.0}",
+            "{:<width$} {:>12.1} {:>12.1} {:>9.3}x {:>12}",
             row.label,
             row.ours_ns,
             row.baseline_ns,
