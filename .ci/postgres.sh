@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts a throw-away PostgreSQL server for the sealkit-vault migration tests and exports its URL as
-# SEALKIT_TEST_POSTGRES_URL.
+# SEALKIT_TEST_POSTGRES_URL. The server speaks TLS only for TCP clients, with a certificate from a
+# throw-away CA whose certificate is exported as SEALKIT_TEST_POSTGRES_CA, and the URL says
+# sslmode=require, so every PostgreSQL test runs over a verified TLS connection.
 #
 #   source .ci/postgres.sh      # from .ci/run: exports the variable into the calling shell
 #   bash .ci/postgres.sh        # by hand: prints the export line
@@ -59,14 +61,43 @@ sealkit_pg_main() {
         rm -f "$pwfile"
     fi
 
-    # 3. Start it (loopback only, socket in our own directory) unless it already runs.
+    # 3. A throw-away CA and a server certificate for 127.0.0.1 and localhost, made once.
+    local tls="$dir/tls"
+    if [ ! -f "$tls/server.pem" ]; then
+        mkdir -p "$tls"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=sealkit test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null \
+            || { sealkit_pg_fail "could not make the test CA"; return 1; }
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null \
+            || { sealkit_pg_fail "could not make the server key"; return 1; }
+        printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+            "extendedKeyUsage=serverAuth" >"$tls/server.ext"
+        openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+            -CAcreateserial -days 3650 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null \
+            || { sealkit_pg_fail "could not sign the server certificate"; return 1; }
+        rm -f "$tls/ca.key" "$tls/server.csr"
+        chmod 600 "$tls/server.key"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$tls/server.key" "$tls/server.pem"
+    fi
+
+    # 4. Start it (loopback only, socket in our own directory, TLS on) unless it already runs; a
+    # server left from before TLS was set up is restarted with it.
+    local options="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=100 -c fsync=off"
+    options+=" -c ssl=on -c ssl_cert_file=$tls/server.pem -c ssl_key_file=$tls/server.key"
+    if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+        if [ "$("${as[@]}" "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -c "SHOW ssl")" != "on" ]; then
+            "${as[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null \
+                || { sealkit_pg_fail "could not stop the server to turn TLS on"; return 1; }
+        fi
+    fi
     if ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"; then
-        "${as[@]}" "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=100 -c fsync=off" \
+        "${as[@]}" "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 -o "$options" \
             start >/dev/null || { tail -n 20 "$dir/server.log" >&2; sealkit_pg_fail "server did not start"; return 1; }
     fi
 
-    # 4. The test role and database (idempotent).
+    # 5. The test role and database (idempotent).
     local psql=("${as[@]}" "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
     if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$role'")" != "1" ]; then
         "${psql[@]}" -c "CREATE ROLE $role LOGIN PASSWORD '$password'" >/dev/null || return 1
@@ -75,8 +106,10 @@ sealkit_pg_main() {
         "${psql[@]}" -c "CREATE DATABASE $database OWNER $role" >/dev/null || return 1
     fi
 
-    export SEALKIT_TEST_POSTGRES_URL="postgres://$role:$password@127.0.0.1:$port/$database"
-    echo "export SEALKIT_TEST_POSTGRES_URL=$SEALKIT_TEST_POSTGRES_URL"
+    export SEALKIT_TEST_POSTGRES_URL="postgres://$role:$password@127.0.0.1:$port/$database?sslmode=require"
+    export SEALKIT_TEST_POSTGRES_CA="$tls/ca.pem"
+    echo "export SEALKIT_TEST_POSTGRES_URL='$SEALKIT_TEST_POSTGRES_URL'"
+    echo "export SEALKIT_TEST_POSTGRES_CA='$SEALKIT_TEST_POSTGRES_CA'"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 use harness::{assert_fails_with, sealkit};
 
+use sealkit::vault::migrate::postgres::PostgresTls;
 use sealkit::vault::{EncryptionKey, SettingsVault};
 
 const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
@@ -447,7 +448,12 @@ fn migrate_postgres_through_the_cli() {
         return;
     };
     let table = format!("cli_pg_{}", std::process::id());
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let ca = std::env::var("SEALKIT_TEST_POSTGRES_CA").ok();
+    let tls = match &ca {
+        Some(ca) => PostgresTls::with_root_certificates_file(Path::new(ca)).unwrap(),
+        None => PostgresTls::system_roots().unwrap(),
+    };
+    let mut client = tls.connect(&url).unwrap();
     client
         .batch_execute(&format!(
             "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, \
@@ -466,17 +472,21 @@ fn migrate_postgres_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("old.key");
     std::fs::write(&key_file, OLD_KEY).unwrap();
+    let mut args = vec![
+        "vault",
+        "migrate",
+        "--table",
+        &table,
+        "--batch-size",
+        "5",
+        "--previous-key-file",
+        key_file.to_str().unwrap(),
+    ];
+    if let Some(ca) = &ca {
+        args.extend(["--database-ca-file", ca]);
+    }
     let out = sealkit(
-        &[
-            "vault",
-            "migrate",
-            "--table",
-            &table,
-            "--batch-size",
-            "5",
-            "--previous-key-file",
-            key_file.to_str().unwrap(),
-        ],
+        &args,
         &[("ENCRYPTION_KEY", KEY), ("DATABASE_URL", &url)],
         b"",
     );
@@ -559,4 +569,91 @@ fn check_survives_a_closed_stdout_analytics_errors_are_swallowed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.stderr.is_empty());
+}
+
+/// Against the TLS test server, without its CA: the certificate cannot be verified, so the run
+/// stops before touching anything, says why, and never shows the password.
+#[test]
+fn migrate_refuses_a_postgres_certificate_it_cannot_verify() {
+    let (Ok(url), Ok(_)) = (
+        std::env::var("SEALKIT_TEST_POSTGRES_URL"),
+        std::env::var("SEALKIT_TEST_POSTGRES_CA"),
+    ) else {
+        assert!(
+            !sealkit_vectors::required_under_ci(),
+            "SEALKIT_TEST_POSTGRES_URL and SEALKIT_TEST_POSTGRES_CA must be set under CI"
+        );
+        println!(
+            "skipped migrate_refuses_a_postgres_certificate_it_cannot_verify: no TLS test server"
+        );
+        return;
+    };
+    let out = sealkit(
+        &["vault", "migrate"],
+        &[("ENCRYPTION_KEY", KEY), ("DATABASE_URL", &url)],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("certificate verify failed"), "{stderr}");
+    assert!(!stderr.contains("sealkit-test-only"), "the password leaked");
+}
+
+/// libpq's sslmode=verify-full and sslrootcert are not options of the Rust client: the error says
+/// what to write instead, and never repeats the URL's password.
+#[test]
+fn migrate_explains_libpq_only_url_options() {
+    for (url, hint) in [
+        (
+            "postgres://u:hunter2pw@127.0.0.1:1/db?sslmode=verify-full",
+            "use sslmode=require",
+        ),
+        (
+            "postgres://u:hunter2pw@127.0.0.1:1/db?sslmode=verify-ca",
+            "use sslmode=require",
+        ),
+        (
+            "postgres://u:hunter2pw@127.0.0.1:1/db?sslrootcert=/etc/ca.pem",
+            "--database-ca-file",
+        ),
+    ] {
+        let out = sealkit(
+            &["vault", "migrate", "--database-url", url],
+            &[("ENCRYPTION_KEY", KEY)],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(1), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(hint), "{url}: {stderr}");
+        assert!(!stderr.contains("hunter2pw"), "{url}: the password leaked");
+    }
+}
+
+/// A CA file that is missing or holds no certificate is named in a clear error.
+#[test]
+fn migrate_reports_an_unusable_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (path, expected) in [
+        (&not_pem, "no PEM certificate"),
+        (&missing, "cannot read the CA certificate file"),
+    ] {
+        let out = sealkit(
+            &[
+                "vault",
+                "migrate",
+                "--database-url",
+                "postgres://u@127.0.0.1:1/db",
+                "--database-ca-file",
+                path.to_str().unwrap(),
+            ],
+            &[("ENCRYPTION_KEY", KEY)],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
 }

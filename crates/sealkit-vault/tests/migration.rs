@@ -6,10 +6,12 @@
 mod legacy;
 
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 
 use legacy::legacy_encrypt;
+use sealkit_vault::migrate::postgres::{PostgresStore, PostgresTls};
 use sealkit_vault::migrate::store::{CasUpdate, SettingsStore, StoredRow, TableName};
 use sealkit_vault::migrate::{MigrationReport, Migrator};
 use sealkit_vault::{EncryptionKey, SettingsVault, VaultError};
@@ -123,8 +125,15 @@ impl Postgres {
             }
         }
     }
+    /// The test server's CA when .ci/postgres.sh set one up (its URL then requires TLS).
+    fn tls() -> PostgresTls {
+        match std::env::var_os("SEALKIT_TEST_POSTGRES_CA") {
+            Some(ca) => PostgresTls::with_root_certificates_file(Path::new(&ca)).unwrap(),
+            None => PostgresTls::system_roots().unwrap(),
+        }
+    }
     fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+        Self::tls().connect(&self.url).unwrap()
     }
     /// Drops the tables a scenario created: every table whose name starts with `name`.
     fn drop_tables_named(&self, name: &str) {
@@ -147,7 +156,7 @@ impl Postgres {
 
 impl Db for Postgres {
     fn store(&self) -> Box<dyn SettingsStore> {
-        Box::new(sealkit_vault::migrate::postgres::PostgresStore::connect(&self.url).unwrap())
+        Box::new(PostgresStore::connect_with(&self.url, &Self::tls()).unwrap())
     }
     fn create_table(&self, table: &str) {
         self.client()

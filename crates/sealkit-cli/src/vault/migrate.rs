@@ -24,6 +24,10 @@ pub struct Args {
     /// `postgres://USER@HOST/DB`. Prefer the DATABASE_URL variable when the URL holds a password.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     database_url: Option<String>,
+    /// A PEM file of CA certificates that the PostgreSQL server's TLS certificate is checked
+    /// against, besides the system's trust store (add sslmode=require to the URL to insist on TLS).
+    #[arg(long, value_name = "FILE")]
+    database_ca_file: Option<PathBuf>,
     /// Decrypt and count everything, write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -61,7 +65,11 @@ pub fn run(args: Args) -> CliResult {
         migrator = migrator.tables(&args.tables).map_err(|e| vault_error(&e))?;
     }
     let url = args.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
-    let mut store = migrate::store::open_store(url).map_err(|e| vault_error(&e))?;
+    let mut options = migrate::store::StoreOptions::default();
+    if let Some(path) = &args.database_ca_file {
+        options = options.ca_file(path);
+    }
+    let mut store = migrate::store::open_store_with(url, &options).map_err(|e| vault_error(&e))?;
 
     let mut bar = ProgressBar::new(std::io::stderr().is_terminal());
     let report = migrator

@@ -1,6 +1,18 @@
 //! [`SettingsStore`] on a PostgreSQL server (synchronous client).
+//!
+//! TLS goes through the system OpenSSL, as `psql`'s does. Whenever a connection uses TLS, the
+//! server's certificate chain and host name (or IP address) are checked, against the system's
+//! trust store plus any CA certificates the caller adds; there is no mode that skips the check.
+//! Whether TLS is used follows the URL's `sslmode`, with libpq's meanings: `disable`, `prefer`
+//! (the default: TLS when the server offers it) or `require` (use this beyond a trusted network:
+//! under `prefer` an attacker on the path can answer "no TLS here").
 
-use postgres::{Client, NoTls};
+use std::path::Path;
+
+use openssl::ssl::{SslConnector, SslMethod, SslVersion};
+use openssl::x509::X509;
+use postgres::Client;
+use postgres_openssl::MakeTlsConnector;
 
 use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName};
 use crate::error::VaultError;
@@ -17,28 +29,171 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// The client's error with its cause: its own text stops at its layer ("error performing TLS
+/// handshake", "db error"), while the reason (a certificate that did not verify, a missing table)
+/// is in what it wraps.
 fn store_err(e: postgres::Error) -> VaultError {
+    let mut message = e.to_string();
+    if let Some(db) = e.as_db_error() {
+        // The server's words, but never its DETAIL line, which can quote a row's values.
+        message = format!(
+            "{message}: {} {}: {}",
+            db.severity(),
+            db.code().code(),
+            db.message()
+        );
+    } else {
+        let mut cause = std::error::Error::source(&e);
+        while let Some(inner) = cause {
+            // OpenSSL's layers each repeat the one below: keep what is new.
+            let text = inner.to_string();
+            if !message.contains(&text) {
+                message = format!("{message}: {text}");
+            }
+            cause = inner.source();
+        }
+    }
+    store_message(message)
+}
+
+fn store_message(message: String) -> VaultError {
     VaultError::Store {
         backend: "postgres",
-        message: e.to_string(),
+        message,
+    }
+}
+
+/// The certificates a PostgreSQL server's TLS certificate is checked against: the system's trust
+/// store, plus the CA certificates added here (a private CA, or a cloud provider's bundle).
+pub struct PostgresTls {
+    connector: MakeTlsConnector,
+}
+
+impl std::fmt::Debug for PostgresTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresTls")
+    }
+}
+
+impl PostgresTls {
+    /// The system's trust store only.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`] when OpenSSL cannot be set up.
+    pub fn system_roots() -> Result<Self, VaultError> {
+        Self::with_extra_roots(&[])
+    }
+
+    /// The system's trust store plus every certificate in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks).
+    ///
+    /// # Errors
+    /// [`VaultError::Store`] when `pem` holds no certificate or one that does not parse.
+    pub fn with_root_certificates_pem(pem: &[u8]) -> Result<Self, VaultError> {
+        let roots = X509::stack_from_pem(pem).map_err(|e| {
+            store_message(format!(
+                "CA certificates are not valid PEM certificates: {e}"
+            ))
+        })?;
+        if roots.is_empty() {
+            return Err(store_message(
+                "no PEM certificate found among the CA certificates".into(),
+            ));
+        }
+        Self::with_extra_roots(&roots)
+    }
+
+    /// [`PostgresTls::with_root_certificates_pem`] with the certificates read from a file.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`] when the file cannot be read or holds no valid certificate.
+    pub fn with_root_certificates_file(path: &Path) -> Result<Self, VaultError> {
+        let pem = std::fs::read(path).map_err(|e| {
+            store_message(format!(
+                "cannot read the CA certificate file {}: {e}",
+                path.display()
+            ))
+        })?;
+        Self::with_root_certificates_pem(&pem)
+    }
+
+    fn with_extra_roots(roots: &[X509]) -> Result<Self, VaultError> {
+        let setup = |e: openssl::error::ErrorStack| {
+            store_message(format!("cannot set up TLS for PostgreSQL: {e}"))
+        };
+        // The builder starts from OpenSSL's secure defaults: peer verification on, the system's
+        // trust store loaded. MakeTlsConnector adds the host-name check on every connection.
+        let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(setup)?;
+        builder
+            .set_min_proto_version(Some(SslVersion::TLS1_2))
+            .map_err(setup)?;
+        for root in roots {
+            builder
+                .cert_store_mut()
+                .add_cert(root.clone())
+                .map_err(setup)?;
+        }
+        Ok(Self {
+            connector: MakeTlsConnector::new(builder.build()),
+        })
+    }
+
+    /// Opens a client connection with a `postgres://` URL (for callers that need the client
+    /// itself; [`PostgresStore::connect_with`] wraps one).
+    ///
+    /// # Errors
+    /// [`VaultError::Store`]; a libpq-only URL option gets a message saying what to use instead.
+    pub fn connect(&self, url: &str) -> Result<Client, VaultError> {
+        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            store_message(match libpq_only_option(url) {
+                Some(hint) => format!("{e}: {hint}"),
+                None => e.to_string(),
+            })
+        })?;
+        config.connect(self.connector.clone()).map_err(store_err)
     }
 }
 
 impl PostgresStore {
-    /// Connects with a `postgres://` URL. TLS is not negotiated: use it on loopback, a private
-    /// network or through a TLS-terminating proxy.
+    /// Connects with a `postgres://` URL, checking the server's certificate against the system's
+    /// trust store when TLS is used (see the module documentation for `sslmode`).
     ///
     /// # Errors
     /// [`VaultError::Store`].
     pub fn connect(url: &str) -> Result<Self, VaultError> {
-        Client::connect(url, NoTls)
-            .map(Self::from_client)
-            .map_err(store_err)
+        Self::connect_with(url, &PostgresTls::system_roots()?)
+    }
+
+    /// Connects with a `postgres://` URL, checking the server's certificate against `tls` when
+    /// TLS is used.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`]; a libpq-only URL option gets a message saying what to use instead.
+    pub fn connect_with(url: &str, tls: &PostgresTls) -> Result<Self, VaultError> {
+        tls.connect(url).map(Self::from_client)
     }
 
     /// Wraps a connected client.
     pub fn from_client(client: Client) -> Self {
         Self { client }
+    }
+}
+
+/// What to write instead of a libpq connection option the Rust client does not know, so that a
+/// URL copied from a `psql` setup gets an answer rather than only "unknown option".
+fn libpq_only_option(url: &str) -> Option<&'static str> {
+    if url.contains("sslmode=verify-full") || url.contains("sslmode=verify-ca") {
+        Some(
+            "use sslmode=require: sealkit always checks the server certificate and host name \
+             when TLS is used",
+        )
+    } else if url.contains("sslrootcert=") {
+        Some(
+            "pass the CA certificate file with --database-ca-file (PostgresTls in the library) \
+             instead of sslrootcert",
+        )
+    } else {
+        None
     }
 }
 

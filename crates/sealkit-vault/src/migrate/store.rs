@@ -160,13 +160,43 @@ pub trait SettingsStore {
     fn count_not_v2(&mut self, table: &TableName) -> Result<u64, VaultError>;
 }
 
+/// How [`open_store_with`] connects, beyond what the URL says.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// A PEM file of CA certificates that a PostgreSQL server's TLS certificate is also checked
+    /// against (the system's trust store is always used). Not used for SQLite.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl StoreOptions {
+    /// Checks PostgreSQL server certificates against the CA certificates in `path` too.
+    #[must_use]
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+}
+
 /// Opens the store a `--database-url` names: `sqlite://PATH` / `sqlite:PATH` (an existing file) or
-/// `postgres://…` / `postgresql://…`.
+/// `postgres://…` / `postgresql://…` (TLS per the URL's `sslmode`, server certificates checked
+/// against the system's trust store).
 ///
 /// # Errors
 /// [`VaultError::DatabaseUrl`] for other schemes or a backend compiled out, [`VaultError::Store`]
 /// when connecting fails.
 pub fn open_store(url: &str) -> Result<Box<dyn SettingsStore>, VaultError> {
+    open_store_with(url, &StoreOptions::default())
+}
+
+/// [`open_store`] with [`StoreOptions`].
+///
+/// # Errors
+/// As [`open_store`]; also [`VaultError::Store`] when the CA file cannot be read or parsed.
+pub fn open_store_with(
+    url: &str,
+    options: &StoreOptions,
+) -> Result<Box<dyn SettingsStore>, VaultError> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -183,9 +213,19 @@ pub fn open_store(url: &str) -> Result<Box<dyn SettingsStore>, VaultError> {
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
-        return Ok(Box::new(super::postgres::PostgresStore::connect(url)?));
+        {
+            use super::postgres::{PostgresStore, PostgresTls};
+            let tls = match &options.ca_file {
+                Some(path) => PostgresTls::with_root_certificates_file(path)?,
+                None => PostgresTls::system_roots()?,
+            };
+            return Ok(Box::new(PostgresStore::connect_with(url, &tls)?));
+        }
         #[cfg(not(feature = "postgres"))]
-        return Err(VaultError::DatabaseUrl);
+        {
+            let _ = options;
+            return Err(VaultError::DatabaseUrl);
+        }
     }
     Err(VaultError::DatabaseUrl)
 }

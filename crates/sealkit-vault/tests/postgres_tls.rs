@@ -1,0 +1,174 @@
+//! TLS to PostgreSQL: every TLS connection checks the server's certificate chain and host name,
+//! whatever the URL's sslmode; libpq-only URL options and unusable CA files get clear errors.
+//!
+//! The server tests need the TLS test server of `.ci/postgres.sh` (SEALKIT_TEST_POSTGRES_URL, with
+//! sslmode=require, and SEALKIT_TEST_POSTGRES_CA); they print a skip line without it and fail
+//! under CI.
+
+use std::path::Path;
+
+use sealkit_vault::VaultError;
+use sealkit_vault::migrate::postgres::{PostgresStore, PostgresTls};
+use sealkit_vault::migrate::store::{StoreOptions, TableName, open_store_with};
+
+const PASSWORD: &str = "sealkit-test-only";
+
+/// The test server's URL and CA file, or `None` (after a skip line) when there is none.
+fn tls_server(test: &str) -> Option<(String, String)> {
+    match (
+        std::env::var("SEALKIT_TEST_POSTGRES_URL"),
+        std::env::var("SEALKIT_TEST_POSTGRES_CA"),
+    ) {
+        (Ok(url), Ok(ca)) if !url.is_empty() && !ca.is_empty() => Some((url, ca)),
+        _ => {
+            assert!(
+                !sealkit_vectors::required_under_ci(),
+                "{test}: SEALKIT_TEST_POSTGRES_URL and SEALKIT_TEST_POSTGRES_CA must be set under \
+                 CI (source .ci/postgres.sh)"
+            );
+            println!("skipped {test}: no TLS test server (source .ci/postgres.sh)");
+            None
+        }
+    }
+}
+
+fn store_message(result: Result<impl Sized, VaultError>) -> String {
+    match result {
+        Err(VaultError::Store { backend, message }) => {
+            assert_eq!(backend, "postgres");
+            assert!(
+                !message.contains(PASSWORD),
+                "the password leaked: {message}"
+            );
+            message
+        }
+        Err(other) => panic!("expected a store error, got {other:?}"),
+        Ok(_) => panic!("expected a store error, got a connection"),
+    }
+}
+
+#[test]
+fn with_the_servers_ca_the_connection_is_tls() {
+    let Some((url, ca)) = tls_server("with_the_servers_ca_the_connection_is_tls") else {
+        return;
+    };
+    let tls = PostgresTls::with_root_certificates_file(Path::new(&ca)).unwrap();
+    let mut client = tls.connect(&url).unwrap();
+    let row = client
+        .query_one(
+            "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the connection is not TLS");
+    let version: String = row.get(1);
+    assert!(
+        matches!(version.as_str(), "TLSv1.2" | "TLSv1.3"),
+        "{version}"
+    );
+
+    // The store, opened the way the CLI opens it, works over the same kind of connection.
+    let table = format!("tls_probe_{}", std::process::id());
+    client
+        .batch_execute(&format!(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (key TEXT PRIMARY KEY, \
+             value TEXT, encrypted BOOLEAN NOT NULL DEFAULT FALSE)"
+        ))
+        .unwrap();
+    let mut store = open_store_with(&url, &StoreOptions::default().ca_file(&ca)).unwrap();
+    assert_eq!(
+        store
+            .count_encrypted(&TableName::new(&table).unwrap())
+            .unwrap(),
+        0
+    );
+    client
+        .batch_execute(&format!("DROP TABLE {table}"))
+        .unwrap();
+}
+
+#[test]
+fn an_unknown_ca_is_refused() {
+    let Some((url, _)) = tls_server("an_unknown_ca_is_refused") else {
+        return;
+    };
+    let message = store_message(PostgresStore::connect(&url));
+    assert!(message.contains("certificate verify failed"), "{message}");
+}
+
+/// Under sslmode=prefer a server that offers TLS gets a verified handshake or none: a certificate
+/// that does not verify never falls back to an unchecked or plain connection.
+#[test]
+fn prefer_never_skips_the_certificate_check() {
+    let Some((url, _)) = tls_server("prefer_never_skips_the_certificate_check") else {
+        return;
+    };
+    let prefer = url.replace("sslmode=require", "sslmode=prefer");
+    assert_ne!(prefer, url, "the test URL should say sslmode=require");
+    let message = store_message(PostgresStore::connect(&prefer));
+    assert!(message.contains("certificate verify failed"), "{message}");
+}
+
+/// The certificate names 127.0.0.1 and localhost; reaching the same server under another name is
+/// refused even though the chain verifies.
+#[test]
+fn a_certificate_for_another_host_is_refused() {
+    let Some((url, ca)) = tls_server("a_certificate_for_another_host_is_refused") else {
+        return;
+    };
+    let elsewhere = format!(
+        "{}&hostaddr=127.0.0.1",
+        url.replace("@127.0.0.1:", "@db.example.invalid:")
+    );
+    let tls = PostgresTls::with_root_certificates_file(Path::new(&ca)).unwrap();
+    let message = store_message(PostgresStore::connect_with(&elsewhere, &tls));
+    assert!(message.contains("hostname mismatch"), "{message}");
+}
+
+#[test]
+fn libpq_only_options_say_what_to_write_instead() {
+    let tls = PostgresTls::system_roots().unwrap();
+    for (url, hint) in [
+        (
+            "postgres://u:sealkit-test-only@h/db?sslmode=verify-full",
+            "use sslmode=require",
+        ),
+        (
+            "postgres://u:sealkit-test-only@h/db?sslmode=verify-ca",
+            "use sslmode=require",
+        ),
+        (
+            "postgres://u:sealkit-test-only@h/db?sslrootcert=ca.pem",
+            "--database-ca-file",
+        ),
+    ] {
+        let message = store_message(PostgresStore::connect_with(url, &tls));
+        assert!(message.contains(hint), "{url}: {message}");
+    }
+    // Other parse errors are passed on without a hint.
+    let message = store_message(PostgresStore::connect_with(
+        "postgres://u@h/db?sslmode=sometimes",
+        &tls,
+    ));
+    assert!(message.contains("invalid"), "{message}");
+    assert!(!message.contains("use sslmode=require"), "{message}");
+}
+
+#[test]
+fn unusable_ca_certificates_are_refused() {
+    let no_pem = store_message(PostgresTls::with_root_certificates_pem(
+        b"not a certificate",
+    ));
+    assert!(no_pem.contains("no PEM certificate"), "{no_pem}");
+    let broken = store_message(PostgresTls::with_root_certificates_pem(
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ));
+    assert!(broken.contains("not valid PEM certificates"), "{broken}");
+    let missing = store_message(PostgresTls::with_root_certificates_file(Path::new(
+        "/nonexistent/sealkit-ca.pem",
+    )));
+    assert!(
+        missing.contains("cannot read the CA certificate file /nonexistent/sealkit-ca.pem"),
+        "{missing}"
+    );
+}
