@@ -30,8 +30,9 @@ pub enum Command {
     /// Open a KV record (stdin, `--kv`) or an object body (stdin, `--metadata FILE`); plaintext on
     /// stdout, telemetry on stderr.
     Open(OpenArgs),
-    /// Re-wrap an envelope's data key under the active key; the ciphertext is not touched.
-    Rewrap(OpenArgs),
+    /// Re-wrap an envelope's data key under the active key; the ciphertext is not changed. A KV
+    /// record's ciphertext (and an object body given with `--body`) must authenticate first.
+    Rewrap(RewrapArgs),
     /// Key-registry operator jobs.
     #[command(subcommand)]
     Registry(RegistryCommand),
@@ -102,7 +103,8 @@ pub struct OpenArgs {
         required_unless_present = "metadata"
     )]
     kv: bool,
-    /// Object form: the metadata JSON file (stdin is the body for `open`; unused by `rewrap`).
+    /// Object form: the metadata JSON file (stdin is the body for `open`; `rewrap` reads the body
+    /// only from `--body`).
     #[arg(long)]
     metadata: Option<PathBuf>,
     /// Context the envelope was bound to (bound version only).
@@ -117,6 +119,17 @@ pub struct OpenArgs {
     /// Refuse unbound `1.0` envelopes.
     #[arg(long)]
     require_bound: bool,
+}
+
+/// Arguments of `rewrap`.
+#[derive(clap::Args)]
+pub struct RewrapArgs {
+    #[command(flatten)]
+    open: OpenArgs,
+    /// Object form: the body file, checked against the data key before rewrapping (the metadata
+    /// alone cannot show that the body is intact).
+    #[arg(long, conflicts_with = "kv", value_name = "FILE")]
+    body: Option<PathBuf>,
 }
 
 /// Arguments of `registry rotate`.
@@ -339,13 +352,18 @@ fn open(args: OpenArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn rewrap(args: OpenArgs) -> CliResult {
+fn rewrap(args: RewrapArgs) -> CliResult {
+    let RewrapArgs { open: args, body } = args;
     let opener = opener(&args)?;
     let context = args.context.as_bytes();
     let (output, telemetry) = match &args.metadata {
         Some(path) => {
             let metadata = read_metadata(path)?;
-            let (rewrapped, telemetry) = opener.rewrap(&metadata, context).map_err(fail)?;
+            let (rewrapped, telemetry) = match &body {
+                Some(body) => opener.rewrap_checked(&metadata, &io::read_file(body)?, context),
+                None => opener.rewrap(&metadata, context),
+            }
+            .map_err(fail)?;
             (rewrapped.to_json(), telemetry)
         }
         None => {

@@ -181,7 +181,46 @@ fn keygen_seal_open_round_trip_in_both_forms() {
     );
     assert_eq!(ok(&opened).stdout, payload);
 
-    // Object-form rewrap (single-key registry: same key, fresh wrap); the body file is not needed.
+    // Object-form rewrap (single-key registry: same key, fresh wrap). With --body the body must
+    // authenticate first; a damaged one is refused as opening refuses it.
+    let mut damaged = body_bytes.clone();
+    damaged[0] ^= 1;
+    let damaged_file = write(dir.path(), "damaged.bin", &damaged);
+    let refused = sealkit(
+        &[
+            "rewrap",
+            "--scope",
+            "user-kv",
+            "--metadata",
+            &meta_file,
+            "--body",
+            &damaged_file,
+        ],
+        &env,
+        b"",
+    );
+    assert_fails_with(&refused, "decryption_failed");
+    let checked = sealkit(
+        &[
+            "rewrap",
+            "--scope",
+            "user-kv",
+            "--metadata",
+            &meta_file,
+            "--body",
+            body_path,
+        ],
+        &env,
+        b"",
+    );
+    ok(&checked);
+    let kv_needs_no_body = sealkit(
+        &["rewrap", "--scope", "user-kv", "--kv", "--body", body_path],
+        &env,
+        &record,
+    );
+    assert_eq!(kv_needs_no_body.status.code(), Some(2));
+    // Without --body only the metadata is read.
     let rewrapped = sealkit(
         &["rewrap", "--scope", "user-kv", "--metadata", &meta_file],
         &env,

@@ -335,14 +335,20 @@ impl Opener {
             .map_err(|_| FailureCause::KeyLength)
     }
 
-    /// Unwraps the data key only (no body check), for rewrap. Uses the same candidates, policy and
-    /// cache as opening.
-    pub(crate) fn unwrap_only(
+    /// Unwraps the data key for rewrap, with the same candidates, policy and telemetry as opening.
+    /// With `body`, a candidate counts only if the body authenticates under the key it unwraps,
+    /// as when opening; without, the first key that unwraps is taken.
+    pub(crate) fn unwrap_for_rewrap(
         &self,
         envelope: &ValidatedEnvelope,
+        body: Option<&[u8]>,
         context: &[u8],
     ) -> Result<Unwrapped> {
         self.check_version(envelope)?;
+        if body.is_some_and(|body| body.len() < TAG_LEN) {
+            return Err(Error::CiphertextTooShort);
+        }
+        let aad = envelope.aad(context);
         let label = envelope.oaep_label(context);
         let candidates = candidate_indices(
             &self.registry,
@@ -358,6 +364,12 @@ impl Opener {
                     continue;
                 }
             };
+            if let Some(body) = body
+                && Self::decrypt_body(&data_key, envelope, body, &aad).is_none()
+            {
+                last_cause = Some(FailureCause::Authentication);
+                continue;
+            }
             let telemetry = self.telemetry(
                 envelope,
                 Some(self.registry.id_at(index)),

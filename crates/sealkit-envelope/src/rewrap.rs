@@ -1,9 +1,12 @@
-//! Rewrap: re-wrap an envelope's data key under the registry's active key without touching the
+//! Rewrap: re-wrap an envelope's data key under the registry's active key without changing the
 //! ciphertext, so an old key can be retired without re-encrypting object bodies.
 //!
-//! Rewrap does not read the body, so it adds no authenticity: a `1.0` envelope anyone forged with
-//! the public key rewraps as well as a genuine one (it then still fails to open if its body is not
-//! what the data key encrypted).
+//! Where the body is at hand (a KV record, or [`Opener::rewrap_checked`]), it must authenticate
+//! under the data key first, exactly as when opening: a record whose body was damaged is refused
+//! while the old key can still be used to investigate, rather than carried forward under the new
+//! key. [`Opener::rewrap`] gets only the metadata and so cannot check the body. Neither adds
+//! authenticity beyond the envelope's own: a `1.0` envelope anyone built with the public key is
+//! as valid as a genuine one, for rewrap as for opening.
 
 use crate::encoding;
 use crate::envelope::{EnvelopeMetadata, KvRecord};
@@ -13,16 +16,37 @@ use crate::open::Opener;
 use crate::telemetry::DecryptionTelemetry;
 
 impl Opener {
-    /// Re-wraps object metadata under the active key. The body stays as it is; the returned
-    /// metadata replaces the old. Bound envelopes keep their version and context (the new wrap is
-    /// labelled with the new key id).
+    /// Re-wraps object metadata under the active key, without reading the body (see
+    /// [`Opener::rewrap_checked`] to check it first). The returned metadata replaces the old.
+    /// Bound envelopes keep their version and context (the new wrap is labelled with the new key
+    /// id).
     pub fn rewrap(
         &self,
         metadata: &EnvelopeMetadata,
         context: &[u8],
     ) -> Result<(EnvelopeMetadata, DecryptionTelemetry)> {
+        self.rewrap_inner(metadata, None, context)
+    }
+
+    /// [`Opener::rewrap`] after checking that `body` authenticates under the envelope's data key,
+    /// as opening would; the body itself is not changed. Fails as opening fails otherwise.
+    pub fn rewrap_checked(
+        &self,
+        metadata: &EnvelopeMetadata,
+        body: &[u8],
+        context: &[u8],
+    ) -> Result<(EnvelopeMetadata, DecryptionTelemetry)> {
+        self.rewrap_inner(metadata, Some(body), context)
+    }
+
+    fn rewrap_inner(
+        &self,
+        metadata: &EnvelopeMetadata,
+        body: Option<&[u8]>,
+        context: &[u8],
+    ) -> Result<(EnvelopeMetadata, DecryptionTelemetry)> {
         let envelope = metadata.validate()?;
-        let unwrapped = self.unwrap_only(&envelope, context)?;
+        let unwrapped = self.unwrap_for_rewrap(&envelope, body, context)?;
         let sealer = self.registry().active_sealer(envelope.version())?;
         let label = crate::binding::oaep_label(envelope.version(), sealer.key_id(), context);
         let wrapped =
@@ -37,10 +61,12 @@ impl Opener {
         Ok((rewrapped, unwrapped.telemetry))
     }
 
-    /// Re-wraps a KV record under the active key; the `ciphertext` field is carried over verbatim.
+    /// Re-wraps a KV record under the active key after checking its ciphertext, as
+    /// [`Opener::rewrap_checked`] does; the `ciphertext` field is carried over verbatim.
     pub fn rewrap_kv(&self, record: &str, context: &[u8]) -> Result<(String, DecryptionTelemetry)> {
         let record = KvRecord::from_json(record)?;
-        let (metadata, telemetry) = self.rewrap(&record.metadata(), context)?;
+        let body = record.decode_ciphertext()?;
+        let (metadata, telemetry) = self.rewrap_checked(&record.metadata(), &body, context)?;
         let rewrapped = KvRecord {
             algorithm: metadata.algorithm,
             encryption_version: metadata.encryption_version,

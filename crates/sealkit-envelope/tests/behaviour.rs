@@ -236,6 +236,68 @@ fn rewrap_moves_to_the_active_key_without_touching_the_body() {
     );
 }
 
+/// Where the body is at hand it must authenticate before the data key moves to the new key: a
+/// damaged record is refused (as opening refuses it), never carried forward under the new key.
+#[test]
+fn rewrap_refuses_a_body_that_does_not_authenticate() {
+    let [old, new] = pairs();
+    let opener = Opener::new(registry());
+    for version in [EnvelopeVersion::V1, EnvelopeVersion::Bound] {
+        let object = sealer(0)
+            .with_version(version)
+            .seal(b"keep me", b"obj")
+            .unwrap();
+        let (checked, telemetry) = opener
+            .rewrap_checked(&object.metadata, &object.body, b"obj")
+            .unwrap();
+        assert_eq!(checked.key_id, new.key_id);
+        assert_eq!(
+            telemetry.selected_key_id.as_deref(),
+            Some(old.key_id.as_str())
+        );
+        assert_eq!(
+            &opener
+                .open(&checked, &object.body, b"obj")
+                .unwrap()
+                .plaintext[..],
+            b"keep me"
+        );
+        for bit in [0, object.body.len() * 8 - 1] {
+            let mut damaged = object.body.clone();
+            damaged[bit / 8] ^= 1 << (bit % 8);
+            let opening = opener.open(&object.metadata, &damaged, b"obj").unwrap_err();
+            let rewrapping = opener
+                .rewrap_checked(&object.metadata, &damaged, b"obj")
+                .unwrap_err();
+            assert_eq!(rewrapping.code(), opening.code());
+            assert_eq!(rewrapping.code(), "decryption_failed");
+            // The metadata-only rewrap cannot see the damage: that is why it is not the default.
+            assert!(opener.rewrap(&object.metadata, b"obj").is_ok());
+        }
+        let short = opener
+            .rewrap_checked(&object.metadata, &object.body[..15], b"obj")
+            .unwrap_err();
+        assert_eq!(
+            short.code(),
+            opener
+                .open(&object.metadata, &object.body[..15], b"obj")
+                .unwrap_err()
+                .code()
+        );
+    }
+    // A KV record carries its body, so rewrap_kv always checks it.
+    let kv = sealer(0).seal_kv(b"kv", b"").unwrap();
+    let mut record = KvRecord::from_json(&kv).unwrap();
+    let mut body = record.decode_ciphertext().unwrap();
+    body[0] ^= 0x80;
+    record.ciphertext = sealkit_envelope::encoding::encode(&body);
+    let damaged = record.to_json();
+    assert_eq!(
+        opener.rewrap_kv(&damaged, b"").unwrap_err().code(),
+        opener.open_kv(&damaged, b"").unwrap_err().code()
+    );
+}
+
 #[test]
 fn cached_data_keys_skip_rsa_and_keep_telemetry_identical() {
     let opener = Opener::new(registry()).with_cache(2);
