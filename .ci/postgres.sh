@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a throw-away PostgreSQL server for the sealkit-vault migration tests and exports its URL as
-# SEALKIT_TEST_POSTGRES_URL. The server speaks TLS only for TCP clients, with a certificate from a
+# SEALKIT_TEST_POSTGRES_URL. The server accepts TCP clients over TLS only, with a certificate from a
 # throw-away CA whose certificate is exported as SEALKIT_TEST_POSTGRES_CA, and the URL says
 # sslmode=require, so every PostgreSQL test runs over a verified TLS connection.
 #
@@ -61,6 +61,11 @@ sealkit_pg_main() {
         rm -f "$pwfile"
     fi
 
+    # TCP clients must use TLS (hostssl only), so a test that connected in plain text would fail
+    # rather than pass unnoticed; the local socket serves this script's own setup.
+    printf '%s\n' "local all all trust" "hostssl all all 127.0.0.1/32 scram-sha-256" >"$dir/pg_hba.conf"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pg_hba.conf"
+
     # 3. A throw-away CA and a server certificate for 127.0.0.1 and localhost, made once.
     local tls="$dir/tls"
     if [ ! -f "$tls/server.pem" ]; then
@@ -86,8 +91,9 @@ sealkit_pg_main() {
     # server left from before TLS was set up is restarted with it.
     local options="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=100 -c fsync=off"
     options+=" -c ssl=on -c ssl_cert_file=$tls/server.pem -c ssl_key_file=$tls/server.key"
+    options+=" -c hba_file=$dir/pg_hba.conf"
     if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"; then
-        if [ "$("${as[@]}" "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -c "SHOW ssl")" != "on" ]; then
+        if [ "$("${as[@]}" "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -c "SHOW hba_file")" != "$dir/pg_hba.conf" ]; then
             "${as[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null \
                 || { sealkit_pg_fail "could not stop the server to turn TLS on"; return 1; }
         fi
