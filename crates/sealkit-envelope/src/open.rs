@@ -57,6 +57,14 @@ pub(crate) fn parse_json<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|_| Error::PlaintextNotJson)
 }
 
+/// The candidate [`Opener::first_accepted`] settled on, and what `accept` made of its key.
+struct Accepted<T> {
+    index: usize,
+    attempts: usize,
+    data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    value: T,
+}
+
 /// An unwrapped data key and where it came from.
 pub(crate) struct Unwrapped {
     pub(crate) data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
@@ -282,38 +290,57 @@ impl Opener {
             }
         }
 
+        let accepted = self
+            .first_accepted(envelope, &label, &candidates, |data_key| {
+                Self::decrypt_body(data_key, envelope, body, &aad)
+            })
+            .map_err(|last_cause| self.fail(envelope, candidates.len(), last_cause))?;
+        let key_id = self.registry.id_at(accepted.index);
+        if let (Some(cache), Some(fp)) = (&self.cache, fingerprint) {
+            cache.insert(
+                fp,
+                CachedKey {
+                    data_key: accepted.data_key,
+                    key_id: key_id.to_owned(),
+                },
+            );
+        }
+        let telemetry = self.telemetry(envelope, Some(key_id), accepted.attempts, None);
+        telemetry.emit();
+        Ok(Opened {
+            plaintext: accepted.value,
+            telemetry,
+        })
+    }
+
+    /// Tries the candidates in order: the first whose wrapped key unwraps and passes `accept`
+    /// (which opens the body, where there is one) wins. Opening and rewrap both search this way,
+    /// so they try keys alike. Otherwise: why the last candidate failed.
+    fn first_accepted<T>(
+        &self,
+        envelope: &ValidatedEnvelope,
+        label: &[u8],
+        candidates: &[usize],
+        mut accept: impl FnMut(&[u8; DATA_KEY_LEN]) -> Option<T>,
+    ) -> std::result::Result<Accepted<T>, Option<FailureCause>> {
         let mut last_cause = None;
         for (attempt, &index) in candidates.iter().enumerate() {
-            let data_key = match self.unwrap_with(index, envelope, &label) {
-                Ok(data_key) => data_key,
-                Err(cause) => {
-                    last_cause = Some(cause);
-                    continue;
-                }
-            };
-            match Self::decrypt_body(&data_key, envelope, body, &aad) {
-                Some(plaintext) => {
-                    let key_id = self.registry.id_at(index);
-                    if let (Some(cache), Some(fp)) = (&self.cache, fingerprint) {
-                        cache.insert(
-                            fp,
-                            CachedKey {
-                                data_key,
-                                key_id: key_id.to_owned(),
-                            },
-                        );
+            match self.unwrap_with(index, envelope, label) {
+                Err(cause) => last_cause = Some(cause),
+                Ok(data_key) => match accept(&data_key) {
+                    Some(value) => {
+                        return Ok(Accepted {
+                            index,
+                            attempts: attempt + 1,
+                            data_key,
+                            value,
+                        });
                     }
-                    let telemetry = self.telemetry(envelope, Some(key_id), attempt + 1, None);
-                    telemetry.emit();
-                    return Ok(Opened {
-                        plaintext,
-                        telemetry,
-                    });
-                }
-                None => last_cause = Some(FailureCause::Authentication),
+                    None => last_cause = Some(FailureCause::Authentication),
+                },
             }
         }
-        Err(self.fail(envelope, candidates.len(), last_cause))
+        Err(last_cause)
     }
 
     /// Unwraps the data key with the candidate at `index`: the 32-byte key, or why this candidate
@@ -355,33 +382,22 @@ impl Opener {
             Self::record_key_id(envelope),
             self.policy.candidates,
         );
-        let mut last_cause = None;
-        for (attempt, &index) in candidates.iter().enumerate() {
-            let data_key = match self.unwrap_with(index, envelope, &label) {
-                Ok(data_key) => data_key,
-                Err(cause) => {
-                    last_cause = Some(cause);
-                    continue;
-                }
-            };
-            if let Some(body) = body
-                && Self::decrypt_body(&data_key, envelope, body, &aad).is_none()
-            {
-                last_cause = Some(FailureCause::Authentication);
-                continue;
-            }
-            let telemetry = self.telemetry(
-                envelope,
-                Some(self.registry.id_at(index)),
-                attempt + 1,
-                None,
-            );
-            telemetry.emit();
-            return Ok(Unwrapped {
-                data_key,
-                telemetry,
-            });
-        }
-        Err(self.fail(envelope, candidates.len(), last_cause))
+        let accepted = self
+            .first_accepted(envelope, &label, &candidates, |data_key| match body {
+                Some(body) => Self::decrypt_body(data_key, envelope, body, &aad).map(drop),
+                None => Some(()),
+            })
+            .map_err(|last_cause| self.fail(envelope, candidates.len(), last_cause))?;
+        let telemetry = self.telemetry(
+            envelope,
+            Some(self.registry.id_at(accepted.index)),
+            accepted.attempts,
+            None,
+        );
+        telemetry.emit();
+        Ok(Unwrapped {
+            data_key: accepted.data_key,
+            telemetry,
+        })
     }
 }
