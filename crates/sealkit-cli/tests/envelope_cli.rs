@@ -186,34 +186,23 @@ fn keygen_seal_open_round_trip_in_both_forms() {
     let mut damaged = body_bytes.clone();
     damaged[0] ^= 1;
     let damaged_file = write(dir.path(), "damaged.bin", &damaged);
-    let refused = sealkit(
-        &[
-            "rewrap",
-            "--scope",
-            "user-kv",
-            "--metadata",
-            &meta_file,
-            "--body",
-            &damaged_file,
-        ],
-        &env,
-        b"",
-    );
-    assert_fails_with(&refused, "decryption_failed");
-    let checked = sealkit(
-        &[
-            "rewrap",
-            "--scope",
-            "user-kv",
-            "--metadata",
-            &meta_file,
-            "--body",
-            body_path,
-        ],
-        &env,
-        b"",
-    );
-    ok(&checked);
+    let rewrap_with_body = |body: &str| {
+        sealkit(
+            &[
+                "rewrap",
+                "--scope",
+                "user-kv",
+                "--metadata",
+                &meta_file,
+                "--body",
+                body,
+            ],
+            &env,
+            b"",
+        )
+    };
+    assert_fails_with(&rewrap_with_body(&damaged_file), "decryption_failed");
+    ok(&rewrap_with_body(body_path));
     let kv_needs_no_body = sealkit(
         &["rewrap", "--scope", "user-kv", "--kv", "--body", body_path],
         &env,
