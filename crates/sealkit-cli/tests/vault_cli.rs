@@ -629,6 +629,31 @@ fn migrate_explains_libpq_only_url_options() {
     }
 }
 
+/// A CA file with a SQLite URL is refused rather than ignored (the URL is most likely not the
+/// database meant), and the database is left as it was.
+#[test]
+fn migrate_refuses_a_ca_file_for_a_sqlite_database() {
+    let Seeded { _dir, db, url, .. } = seeded();
+    let before = db_rows(&db);
+    let ca = _dir.path().join("ca.pem");
+    std::fs::write(&ca, "unused").unwrap();
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--database-url",
+            &url,
+            "--database-ca-file",
+            ca.to_str().unwrap(),
+        ],
+        &[("ENCRYPTION_KEY", KEY)],
+        b"",
+    );
+    assert_fails_with(&out, "database_option");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--database-ca-file"));
+    assert_eq!(db_rows(&db), before, "the database must be untouched");
+}
+
 /// A CA file that is missing or holds no certificate is named in a clear error.
 #[test]
 fn migrate_reports_an_unusable_ca_file() {

@@ -94,6 +94,11 @@ pub enum VaultError {
     /// A `--database-url` this build cannot open.
     #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
     DatabaseUrl,
+    /// A connection option that does not apply to the database the URL names (for example a CA
+    /// file for a SQLite database), refused rather than ignored: the URL is most likely not the
+    /// database the caller meant.
+    #[error("{0}")]
+    DatabaseOption(&'static str),
 }
 
 impl VaultError {
@@ -115,6 +120,7 @@ impl VaultError {
             VaultError::TableName => "table_name",
             VaultError::Store { .. } => "store",
             VaultError::DatabaseUrl => "database_url",
+            VaultError::DatabaseOption(_) => "database_option",
         }
     }
 }

@@ -165,7 +165,7 @@ pub trait SettingsStore {
 #[non_exhaustive]
 pub struct StoreOptions {
     /// A PEM file of CA certificates that a PostgreSQL server's TLS certificate is also checked
-    /// against (the system's trust store is always used). Not used for SQLite.
+    /// against (the system's trust store is always used). Refused with a SQLite URL.
     pub ca_file: Option<std::path::PathBuf>,
 }
 
@@ -192,7 +192,8 @@ pub fn open_store(url: &str) -> Result<Box<dyn SettingsStore>, VaultError> {
 /// [`open_store`] with [`StoreOptions`].
 ///
 /// # Errors
-/// As [`open_store`]; also [`VaultError::Store`] when the CA file cannot be read or parsed.
+/// As [`open_store`]; also [`VaultError::Store`] when the CA file cannot be read or parsed, and
+/// [`VaultError::DatabaseOption`] for a CA file with a SQLite URL.
 pub fn open_store_with(
     url: &str,
     options: &StoreOptions,
@@ -201,6 +202,12 @@ pub fn open_store_with(
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
     {
+        if options.ca_file.is_some() {
+            return Err(VaultError::DatabaseOption(
+                "a CA file (--database-ca-file) is for PostgreSQL servers, but the database URL \
+                 names a SQLite file; check DATABASE_URL / --database-url",
+            ));
+        }
         #[cfg(feature = "sqlite")]
         return Ok(Box::new(super::sqlite::SqliteStore::open(
             std::path::Path::new(path),
@@ -233,6 +240,17 @@ pub fn open_store_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ca_file_is_refused_for_sqlite_before_anything_is_opened() {
+        let options = StoreOptions::default().ca_file("ca.pem");
+        for url in ["sqlite://does-not-exist.db", "sqlite:does-not-exist.db"] {
+            assert!(matches!(
+                open_store_with(url, &options),
+                Err(VaultError::DatabaseOption(_))
+            ));
+        }
+    }
 
     #[test]
     fn table_names_are_identifiers_only() {
