@@ -57,6 +57,16 @@ pub(crate) fn parse_json<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|_| Error::PlaintextNotJson)
 }
 
+/// What opening and rewrap derive from an envelope before trying any key.
+struct Attempt {
+    /// The AES-GCM associated data for the body.
+    aad: Vec<u8>,
+    /// The RSA-OAEP label for the wrapped key.
+    label: Vec<u8>,
+    /// Registry indices to try, in order.
+    candidates: Vec<usize>,
+}
+
 /// The candidate [`Opener::first_accepted`] settled on, and what `accept` made of its key.
 struct Accepted<T> {
     index: usize,
@@ -241,6 +251,29 @@ impl Opener {
         content::open(data_key, envelope.iv(), aad, body)
     }
 
+    /// The checks before any key is tried (a version this opener accepts, a body long enough to
+    /// hold a tag), then the binding data and the candidates: one place for opening and rewrap.
+    fn attempt(
+        &self,
+        envelope: &ValidatedEnvelope,
+        body: Option<&[u8]>,
+        context: &[u8],
+    ) -> Result<Attempt> {
+        self.check_version(envelope)?;
+        if body.is_some_and(|body| body.len() < TAG_LEN) {
+            return Err(Error::CiphertextTooShort);
+        }
+        Ok(Attempt {
+            aad: envelope.aad(context),
+            label: envelope.oaep_label(context),
+            candidates: candidate_indices(
+                &self.registry,
+                Self::record_key_id(envelope),
+                self.policy.candidates,
+            ),
+        })
+    }
+
     /// Opens a validated envelope.
     pub fn open_validated(
         &self,
@@ -248,18 +281,11 @@ impl Opener {
         body: &[u8],
         context: &[u8],
     ) -> Result<Opened> {
-        self.check_version(envelope)?;
-        if body.len() < TAG_LEN {
-            return Err(Error::CiphertextTooShort);
-        }
-        let aad = envelope.aad(context);
-        let label = envelope.oaep_label(context);
-        let candidates = candidate_indices(
-            &self.registry,
-            Self::record_key_id(envelope),
-            self.policy.candidates,
-        );
-
+        let Attempt {
+            aad,
+            label,
+            candidates,
+        } = self.attempt(envelope, Some(body), context)?;
         let fingerprint = self
             .cache
             .as_ref()
@@ -371,17 +397,11 @@ impl Opener {
         body: Option<&[u8]>,
         context: &[u8],
     ) -> Result<Unwrapped> {
-        self.check_version(envelope)?;
-        if body.is_some_and(|body| body.len() < TAG_LEN) {
-            return Err(Error::CiphertextTooShort);
-        }
-        let aad = envelope.aad(context);
-        let label = envelope.oaep_label(context);
-        let candidates = candidate_indices(
-            &self.registry,
-            Self::record_key_id(envelope),
-            self.policy.candidates,
-        );
+        let Attempt {
+            aad,
+            label,
+            candidates,
+        } = self.attempt(envelope, body, context)?;
         let accepted = self
             .first_accepted(envelope, &label, &candidates, |data_key| match body {
                 Some(body) => Self::decrypt_body(data_key, envelope, body, &aad).map(drop),
