@@ -11,6 +11,7 @@ use std::fmt;
 use aegis::aegis256::Aegis256;
 use base64_simd::URL_SAFE_NO_PAD;
 use base64ct::{Base64, Encoding as _};
+use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use crate::claims::{MAX_CLAIMS_LEN, TokenClaims};
@@ -119,9 +120,20 @@ impl fmt::Debug for ServerKey {
 }
 
 /// An issued token string: a bearer credential. Wiped when dropped; `Debug` prints
-/// `[REDACTED]`; there is deliberately no `Display`.
-#[derive(Clone, PartialEq, Eq)]
+/// `[REDACTED]`; there is deliberately no `Display`; `==` runs in constant time.
+#[derive(Clone)]
 pub struct AccessToken(Zeroizing<String>);
+
+/// Constant time in the contents, so comparing a presented token with a held one reveals no
+/// matching prefix through timing. Lengths are compared first: a token's length follows from its
+/// key id and claims size, which the string shows anyway.
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for AccessToken {}
 
 impl AccessToken {
     /// The token string, to hand to its holder.

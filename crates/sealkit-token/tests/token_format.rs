@@ -209,6 +209,17 @@ fn secrets_never_print() {
         );
     }
     assert!(texts[0].contains("[REDACTED]") && texts[1].contains("[REDACTED]"));
+    // `==` on tokens (constant time) still tells them apart.
+    let other = fixture_with_key(&key)
+        .authority
+        .issue(Issuer::Root, &common::request(SCOPE))
+        .unwrap()
+        .token;
+    assert_eq!(issued.token, issued.token.clone());
+    assert!(
+        issued.token != other,
+        "the same claims issued twice differ by their nonce"
+    );
     // Errors from a token never repeat it.
     let mut tampered = token.clone().into_bytes();
     let last = tampered.len() - 5;
