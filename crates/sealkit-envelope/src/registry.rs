@@ -113,13 +113,31 @@ impl EnvLookup for ProcessEnv {
 /// last duplicate wins but keeps the first one's position; insertion order kept, except that ids
 /// which are array indices (`"0"`, `"17"`) come first in ascending order, as JavaScript objects
 /// order them.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct RegistryDocument {
     /// `activeKeyId` from the JSON (trimmed, non-blank).
     pub active_key_id: Option<String>,
     /// `(id, PEM)` pairs in registry order.
     pub keys: Vec<(String, Zeroizing<String>)>,
 }
+
+/// The PEMs (private keys) are compared in constant time; ids and the active id are not secret.
+impl PartialEq for RegistryDocument {
+    fn eq(&self, other: &Self) -> bool {
+        let same_pems = self.keys.iter().zip(&other.keys).fold(
+            subtle::Choice::from(1),
+            |same, ((id, pem), (other_id, other_pem))| {
+                same & subtle::Choice::from(u8::from(id == other_id))
+                    & pem.as_bytes().ct_eq(other_pem.as_bytes())
+            },
+        );
+        self.active_key_id == other.active_key_id
+            && self.keys.len() == other.keys.len()
+            && bool::from(same_pems)
+    }
+}
+
+impl Eq for RegistryDocument {}
 
 impl fmt::Debug for RegistryDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -596,6 +614,22 @@ mod tests {
         );
         let again = RegistryDocument::parse(Scope::DataAtRest, &doc.to_nested_json()).unwrap();
         assert_eq!(again, doc);
+    }
+
+    #[test]
+    fn documents_are_equal_only_with_the_same_ids_pems_and_active_key() {
+        let parse = |json: &str| RegistryDocument::parse(Scope::DataAtRest, json).unwrap();
+        let doc = parse(r#"{"activeKeyId":"a","keys":{"a":"PEM-A","b":"PEM-B"}}"#);
+        assert_eq!(doc, doc.clone());
+        for other in [
+            r#"{"activeKeyId":"a","keys":{"a":"PEM-A","b":"PEM-C"}}"#,
+            r#"{"activeKeyId":"a","keys":{"a":"PEM-A","c":"PEM-B"}}"#,
+            r#"{"activeKeyId":"b","keys":{"a":"PEM-A","b":"PEM-B"}}"#,
+            r#"{"activeKeyId":"a","keys":{"a":"PEM-A"}}"#,
+            r#"{"activeKeyId":"a","keys":{"b":"PEM-B","a":"PEM-A"}}"#,
+        ] {
+            assert_ne!(parse(other), doc, "{other}");
+        }
     }
 
     #[test]
