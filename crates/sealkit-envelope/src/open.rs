@@ -58,7 +58,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T> {
 }
 
 /// What opening and rewrap derive from an envelope before trying any key.
-struct Attempt {
+struct KeySearch {
     /// The AES-GCM associated data for the body.
     aad: Vec<u8>,
     /// The RSA-OAEP label for the wrapped key.
@@ -253,17 +253,17 @@ impl Opener {
 
     /// The checks before any key is tried (a version this opener accepts, a body long enough to
     /// hold a tag), then the binding data and the candidates: one place for opening and rewrap.
-    fn attempt(
+    fn key_search(
         &self,
         envelope: &ValidatedEnvelope,
         body: Option<&[u8]>,
         context: &[u8],
-    ) -> Result<Attempt> {
+    ) -> Result<KeySearch> {
         self.check_version(envelope)?;
         if body.is_some_and(|body| body.len() < TAG_LEN) {
             return Err(Error::CiphertextTooShort);
         }
-        Ok(Attempt {
+        Ok(KeySearch {
             aad: envelope.aad(context),
             label: envelope.oaep_label(context),
             candidates: candidate_indices(
@@ -281,11 +281,11 @@ impl Opener {
         body: &[u8],
         context: &[u8],
     ) -> Result<Opened> {
-        let Attempt {
+        let KeySearch {
             aad,
             label,
             candidates,
-        } = self.attempt(envelope, Some(body), context)?;
+        } = self.key_search(envelope, Some(body), context)?;
         let fingerprint = self
             .cache
             .as_ref()
@@ -397,11 +397,11 @@ impl Opener {
         body: Option<&[u8]>,
         context: &[u8],
     ) -> Result<Unwrapped> {
-        let Attempt {
+        let KeySearch {
             aad,
             label,
             candidates,
-        } = self.attempt(envelope, body, context)?;
+        } = self.key_search(envelope, body, context)?;
         let accepted = self
             .first_accepted(envelope, &label, &candidates, |data_key| match body {
                 Some(body) => Self::decrypt_body(data_key, envelope, body, &aad).map(drop),
