@@ -633,9 +633,11 @@ fn migrate_explains_libpq_only_url_options() {
 /// database meant), and the database is left as it was.
 #[test]
 fn migrate_refuses_a_ca_file_for_a_sqlite_database() {
-    let Seeded { _dir, db, url, .. } = seeded();
+    let Seeded {
+        _dir: dir, db, url, ..
+    } = seeded();
     let before = db_rows(&db);
-    let ca = _dir.path().join("ca.pem");
+    let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, "unused").unwrap();
     let out = sealkit(
         &[
