@@ -68,10 +68,13 @@ impl EncryptionKey {
         let mut buf = Zeroizing::new([0u8; KEY_LEN + 1]);
         let decoded =
             Base64::decode(value, &mut buf[..]).map_err(|_| KeyParseError::InvalidBase64)?;
-        let bytes: [u8; KEY_LEN] = decoded
-            .try_into()
-            .map_err(|_| KeyParseError::InvalidLength(decoded.len()))?;
-        Ok(Self(bytes))
+        if decoded.len() != KEY_LEN {
+            return Err(KeyParseError::InvalidLength(decoded.len()));
+        }
+        // Filled in place: a `[u8; 32]` built first and moved in would leave an unwiped copy behind.
+        let mut key = Self([0; KEY_LEN]);
+        key.0.copy_from_slice(decoded);
+        Ok(key)
     }
 
     /// The key as a header value (padded standard base64), in memory that is wiped on drop.
