@@ -73,6 +73,20 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::io(&format!("reading {}", path.display()), e))
 }
 
+/// Creates `path` with `bytes`, failing with `AlreadyExists` if it exists (never replacing a file).
+pub fn create_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if written.is_err() {
+        // A half-written file would be taken for a stored value by the next command.
+        let _ = std::fs::remove_file(path);
+    }
+    written
+}
+
 /// Writes a whole file.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes).map_err(|e| CliError::io(&format!("writing {}", path.display()), e))

@@ -18,6 +18,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::failure::CliError;
+
 #[derive(Parser)]
 #[command(
     name = "sealkit",
@@ -51,7 +53,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
     let result = match cli.command {
         Command::Keygen(args) => keygen::run(args),
         Command::Stream(cmd) => stream::run(cmd),
@@ -64,4 +69,37 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => error.report(),
     }
+}
+
+/// `--help` and `--version` print as clap prints them; any other parse failure, a missing
+/// subcommand included, is reported like every other failure: one stderr line naming its code
+/// (`usage`, exit status 2).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return CliError::usage("a subcommand is required (see `sealkit --help`)").report();
+    }
+    // clap's message spreads over lines (the problem, the arguments it names, a tip, the usage);
+    // the one line keeps all but the usage block.
+    let text = error.to_string();
+    let message = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .map(|line| match line.strip_prefix("tip: ") {
+            Some(tip) => format!("(tip: {tip})"),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    CliError::usage(format!("{message} (see `sealkit --help`)")).report()
 }

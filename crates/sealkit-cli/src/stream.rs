@@ -3,7 +3,7 @@
 //! The key comes from `S2_ENCRYPTION_KEY` or `--encryption-key-file` (trimmed), as the s2 CLI takes
 //! it; never from a flag value.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use sealkit::stream::{
@@ -61,8 +61,8 @@ pub struct RecordArgs {
     /// Refuse the key with `wrong_key` unless it matches this stored key-check value.
     #[arg(long, value_name = "HEX", conflicts_with = "key_check_file")]
     key_check: Option<KeyCheck>,
-    /// Key-check file: verified when it exists, created with this key's value when it does not
-    /// (as a server stores it with the stream's first append).
+    /// Key-check file: verified when it exists. When it does not, `seal` creates it with this key's
+    /// value after sealing (as a server stores it with the stream's first append); `open` fails.
     #[arg(long, value_name = "FILE")]
     key_check_file: Option<PathBuf>,
 }
@@ -71,15 +71,20 @@ pub struct RecordArgs {
 pub fn run(command: Command) -> CliResult {
     match command {
         Command::Seal(args) => {
-            let sealer = checked_sealer(&args)?;
+            let (sealer, first_append) = checked_sealer(&args, Direction::Seal)?;
             let plaintext = io::read_stdin_secret()?;
             let sealed = sealer
                 .seal(&plaintext, args.seq_num)
                 .map_err(stream_error)?;
+            // The stream's key-check value is stored only once its first record exists, so a failed
+            // seal never pins a key; the record is released only once the value is stored.
+            if let Some(path) = first_append {
+                store_key_check(&path, sealer.key_check())?;
+            }
             io::write_stdout(&sealed)?;
         }
         Command::Open(args) => {
-            let sealer = checked_sealer(&args)?;
+            let (sealer, _) = checked_sealer(&args, Direction::Open)?;
             let mut record = io::read_stdin()?;
             let plaintext = sealer
                 .open_in_place(&mut record, args.seq_num)
@@ -106,26 +111,65 @@ pub fn run(command: Command) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The stream's sealer, after the key passed the key check the flags ask for.
-fn checked_sealer(args: &RecordArgs) -> Result<RecordSealer, CliError> {
+/// Which way a record goes, for what a missing key-check file means.
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    Seal,
+    Open,
+}
+
+/// The stream's sealer, after the key passed the key check the flags ask for; and, for the first
+/// append to a stream whose key-check file does not exist yet, the file to store the value in.
+fn checked_sealer(
+    args: &RecordArgs,
+    direction: Direction,
+) -> Result<(RecordSealer, Option<PathBuf>), CliError> {
     let sealer = sealer(&args.stream)?;
-    let stored = match (&args.key_check, &args.key_check_file) {
-        (Some(check), _) => Some(*check),
-        (None, Some(path)) if path.exists() => {
-            let text = io::read_file(path)?;
-            let text = String::from_utf8_lossy(&text);
-            Some(text.trim().parse().map_err(stream_error)?)
+    let (stored, first_append) = match (&args.key_check, &args.key_check_file) {
+        (Some(check), _) => (Some(*check), None),
+        (None, Some(path)) if path.exists() => (Some(read_key_check(path)?), None),
+        // Only an append may start a stream's key check: reading with an unchecked key would
+        // otherwise store that key's value, and a wrong key would lock the right one out.
+        (None, Some(path)) if direction == Direction::Open => {
+            return Err(CliError::new(
+                "key_check_missing",
+                format!(
+                    "key-check file {} does not exist (the stream's first seal creates it)",
+                    path.display()
+                ),
+            ));
         }
-        (None, Some(path)) => {
-            io::write_file(path, format!("{}\n", sealer.key_check()).as_bytes())?;
-            None
-        }
-        (None, None) => None,
+        (None, Some(path)) => (None, Some(path.clone())),
+        (None, None) => (None, None),
     };
     if stored.is_some_and(|stored| stored != *sealer.key_check()) {
         return Err(stream_error(StreamError::WrongKey));
     }
-    Ok(sealer)
+    Ok((sealer, first_append))
+}
+
+fn read_key_check(path: &Path) -> Result<KeyCheck, CliError> {
+    let text = io::read_file(path)?;
+    String::from_utf8_lossy(&text)
+        .trim()
+        .parse()
+        .map_err(stream_error)
+}
+
+/// Stores the key-check value of a stream's first record. The file is created exclusively: when
+/// another first append won the race, its value is the stream's, and this key must match it.
+fn store_key_check(path: &Path, check: &KeyCheck) -> Result<(), CliError> {
+    match io::create_new_file(path, format!("{check}\n").as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if read_key_check(path)? == *check {
+                Ok(())
+            } else {
+                Err(stream_error(StreamError::WrongKey))
+            }
+        }
+        Err(e) => Err(CliError::io(&format!("writing {}", path.display()), e)),
+    }
 }
 
 fn sealer(args: &StreamArgs) -> Result<RecordSealer, CliError> {

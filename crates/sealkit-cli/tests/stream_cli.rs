@@ -124,6 +124,85 @@ fn seal_with_key_a_then_open_with_key_b_fails_with_wrong_key() {
 }
 
 #[test]
+fn only_a_successful_seal_creates_the_key_check_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = dir.path().join("audit-log.keycheck");
+    let check = check.to_str().unwrap();
+    let sealed = sealkit(
+        &stream_args("seal", "aegis-256", "audit-log"),
+        Some(KEY_A),
+        b"payload",
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+
+    // Reading never starts a stream's key check: with the wrong key it would lock the right one out.
+    let mut open = stream_args("open", "aegis-256", "audit-log");
+    open.extend(["--key-check-file", check]);
+    assert_fails_with(
+        &sealkit(&open, Some(KEY_B), &sealed.stdout),
+        "key_check_missing",
+    );
+    assert_fails_with(
+        &sealkit(&open, Some(KEY_A), &sealed.stdout),
+        "key_check_missing",
+    );
+    assert!(!Path::new(check).exists());
+
+    // A seal that fails (sequence number past AES-256-GCM's bound) stores nothing either.
+    let mut seal = stream_args("seal", "aes-256-gcm", "audit-log");
+    seal.extend(["--seq-num", "4294967296", "--key-check-file", check]);
+    assert!(!sealkit(&seal, Some(KEY_B), b"x").status.success());
+    assert!(!Path::new(check).exists());
+
+    // The first successful seal stores its key's value, and only that key passes from then on.
+    let mut seal = stream_args("seal", "aegis-256", "audit-log");
+    seal.extend(["--key-check-file", check]);
+    assert!(sealkit(&seal, Some(KEY_A), b"first").status.success());
+    assert!(Path::new(check).exists());
+    let stored = std::fs::read(check).unwrap();
+    assert_fails_with(&sealkit(&seal, Some(KEY_B), b"x"), "wrong_key");
+    assert_eq!(
+        std::fs::read(check).unwrap(),
+        stored,
+        "the stored value is kept"
+    );
+    let opened = sealkit(&open, Some(KEY_A), &sealed.stdout);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert_eq!(opened.stdout, b"payload");
+}
+
+#[test]
+fn bad_arguments_fail_with_one_usage_line() {
+    for args in [
+        &[
+            "stream", "seal", "--cipher", "des", "--basin", "b", "--stream", "s",
+        ][..],
+        &["stream", "seal", "--cipher", "aegis-256"],
+        &[
+            "stream",
+            "seal",
+            "--cipher",
+            "aegis-256",
+            "--basin",
+            "b",
+            "--stream",
+            "s",
+            "--bogus",
+        ],
+        &["stream"],
+        &["strem"],
+        &[],
+    ] {
+        let out = sealkit(args, Some(KEY_A), b"x");
+        assert_fails_with(&out, "usage");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let help = sealkit(&["stream", "seal", "--help"], None, b"");
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--key-check-file"));
+}
+
+#[test]
 fn key_check_command_prints_a_value_that_verifies_only_the_same_key() {
     let args = stream_args("key-check", "aegis-256", "audit-log");
     let a = sealkit(&args, Some(KEY_A), b"");
