@@ -51,7 +51,8 @@ pub struct IssueArgs {
     /// authority.
     #[arg(long, value_name = "FILE")]
     issuer_token_file: Option<PathBuf>,
-    /// Revoked token ids, one per line (checked against the issuing token).
+    /// Revoked token ids, one per line, each as written and trimmed (checked against the issuing
+    /// token).
     #[arg(long, value_name = "FILE")]
     revoked_file: Option<PathBuf>,
 }
@@ -61,7 +62,7 @@ pub struct IssueArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     key: KeyArgs,
-    /// Revoked token ids, one per line.
+    /// Revoked token ids, one per line, each as written and trimmed.
     #[arg(long, value_name = "FILE")]
     revoked_file: Option<PathBuf>,
 }
@@ -87,7 +88,7 @@ pub struct AuthorizeArgs {
     /// The access token id the request touches (issue / revoke).
     #[arg(long, value_name = "ID")]
     access_token_id: Option<String>,
-    /// Revoked token ids, one per line.
+    /// Revoked token ids, one per line, each as written and trimmed.
     #[arg(long, value_name = "FILE")]
     revoked_file: Option<PathBuf>,
 }
@@ -159,34 +160,48 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
         .map_err(|e| CliError::new(e.code(), format!("{KEY_ENV}: {e}")))?;
     let mut keyring = TokenKeyring::new(&key.key_id, &server_key).map_err(token_error)?;
     if let Some(previous) = io::env_secret(PREVIOUS_KEYS_ENV) {
-        for entry in previous
+        // Entries are named by position, never by their text: an entry written without its id
+        // (or with another separator) would otherwise put the key itself into the message.
+        for (n, entry) in previous
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|e| !e.is_empty())
+            .enumerate()
         {
-            let (id, b64) = entry.split_once('=').ok_or_else(|| {
+            let entry_error = |what: &dyn std::fmt::Display| {
                 CliError::new(
                     "invalid_key",
-                    format!("{PREVIOUS_KEYS_ENV}: entries are id=base64"),
+                    format!("{PREVIOUS_KEYS_ENV} entry {}: {what}", n + 1),
                 )
-            })?;
-            let old = ServerKey::from_base64(b64)
-                .map_err(|e| CliError::new(e.code(), format!("{PREVIOUS_KEYS_ENV} {id}: {e}")))?;
+            };
+            let (id, b64) = entry
+                .split_once('=')
+                .ok_or_else(|| entry_error(&"entries are id=base64"))?;
+            let old = ServerKey::from_base64(b64).map_err(|e| entry_error(&e))?;
             keyring
                 .add_verification_key(id, &old)
-                .map_err(token_error)?;
+                .map_err(|e| entry_error(&e))?;
         }
     }
     let mut authority = TokenAuthority::new(keyring);
     if let Some(path) = revoked_file {
         let text = String::from_utf8(io::read_file(path)?)
             .map_err(|_| CliError::new("invalid", format!("{} is not UTF-8", path.display())))?;
-        let ids = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'));
-        authority = authority.with_revocations(Arc::new(InMemoryRevocationSet::from_ids(ids)));
+        authority = authority.with_revocations(Arc::new(InMemoryRevocationSet::from_ids(
+            revoked_ids(&text),
+        )));
     }
     Ok(authority)
+}
+
+/// The ids a revoked-ids file names. Ids may begin or end with a space or begin with `#`, so the
+/// file fails closed: every line is an id exactly as written (only its line ending removed) and
+/// also as trimmed. There is no comment syntax to skip lines by: a note such as `# rotated keys`
+/// only matches an id spelled exactly like it. Revoking an id nobody holds costs nothing; skipping a
+/// revoked one would let its holder in.
+fn revoked_ids(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .flat_map(|line| [line, line.trim()])
+        .filter(|id| !id.is_empty())
 }
 
 fn token_from_env() -> Result<Zeroizing<String>, CliError> {

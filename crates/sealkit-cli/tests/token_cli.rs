@@ -207,9 +207,44 @@ fn bad_tokens_and_keys_are_authn_or_key_errors() {
         err.contains("error[invalid_key]") && !err.contains("c2hvcnQ="),
         "{err}"
     );
-    // An unknown operation is a usage error from clap.
-    let out = authorize(&admin, &["--op", "write"]);
-    assert!(!out.status.success());
+    // An unknown operation is a usage error, reported on one line like every other failure.
+    let err = stderr(&authorize(&admin, &["--op", "write"]));
+    assert!(err.starts_with("sealkit: error[usage]: "), "{err}");
+    assert_eq!(authorize(&admin, &["--op", "write"]).status.code(), Some(2));
+}
+
+#[test]
+fn previous_key_errors_name_the_entry_never_its_text() {
+    let admin = issue_root(ADMIN);
+    let key_text = KEY.trim_end_matches('=');
+    // An entry without its id splits at the key's own padding; other separators, a short key, a
+    // bad id: none may put the key into the message.
+    for entry in [
+        KEY.to_owned(),
+        format!("k0:{KEY}"),
+        format!("k2={}", &KEY[..40]),
+        format!("bad-id={KEY}"),
+        format!("k2={OTHER_KEY},{KEY}"),
+    ] {
+        let out = sealkit(
+            &["verify"],
+            &[
+                ("SEALKIT_TOKEN_KEY", OTHER_KEY),
+                ("SEALKIT_TOKEN_PREVIOUS_KEYS", &entry),
+                ("S2_ACCESS_TOKEN", &admin),
+            ],
+            "",
+        );
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("sealkit: error[invalid_key]: SEALKIT_TOKEN_PREVIOUS_KEYS entry "),
+            "{err}"
+        );
+        for window in key_text.as_bytes().windows(12) {
+            let window = std::str::from_utf8(window).unwrap();
+            assert!(!err.contains(window), "{entry:?} leaked into {err}");
+        }
+    }
 }
 
 #[test]
@@ -225,6 +260,42 @@ fn revoked_file_cuts_off_the_token_and_its_descendants() {
         "",
     );
     assert!(stderr(&out).contains("error[authn]: access token has been revoked"));
+}
+
+#[test]
+fn revoked_file_counts_every_line_as_written_and_trimmed() {
+    let admin = issue_root(ADMIN);
+    let dir = tempfile::tempdir().unwrap();
+    let revoked = dir.path().join("revoked");
+    // Ids may begin with `#` or carry spaces: each line revokes the id exactly as written.
+    for (id, line) in [
+        ("agent/#ops", "agent/#ops"),
+        ("#ops", "#ops"),
+        ("ops ", "ops "),
+        (" ops", " ops"),
+        ("ops", "  ops\t"),
+    ] {
+        let request = format!(r#"{{"id": {id:?}, "scope": {{"ops": ["append"]}}}}"#);
+        let token = issue_root(&request);
+        std::fs::write(&revoked, format!("# revoked by the on-call\n{line}\r\n")).unwrap();
+        let out = sealkit(
+            &["verify", "--revoked-file", revoked.to_str().unwrap()],
+            &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", &token)],
+            "",
+        );
+        assert!(
+            stderr(&out).contains("error[authn]: access token has been revoked"),
+            "{id:?} not revoked by {line:?}"
+        );
+    }
+    // A token the file does not name still verifies.
+    std::fs::write(&revoked, "#ops\nops \n").unwrap();
+    let out = sealkit(
+        &["verify", "--revoked-file", revoked.to_str().unwrap()],
+        &[("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", &admin)],
+        "",
+    );
+    assert!(stdout(&out).contains("\"id\":\"admin\""));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! lists them.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 use crate::claims::{ClaimsView, MAX_CHAIN_DEPTH, TokenClaims};
@@ -16,12 +17,23 @@ use crate::store::{IssuedTokenStore, TokenInfo};
 use crate::token::{AccessToken, OPEN_BUF_LEN, OpenBuf, SMALL_OPEN_BUF_LEN, TokenKeyring};
 
 /// Who is issuing, revoking or listing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Issuer<'a> {
     /// The server itself (the reference's dashboard): may issue any token, with no expiry bound.
     Root,
     /// The holder of this token string, bounded by that token's scope and expiry.
     Token(&'a str),
+}
+
+/// The token string is a bearer credential: `Debug` (and so `tracing`'s argument capture) never
+/// prints it.
+impl fmt::Debug for Issuer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root => f.write_str("Root"),
+            Self::Token(_) => f.write_str("Token([REDACTED])"),
+        }
+    }
 }
 
 /// One request to authorize: the operations it performs and the resources it names.

@@ -199,6 +199,7 @@ fn secrets_never_print() {
         format!("{:?}", f.authority),
         format!("{:?}", f.authority.keyring()),
         format!("{:?}", f.authority.verify(&token).unwrap()),
+        format!("{:?}", Issuer::Token(&token)),
     ];
     for text in &texts {
         assert!(!text.contains(&b64), "{text}");
