@@ -225,17 +225,33 @@ fn utf8_file(path: &Path, secret: bool) -> Result<Zeroizing<String>, CliError> {
         })
 }
 
-/// Writes a file that holds private keys: created with mode 0600 on Unix.
+/// Writes a file that holds private keys, replacing any old one atomically: the bytes go to a new
+/// file (mode 0600 on Unix) in the same directory, are synced, and the new file is renamed over
+/// `path`. An interrupted write (a kill, a full disk) leaves the old file whole, which for a registry
+/// means every old key survives; and a registry that was readable by others is not any more.
 fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    let error = |e: std::io::Error| CliError::io(&format!("writing {}", path.display()), e);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    // tempfile creates the file with mode 0600 and a name nobody else can claim.
+    let mut file = tempfile::Builder::new()
+        .prefix(".sealkit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(error)?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(error)?;
+    file.persist(path).map_err(|e| error(e.error))?;
+    // The rename is durable once the directory entry is.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .map_err(|e| CliError::io(&format!("writing {}", path.display()), e))
+    std::fs::File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(error)?;
+    Ok(())
 }
 
 fn keygen(args: KeygenArgs) -> CliResult {

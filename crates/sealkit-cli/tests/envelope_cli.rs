@@ -448,6 +448,63 @@ fn rotate_validate_and_rewrap() {
     assert_eq!(t["selectedKeyId"], k1.as_str());
 }
 
+/// A rotation killed while writing (here by a file-size limit, as a full disk or a kill would)
+/// leaves the old registry byte for byte, so no old key is lost; a finished one leaves it 0600.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_rotation_leaves_the_registry_whole() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry.json");
+    let reg = registry.to_str().unwrap();
+    ok(&sealkit(
+        &["registry", "rotate", "--registry", reg],
+        &[],
+        b"",
+    ));
+    std::fs::set_permissions(&registry, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let before = std::fs::read(&registry).unwrap();
+    assert!(
+        before.len() > 1024,
+        "the limit below must cut the write short"
+    );
+
+    let killed = std::process::Command::new("/bin/sh")
+        .args(["-c", "ulimit -f 1 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_sealkit"))
+        .args(["envelope", "registry", "rotate", "--registry", reg])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        !killed.status.success(),
+        "the write must have been cut short"
+    );
+    assert_eq!(
+        std::fs::read(&registry).unwrap(),
+        before,
+        "old registry intact"
+    );
+    ok(&sealkit(
+        &["registry", "validate", "--registry", reg],
+        &[],
+        b"",
+    ));
+
+    ok(&sealkit(
+        &["registry", "rotate", "--registry", reg],
+        &[],
+        b"",
+    ));
+    let after: Value = serde_json::from_slice(&std::fs::read(&registry).unwrap()).unwrap();
+    assert_eq!(after["keys"].as_object().unwrap().len(), 2);
+    assert_eq!(
+        std::fs::metadata(&registry).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "a rewritten registry is private even if the old file was not"
+    );
+}
+
 #[test]
 fn helpful_errors() {
     let nothing = sealkit(&["open", "--scope", "data-at-rest", "--kv"], &[], b"{}");
