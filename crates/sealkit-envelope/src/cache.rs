@@ -2,8 +2,11 @@
 //!
 //! Entries are keyed by SHA-256 over the RSA-OAEP label and the wrapped key: a bound envelope
 //! relabelled with another key id or context has a different label, so it cannot ride on a cached
-//! entry it would not have unwrapped to. Values are the 32-byte data key and the registry key id that
-//! unwrapped it, wiped when evicted, replaced or dropped. Eviction is least-recently-used.
+//! entry it would not have unwrapped to. Values are the 32-byte data key (wiped when evicted,
+//! replaced or dropped) and the fingerprint of the private key that unwrapped it: an opener uses an
+//! entry only if that very key is one of its candidates, so a cache shared between scopes or
+//! registries, or kept across a reload that replaced a key under the same id, never opens an
+//! envelope for an opener that holds no key for it. Eviction is least-recently-used.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,10 +18,11 @@ use zeroize::Zeroizing;
 
 use crate::envelope::DATA_KEY_LEN;
 
-/// A cached data key: the key (wiped on drop) and the registry id that unwrapped it.
+/// A cached data key: the key (wiped on drop) and the fingerprint of the private key that
+/// unwrapped it (SHA-256 of its public key, not secret).
 pub(crate) struct CachedKey {
     pub(crate) data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
-    pub(crate) key_id: String,
+    pub(crate) unwrapped_by: [u8; 32],
 }
 
 struct Entry {
@@ -79,7 +83,7 @@ impl DataKeyCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Looks up a fingerprint, returning a copy of the key and its registry id.
+    /// Looks up a fingerprint, returning a copy of the key and which private key unwrapped it.
     pub(crate) fn get(&self, fingerprint: &[u8; 32]) -> Option<CachedKey> {
         let mut inner = self.lock();
         inner.clock += 1;
@@ -92,7 +96,7 @@ impl DataKeyCache {
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(CachedKey {
             data_key: entry.key.data_key.clone(),
-            key_id: entry.key.key_id.clone(),
+            unwrapped_by: entry.key.unwrapped_by,
         })
     }
 
@@ -162,7 +166,7 @@ mod tests {
     fn key(byte: u8) -> CachedKey {
         CachedKey {
             data_key: Zeroizing::new([byte; DATA_KEY_LEN]),
-            key_id: format!("k{byte}"),
+            unwrapped_by: [byte; 32],
         }
     }
 
@@ -179,7 +183,7 @@ mod tests {
             "least recently used entry evicted"
         );
         assert_eq!(*cache.get(&[1; 32]).unwrap().data_key, [1; DATA_KEY_LEN]);
-        assert_eq!(cache.get(&[3; 32]).unwrap().key_id, "k3");
+        assert_eq!(cache.get(&[3; 32]).unwrap().unwrapped_by, [3; 32]);
     }
 
     #[test]

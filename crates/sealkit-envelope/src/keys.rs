@@ -29,7 +29,16 @@ pub fn normalize_pem(raw: &str) -> Zeroizing<String> {
     let trimmed = raw.trim();
     let unquoted = trimmed.strip_prefix(['\'', '"']).unwrap_or(trimmed);
     let unquoted = unquoted.strip_suffix(['\'', '"']).unwrap_or(unquoted);
-    Zeroizing::new(unquoted.replace("\\n", "\n"))
+    // Sized once (the result is never longer than the input), so no reallocation leaves part of a
+    // private key behind in freed memory.
+    let mut pem = Zeroizing::new(String::with_capacity(unquoted.len()));
+    for (i, piece) in unquoted.split("\\n").enumerate() {
+        if i > 0 {
+            pem.push('\n');
+        }
+        pem.push_str(piece);
+    }
+    pem
 }
 
 fn modulus_bits(key: &impl PublicKeyParts) -> usize {

@@ -292,30 +292,24 @@ impl Opener {
             .map(|_| DataKeyCache::fingerprint(&label, envelope.wrapped_key()));
         if let (Some(cache), Some(fp)) = (&self.cache, &fingerprint)
             && let Some(cached) = cache.get(fp)
-        {
-            // Report the position the key would have been found at without the cache, so telemetry
-            // does not depend on cache state; an entry for a key the policy no longer allows is
-            // ignored.
-            if let Some(position) = candidates
+            // Only the very key that unwrapped the entry may use it, and only while the policy
+            // still offers that key. Its position is where the search below would have found it,
+            // so telemetry does not depend on cache state.
+            && let Some(position) = candidates
                 .iter()
-                .position(|&i| self.registry.id_at(i) == cached.key_id)
-            {
-                let attempts = position + 1;
-                return match Self::decrypt_body(&cached.data_key, envelope, body, &aad) {
-                    Some(plaintext) => {
-                        let telemetry =
-                            self.telemetry(envelope, Some(&cached.key_id), attempts, None);
-                        telemetry.emit();
-                        Ok(Opened {
-                            plaintext,
-                            telemetry,
-                        })
-                    }
-                    None => Err(self.fail(envelope, attempts, Some(FailureCause::Authentication))),
-                };
-            }
+                .position(|&i| *self.registry.fingerprint_at(i) == cached.unwrapped_by)
+            && let Some(plaintext) = Self::decrypt_body(&cached.data_key, envelope, body, &aad)
+        {
+            let key_id = self.registry.id_at(candidates[position]);
+            let telemetry = self.telemetry(envelope, Some(key_id), position + 1, None);
+            telemetry.emit();
+            return Ok(Opened {
+                plaintext,
+                telemetry,
+            });
         }
-
+        // A miss, or a body that fails under the cached key: the full search, so a failure
+        // reports exactly what it reports without a cache.
         let accepted = self
             .first_accepted(envelope, &label, &candidates, |data_key| {
                 Self::decrypt_body(data_key, envelope, body, &aad)
@@ -327,7 +321,7 @@ impl Opener {
                 fp,
                 CachedKey {
                     data_key: accepted.data_key,
-                    key_id: key_id.to_owned(),
+                    unwrapped_by: *self.registry.fingerprint_at(accepted.index),
                 },
             );
         }

@@ -302,35 +302,57 @@ impl RegistryDocument {
     /// The nested form `{"activeKeyId":…,"keys":{…}}`, compact, in registry order (PEM newlines
     /// escaped as `\n` by JSON, so the result is one line).
     pub fn to_nested_json(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::from("{"));
+        // Sized once for the worst case (every byte escaped as `\u00XX`) and written in place, so
+        // no reallocation leaves a copy of a private key behind in freed memory.
+        let capacity = 32
+            + self.active_key_id.as_ref().map_or(0, |id| 6 * id.len() + 2)
+            + self
+                .keys
+                .iter()
+                .map(|(id, pem)| 6 * (id.len() + pem.len()) + 6)
+                .sum::<usize>();
+        let mut out = Zeroizing::new(Vec::with_capacity(capacity));
+        out.push(b'{');
         if let Some(active) = &self.active_key_id {
-            out.push_str("\"activeKeyId\":");
-            out.push_str(&json_string(active));
-            out.push(',');
+            out.extend_from_slice(b"\"activeKeyId\":");
+            write_json_string(&mut out, active);
+            out.push(b',');
         }
-        out.push_str("\"keys\":{");
+        out.extend_from_slice(b"\"keys\":{");
         for (i, (id, pem)) in self.keys.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            out.push_str(&json_string(id));
-            out.push(':');
-            let escaped = Zeroizing::new(json_string(pem));
-            out.push_str(&escaped);
+            write_json_string(&mut out, id);
+            out.push(b':');
+            write_json_string(&mut out, pem);
         }
-        out.push_str("}}");
-        out
+        out.extend_from_slice(b"}}");
+        debug_assert!(out.len() <= capacity);
+        // The buffer moves into the String, it is not copied. serde_json writes UTF-8 for `&str`
+        // input, so the error arm (which still wipes) cannot happen.
+        match String::from_utf8(std::mem::take(&mut *out)) {
+            Ok(json) => Zeroizing::new(json),
+            Err(not_utf8) => {
+                drop(Zeroizing::new(not_utf8.into_bytes()));
+                Zeroizing::new(String::new())
+            }
+        }
     }
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, s);
 }
 
 /// One parsed registry key.
 struct RegistryKey {
     id: String,
     private_key: RsaPrivateKey,
+    /// SHA-256 of the public key (SPKI DER): which key this is, whatever its id. Data-key cache
+    /// entries record it, so an entry only ever serves the key that unwrapped it.
+    fingerprint: [u8; 32],
 }
 
 /// The parsed key registry of one scope. Build it once at startup and share it (`Arc`).
@@ -392,9 +414,16 @@ impl KeyRegistry {
                     key_id: id.clone(),
                 },
             })?;
+            let fingerprint = keys::spki_sha256(&private_key.to_public_key()).map_err(|_| {
+                Error::InvalidPrivateKey {
+                    scope: label,
+                    key_id: id.clone(),
+                }
+            })?;
             keys.push(RegistryKey {
                 id: id.clone(),
                 private_key,
+                fingerprint,
             });
         }
         Ok(Self {
@@ -514,6 +543,10 @@ impl KeyRegistry {
         &self.keys[index].private_key
     }
 
+    pub(crate) fn fingerprint_at(&self, index: usize) -> &[u8; 32] {
+        &self.keys[index].fingerprint
+    }
+
     /// The public half of the key under `key_id`.
     pub fn public_key(&self, key_id: &str) -> Option<RsaPublicKey> {
         self.index_of(key_id)
@@ -614,6 +647,27 @@ mod tests {
         );
         let again = RegistryDocument::parse(Scope::DataAtRest, &doc.to_nested_json()).unwrap();
         assert_eq!(again, doc);
+    }
+
+    #[test]
+    fn nested_json_fits_its_one_allocation_even_when_every_byte_is_escaped() {
+        // Control characters are the longest escapes (`\u0001`: six bytes for one).
+        let nasty = "\u{1}\u{2}\"\\\n\u{1f}".repeat(50);
+        let doc = RegistryDocument {
+            active_key_id: Some(nasty.clone()),
+            keys: vec![
+                (nasty.clone(), Zeroizing::new(nasty.clone())),
+                ("k2".to_owned(), Zeroizing::new("-----BEGIN-----\nAB\n".to_owned())),
+            ],
+        };
+        // The debug assertion inside checks the bound; the output must still be the same JSON
+        // serde_json writes.
+        let json = doc.to_nested_json();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["activeKeyId"], nasty.as_str());
+        assert_eq!(value["keys"][nasty.as_str()], nasty.as_str());
+        assert_eq!(value["keys"]["k2"], "-----BEGIN-----\nAB\n");
+        assert!(json.len() <= json.capacity());
     }
 
     #[test]

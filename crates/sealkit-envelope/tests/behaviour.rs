@@ -8,8 +8,8 @@ use std::sync::{Arc, OnceLock};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use sealkit_envelope::audit::{self, StoredObject};
 use sealkit_envelope::{
-    CandidatePolicy, EnvelopeVersion, Error, GeneratedKeyPair, KeyRegistry, KvRecord, OpenPolicy,
-    Opener, Outcome, RegistryDocument, Scope, Sealer, generate_key_pair,
+    CandidatePolicy, DataKeyCache, EnvelopeVersion, Error, GeneratedKeyPair, KeyRegistry, KvRecord,
+    OpenPolicy, Opener, Outcome, RegistryDocument, Scope, Sealer, generate_key_pair,
 };
 
 /// Two RSA-2048 pairs, generated once per test binary.
@@ -326,6 +326,61 @@ fn cached_data_keys_skip_rsa_and_keep_telemetry_identical() {
     let bound = sealer(0).bound().seal(b"b", b"ctx").unwrap();
     opener.open(&bound.metadata, &bound.body, b"ctx").unwrap();
     assert!(opener.open(&bound.metadata, &bound.body, b"other").is_err());
+}
+
+#[test]
+fn a_shared_cache_opens_only_for_an_opener_holding_the_key_that_filled_it() {
+    let [first, second] = pairs();
+    let legacy = |scope, pem: &str| Arc::new(KeyRegistry::legacy(scope, "v1", pem, None).unwrap());
+    let cache = Arc::new(DataKeyCache::new(8));
+    // Two scopes in one process (as the reference's user worker runs them), both in legacy mode
+    // under the same id, with independent keys; a v1 envelope's OAEP label is empty in both.
+    let user_kv =
+        Opener::new(legacy(Scope::UserKv, &first.private_key_pem)).with_shared_cache(cache.clone());
+    let data_at_rest = Opener::new(legacy(Scope::DataAtRest, &second.private_key_pem))
+        .with_shared_cache(cache.clone());
+    let object = Sealer::from_public_key_pem("v1", &first.public_key_pem)
+        .unwrap()
+        .seal(b"user-kv secret", b"")
+        .unwrap();
+    assert_eq!(
+        &user_kv
+            .open(&object.metadata, &object.body, b"")
+            .unwrap()
+            .plaintext[..],
+        b"user-kv secret"
+    );
+    assert_eq!(cache.len(), 1);
+    let err = data_at_rest
+        .open(&object.metadata, &object.body, b"")
+        .unwrap_err();
+    assert_eq!(err.attempts(), Some(1), "{err:?}");
+    // A reload that replaced the key under the same id does not inherit the old key's entries.
+    let reloaded = Opener::new(legacy(Scope::UserKv, &second.private_key_pem))
+        .with_shared_cache(cache.clone());
+    assert!(reloaded.open(&object.metadata, &object.body, b"").is_err());
+    // The opener that holds the key still gets its cached answer.
+    let hits = cache.hits();
+    user_kv.open(&object.metadata, &object.body, b"").unwrap();
+    assert_eq!(cache.hits(), hits + 1);
+}
+
+#[test]
+fn a_failure_reports_the_same_telemetry_with_or_without_a_cached_key() {
+    // Registry [old, new], new active: an envelope for the old key is found at the second attempt.
+    let object = sealer(0).seal(b"cached", b"").unwrap();
+    let cold = Opener::new(registry());
+    let warm = Opener::new(registry()).with_cache(4);
+    warm.open(&object.metadata, &object.body, b"").unwrap();
+    let mut body = object.body.clone();
+    body[0] ^= 1;
+    let cold_err = cold.open(&object.metadata, &body, b"").unwrap_err();
+    let warm_err = warm.open(&object.metadata, &body, b"").unwrap_err();
+    assert_eq!(warm.cache().unwrap().hits(), 1, "the cached key was tried");
+    assert!(cold_err.telemetry().is_some());
+    assert_eq!(cold_err.telemetry(), warm_err.telemetry());
+    assert_eq!(cold_err.to_string(), warm_err.to_string());
+    assert_eq!(cold_err.last_cause(), warm_err.last_cause());
 }
 
 #[test]
