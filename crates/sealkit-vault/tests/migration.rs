@@ -501,6 +501,41 @@ fn stopped_midway_and_rerun_ends_correct() {
     });
 }
 
+#[test]
+fn bounded_reruns_each_get_further_until_done() {
+    on_each_db("migrate_bounded", |db, name| {
+        // Ten rows, eight to rewrite (legacy, and v2 under the previous key), two already current.
+        let expected = seed_mixed(db, name, 10);
+        let v = rotating_vault();
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            assert!(
+                runs <= 9,
+                "each bounded rerun must get further than the last"
+            );
+            let mut store = db.store();
+            let report = Migrator::new(&v)
+                .tables(&[name])
+                .unwrap()
+                .batch_size(1)
+                .stop_after_batches(Some(1))
+                .run(store.as_mut(), |_| ControlFlow::Continue(()))
+                .unwrap();
+            if !report.interrupted {
+                assert_eq!(report.total().remaining_not_v2, Some(0));
+                break;
+            }
+            assert_eq!(report.total().migrated, 1, "run {runs}");
+        }
+        assert_eq!(
+            runs, 9,
+            "eight bounded runs, one per row to rewrite, then one that finishes"
+        );
+        assert_all_current(db, name, &expected);
+    });
+}
+
 /// The answers of the wrapped store's compare-and-swap.
 type SwapResult = Result<Vec<bool>, VaultError>;
 /// What a [`SwapHook`] does for each compare-and-swap, given the wrapped store.

@@ -41,7 +41,7 @@ pub struct Args {
     /// Rows per batch (each batch is one transaction).
     #[arg(long, default_value_t = migrate::DEFAULT_BATCH_SIZE, value_name = "N")]
     batch_size: usize,
-    /// Stop after N batches (a bounded maintenance window); run again to continue.
+    /// Stop after N batches that rewrote rows (a bounded maintenance window); run again to continue.
     #[arg(long, value_name = "N")]
     max_batches: Option<usize>,
     /// Print the report as one JSON object instead of text.

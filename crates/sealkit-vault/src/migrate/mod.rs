@@ -187,8 +187,10 @@ impl<'v> Migrator<'v> {
         self
     }
 
-    /// Stop after this many batches in total (for testing resumption, or to bound a maintenance
-    /// window); the report says `interrupted`.
+    /// Stop after this many batches that rewrote rows (or would have, in a dry run), in total: to
+    /// bound a maintenance window, or to test resumption; the report says `interrupted`. Batches
+    /// with nothing to rewrite do not count: a rerun reads again through the rows earlier runs
+    /// migrated, and counting those would stop every rerun before it got any further.
     pub fn stop_after_batches(mut self, n: Option<usize>) -> Self {
         self.stop_after_batches = n;
         self
@@ -209,7 +211,7 @@ impl<'v> Migrator<'v> {
             dry_run: self.dry_run,
             ..MigrationReport::default()
         };
-        let mut batches = 0usize;
+        let mut rewriting_batches = 0usize;
         for table in &self.tables {
             let mut t = TableReport {
                 table: table.as_str().to_owned(),
@@ -219,7 +221,10 @@ impl<'v> Migrator<'v> {
             let mut after: Option<String> = None;
             let mut finished = false;
             loop {
-                if self.stop_after_batches.is_some_and(|max| batches >= max) {
+                if self
+                    .stop_after_batches
+                    .is_some_and(|max| rewriting_batches >= max)
+                {
                     break;
                 }
                 let rows = store.fetch_encrypted(table, after.as_deref(), self.batch_size)?;
@@ -235,12 +240,14 @@ impl<'v> Migrator<'v> {
                         updates.push(update);
                     }
                 }
+                if !updates.is_empty() {
+                    rewriting_batches += 1;
+                }
                 if self.dry_run {
                     t.migrated += updates.len() as u64;
                 } else {
                     self.apply(store, table, &mut t, updates)?;
                 }
-                batches += 1;
                 let flow = progress(&Progress {
                     table,
                     total,
