@@ -19,7 +19,8 @@ use crate::io;
 pub enum Command {
     /// Encrypt all of stdin (UTF-8) into a `v2:` value under `ENCRYPTION_KEY`.
     Encrypt,
-    /// Decrypt a stored value (stdin, one trailing newline removed) and print the plaintext exactly.
+    /// Decrypt a stored value (stdin, one trailing newline — `\n` or `\r\n` — removed) and print
+    /// the plaintext exactly.
     Decrypt,
     /// Run the startup validation on this environment; analytics lines on stdout; exit 1 on failure.
     Check {

@@ -280,12 +280,13 @@ fn migrate_sqlite_with_previous_key_file_dry_run_then_real_then_idempotent() {
     assert_eq!(db_rows(&db), before);
     no_values_in(&dry);
 
+    // A plain path names the SQLite file as well as its URL does.
     let run = sealkit(
         &[
             "vault",
             "migrate",
             "--database-url",
-            &url,
+            db.to_str().unwrap(),
             "--previous-key-file",
             &key_file,
             "--batch-size",

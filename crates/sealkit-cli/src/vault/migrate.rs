@@ -2,6 +2,7 @@
 //! key. The database work lives in `sealkit::vault::migrate`; this file owns the process concerns:
 //! flags, the progress bar on a terminal, the summary and the exit status.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal as _, Write as _};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -20,8 +21,9 @@ const DEFAULT_DATABASE_URL: &str = "sqlite://settings.db";
 /// Flags of `sealkit vault migrate`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// `sqlite://PATH` (an existing file; the default is sqlite://settings.db) or
-    /// `postgres://USER@HOST/DB`. Prefer the DATABASE_URL variable when the URL holds a password.
+    /// `sqlite://PATH` or just `PATH` (an existing SQLite file; the default is
+    /// sqlite://settings.db) or `postgres://USER@HOST/DB`. Prefer the DATABASE_URL variable when
+    /// the URL holds a password.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     database_url: Option<String>,
     /// A PEM file of CA certificates that the PostgreSQL server's TLS certificate is checked
@@ -49,6 +51,18 @@ pub struct Args {
     json: bool,
 }
 
+/// The database URL to open: the default when none is given; a plain path (no `scheme:` in front,
+/// no `key=value` connection string) names a SQLite file, as the default does.
+fn database_url(given: Option<&str>) -> Cow<'_, str> {
+    match given {
+        None => Cow::Borrowed(DEFAULT_DATABASE_URL),
+        Some(url) if url.contains("://") || url.starts_with("sqlite:") || url.contains('=') => {
+            Cow::Borrowed(url)
+        }
+        Some(path) => Cow::Owned(format!("sqlite://{path}")),
+    }
+}
+
 /// Runs the migration.
 pub fn run(args: Args) -> CliResult {
     let mut vault = SettingsVault::new(&current_key()?).map_err(|e| vault_error(&e))?;
@@ -64,12 +78,12 @@ pub fn run(args: Args) -> CliResult {
     if !args.tables.is_empty() {
         migrator = migrator.tables(&args.tables).map_err(|e| vault_error(&e))?;
     }
-    let url = args.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+    let url = database_url(args.database_url.as_deref());
     let mut options = migrate::store::StoreOptions::default();
     if let Some(path) = &args.database_ca_file {
         options = options.ca_file(path);
     }
-    let mut store = migrate::store::open_store_with(url, &options).map_err(|e| vault_error(&e))?;
+    let mut store = migrate::store::open_store_with(&url, &options).map_err(|e| vault_error(&e))?;
 
     let mut bar = ProgressBar::new(std::io::stderr().is_terminal());
     let report = migrator
