@@ -657,7 +657,10 @@ mod tests {
             active_key_id: Some(nasty.clone()),
             keys: vec![
                 (nasty.clone(), Zeroizing::new(nasty.clone())),
-                ("k2".to_owned(), Zeroizing::new("-----BEGIN-----\nAB\n".to_owned())),
+                (
+                    "k2".to_owned(),
+                    Zeroizing::new("-----BEGIN-----\nAB\n".to_owned()),
+                ),
             ],
         };
         // The debug assertion inside checks the bound; the output must still be the same JSON
