@@ -75,6 +75,20 @@ impl fmt::Debug for EncryptionKey {
     }
 }
 
+/// The key text without surrounding whitespace and one matching pair of `"` or `'` (then without
+/// whitespace inside them). `.env` loaders strip such quoting, `docker --env-file` and many secret
+/// stores keep it literally, so one secret arrives in both spellings. For checks that must
+/// recognise a key however it was written (blocklist, key separation); never for the key
+/// material itself, which is used exactly as given.
+pub(crate) fn normalise_spelling(raw: &str) -> &str {
+    let trimmed = raw.trim();
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|&q| trimmed.strip_prefix(q)?.strip_suffix(q))
+        .unwrap_or(trimmed);
+    unquoted.trim()
+}
+
 /// The ciphers of one `ENCRYPTION_KEY`: HKDF-SHA256 for `v2`, bare SHA-256 for legacy values.
 pub(crate) struct DerivedKeys {
     pub(crate) v2: Aes256Gcm,

@@ -6,15 +6,19 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{
+    GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD,
+};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::VaultError;
-use crate::key::EncryptionKey;
+use crate::key::{EncryptionKey, normalise_spelling};
 
 /// The environment variable the reference reads the signing key from.
 pub const SESSION_SIGNING_KEY_VAR: &str = "SESSION_SIGNING_KEY";
@@ -36,11 +40,12 @@ impl SessionSigner {
     /// # Errors
     /// [`VaultError::SigningKeyNotBase64`], [`VaultError::SigningKeyTooShort`] (under 32 decoded
     /// bytes), [`VaultError::SigningKeyEqualsEncryptionKey`] when the two keys are the same secret:
-    /// equal strings, or the decoded signing key equal to the encryption key's bytes or to their
-    /// base64 decoding.
+    /// the signing key (as a string or decoded) equal to the encryption key as given, to the
+    /// encryption key without surrounding whitespace and quotes, or to the encryption key's
+    /// base64 decoding in either alphabet, padded or not.
     pub fn new(signing_key_b64: &str, encryption_key: &EncryptionKey) -> Result<Self, VaultError> {
-        let enc = encryption_key.expose().as_bytes();
-        if bool::from(signing_key_b64.as_bytes().ct_eq(enc)) {
+        let spellings = EncryptionKeySpellings::of(encryption_key);
+        if bool::from(spellings.matches_text(signing_key_b64)) {
             return Err(VaultError::SigningKeyEqualsEncryptionKey);
         }
         let key = Zeroizing::new(
@@ -48,12 +53,7 @@ impl SessionSigner {
                 .decode(signing_key_b64)
                 .map_err(|_| VaultError::SigningKeyNotBase64)?,
         );
-        if bool::from(key.as_slice().ct_eq(enc)) {
-            return Err(VaultError::SigningKeyEqualsEncryptionKey);
-        }
-        if let Ok(enc_decoded) = STANDARD.decode(enc).map(Zeroizing::new)
-            && bool::from(key.as_slice().ct_eq(enc_decoded.as_slice()))
-        {
+        if bool::from(spellings.matches_bytes(&key)) {
             return Err(VaultError::SigningKeyEqualsEncryptionKey);
         }
         if key.len() < MIN_SIGNING_KEY_LEN {
@@ -130,6 +130,86 @@ impl SessionSigner {
     /// As [`SessionSigner::verify_unexpired`].
     pub fn verify_unexpired_now(&self, cookie: &str) -> Result<String, VaultError> {
         self.verify_unexpired(cookie, OffsetDateTime::now_utc())
+    }
+}
+
+/// Decodes a base64 key however it was spelled: either alphabet (even mixed), padding optional,
+/// non-zero trailing bits allowed. Only the key-separation check uses it, to recognise the same
+/// secret written differently; a key that is actually used is always decoded strictly.
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// The forms in which the `ENCRYPTION_KEY` secret could reappear as the signing key. The raw string
+/// is what the vault hashes, but operators copy keys between `.env` files, `docker --env-file`
+/// (which keeps quotes literally), shells and secret stores, so the same 32 random bytes also show
+/// up with a trailing newline, in quotes, unpadded or in the URL-safe alphabet. Comparing only the
+/// exact string would let one secret serve both purposes, which is what SPEC §2 forbids.
+struct EncryptionKeySpellings<'k> {
+    /// Exactly as configured.
+    raw: &'k str,
+    /// Without surrounding whitespace and one pair of quotes.
+    normalised: &'k str,
+    /// The lenient base64 decoding of `normalised`, when it is base64 at all.
+    decoded: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl<'k> EncryptionKeySpellings<'k> {
+    fn of(key: &'k EncryptionKey) -> Self {
+        let raw = key.expose();
+        let normalised = normalise_spelling(raw);
+        // Whitespace anywhere (line-wrapped `openssl rand -base64` output) and the URL-safe
+        // alphabet are folded away before decoding: the copy holds key text, so it is zeroized.
+        // Sized once up front: a `collect` would grow by reallocating and leave unwiped copies.
+        let mut folded = Zeroizing::new(String::with_capacity(normalised.len()));
+        folded.extend(
+            normalised
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .map(|c| match c {
+                    '-' => '+',
+                    '_' => '/',
+                    c => c,
+                }),
+        );
+        // Decoded into a buffer that is wiped even when decoding fails halfway (`decode` would
+        // drop its partial output unwiped). An empty decoding (a key of only quotes or
+        // whitespace) is no secret to keep apart; an empty signing key then still gets its
+        // accurate error, too short.
+        let mut buffer = Zeroizing::new(vec![0u8; base64::decoded_len_estimate(folded.len())]);
+        let decoded = match LENIENT_BASE64.decode_slice(folded.as_bytes(), &mut buffer) {
+            Ok(len) if len > 0 => {
+                buffer.truncate(len);
+                Some(buffer)
+            }
+            _ => None,
+        };
+        Self {
+            raw,
+            normalised,
+            decoded,
+        }
+    }
+
+    /// The signing key's string equals a textual spelling (constant time in the contents; every
+    /// comparison runs, so the time does not say which spelling matched).
+    fn matches_text(&self, signing_key: &str) -> Choice {
+        let s = signing_key.as_bytes();
+        s.ct_eq(self.raw.as_bytes()) | s.ct_eq(self.normalised.as_bytes())
+    }
+
+    /// The signing key's decoded bytes equal any spelling (constant time, as above).
+    fn matches_bytes(&self, signing_key: &[u8]) -> Choice {
+        let decoded = self
+            .decoded
+            .as_ref()
+            .map_or(Choice::from(0), |d| signing_key.ct_eq(d.as_slice()));
+        signing_key.ct_eq(self.raw.as_bytes())
+            | signing_key.ct_eq(self.normalised.as_bytes())
+            | decoded
     }
 }
 

@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::key::{ENCRYPTION_KEY_VAR, EncryptionKey};
+use crate::key::{ENCRYPTION_KEY_VAR, EncryptionKey, normalise_spelling};
 
 /// Minimum key length in bytes.
 pub const MIN_KEY_LEN: usize = 32;
@@ -347,10 +347,11 @@ pub fn is_production(environment: Option<&str>) -> bool {
     })
 }
 
-/// True when the key is a public placeholder, compared after trimming whitespace and ignoring
-/// ASCII case so that neither a trailing space nor a capital letter slips past.
+/// True when the key is a public placeholder, compared after trimming whitespace and one pair of
+/// surrounding `"` or `'`, and ignoring ASCII case, so that neither a trailing space, nor quotes
+/// kept literally (`docker --env-file` does), nor a capital letter slips past.
 pub fn is_blocklisted(key: &str) -> bool {
-    let normalised = key.trim().to_ascii_lowercase();
+    let normalised = normalise_spelling(key).to_ascii_lowercase();
     let mut hit = subtle::Choice::from(0);
     for entry in BLOCKLIST {
         let entry = entry.to_ascii_lowercase();

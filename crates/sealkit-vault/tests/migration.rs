@@ -12,7 +12,9 @@ use std::sync::{Arc, Barrier};
 
 use legacy::legacy_encrypt;
 use sealkit_vault::migrate::postgres::{PostgresStore, PostgresTls};
-use sealkit_vault::migrate::store::{CasUpdate, SettingsStore, StoredRow, TableName};
+use sealkit_vault::migrate::store::{
+    CasUpdate, SettingsStore, StoredRow, TableName, UnreadableKeys,
+};
 use sealkit_vault::migrate::{MigrationReport, Migrator};
 use sealkit_vault::{EncryptionKey, SettingsVault, VaultError};
 
@@ -459,6 +461,143 @@ fn unreadable_values_fail_by_key_stay_untouched_and_the_run_goes_on() {
 }
 
 #[test]
+fn a_null_key_row_fails_by_itself_and_the_legacy_row_beside_it_migrates() {
+    on_each_db("migrate_null_key", |db, name| {
+        let table = format!("{name}_t");
+        // SQLite takes NULL even in a TEXT PRIMARY KEY; PostgreSQL only without the primary key.
+        let key_column = if db.store().backend() == "sqlite" {
+            "key TEXT PRIMARY KEY"
+        } else {
+            "key TEXT UNIQUE"
+        };
+        db.execute(&format!(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} ({key_column}, \
+             value TEXT NOT NULL, encrypted BOOLEAN NOT NULL DEFAULT FALSE, updated_at TIMESTAMP)"
+        ));
+        db.insert(&table, "setting_a", &legacy_encrypt(KEY, "a", 12, 1), true);
+        let orphan = legacy_encrypt(KEY, "orphan", 16, 2);
+        db.execute(&format!(
+            "INSERT INTO {table} (key, value, encrypted) VALUES (NULL, '{orphan}', TRUE)"
+        ));
+        for pass in 0..2 {
+            let t = run(db, &vault(KEY), &[&table], 100).tables.remove(0);
+            assert_eq!(t.processed, 2, "pass {pass}");
+            assert_eq!(t.migrated, 1 - pass, "pass {pass}");
+            assert_eq!(t.failed, 1, "pass {pass}");
+            assert_eq!(
+                t.failed_keys,
+                [("NULL".to_owned(), "unreadable_key")],
+                "pass {pass}"
+            );
+            assert_eq!(t.remaining_not_v2, Some(1), "pass {pass}");
+        }
+        assert_eq!(
+            db.count(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE key IS NULL AND value = '{orphan}'"
+            )),
+            1,
+            "the NULL-key row was changed"
+        );
+        assert_eq!(
+            db.count(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE key = 'setting_a' AND value LIKE 'v2:%'"
+            )),
+            1
+        );
+    });
+}
+
+/// SQLite keeps NULL, binary and non-UTF-8 keys in a TEXT PRIMARY KEY. They sort before, after
+/// and among the readable keys; whatever the batch size, and however many of them follow one
+/// another, the readable rows around them are all migrated and each unreadable one is reported
+/// once per run.
+#[test]
+fn unreadable_keys_anywhere_in_the_key_order_fail_and_paging_goes_on() {
+    let setting = |i: usize| format!("setting_{i:03}");
+    // 'setting_003' followed by a byte that is not UTF-8: sorts between setting_003 and _004.
+    let after_3 = |tail: &str| {
+        format!(
+            "CAST(X'{}{tail}' AS TEXT)",
+            hex::encode_upper("setting_003")
+        )
+    };
+    let unreadable: Vec<String> = vec![
+        "NULL".to_owned(),
+        "X'00FF'".to_owned(),
+        after_3("FF"),
+        after_3("FF01"),
+        after_3("FF02"),
+        after_3("FF03"),
+        after_3("FE"),
+        "CAST(X'FF' AS TEXT)".to_owned(),
+    ];
+    let n = unreadable.len() as u64;
+    for batch in [1, 2, 3, 4, 5, 7, 100] {
+        let db = Sqlite::new();
+        db.create_table("t");
+        let mut expected = Vec::new();
+        for i in 0..10 {
+            let plain = format!("secret {i}");
+            db.insert(
+                "t",
+                &setting(i),
+                &legacy_encrypt(KEY, &plain, 12 + 4 * (i % 2), i as u8),
+                true,
+            );
+            expected.push((setting(i), plain));
+        }
+        for (i, key) in unreadable.iter().enumerate() {
+            let value = legacy_encrypt(KEY, "unreachable", 12, 100 + i as u8);
+            db.execute(&format!(
+                "INSERT INTO t (key, value, encrypted) VALUES ({key}, '{value}', 1)"
+            ));
+        }
+        for pass in 0..2 {
+            let t = run(&db, &vault(KEY), &["t"], batch).tables.remove(0);
+            let context = format!("batch {batch} pass {pass}: {t:?}");
+            assert_eq!(t.processed, 10 + n, "{context}");
+            assert_eq!(t.migrated, if pass == 0 { 10 } else { 0 }, "{context}");
+            assert_eq!(
+                t.already_current,
+                if pass == 0 { 0 } else { 10 },
+                "{context}"
+            );
+            assert_eq!(t.failed, n, "{context}");
+            let mut listed = t.failed_keys.clone();
+            listed.sort();
+            let mut want: Vec<_> = unreadable
+                .iter()
+                .map(|k| (k.clone(), "unreadable_key"))
+                .collect();
+            want.sort();
+            assert_eq!(listed, want, "{context}");
+            assert_eq!(t.remaining_not_v2, Some(n), "{context}");
+        }
+        let conn = db.conn();
+        let current = vault(KEY);
+        for (key, plain) in &expected {
+            let value: String = conn
+                .query_row("SELECT value FROM t WHERE key = ?1", [key], |r| r.get(0))
+                .unwrap();
+            assert_eq!(current.decrypt(&value).unwrap().as_str(), plain, "{key}");
+        }
+        for key in &unreadable {
+            let untouched: i64 = conn
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM t WHERE key IS {key} AND value NOT LIKE 'v2:%'"),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(
+                untouched, 1,
+                "{key} changed or not found by its listed expression"
+            );
+        }
+    }
+}
+
+#[test]
 fn stopped_midway_and_rerun_ends_correct() {
     on_each_db("migrate_resume", |db, name| {
         let (a, b) = (format!("{name}_a"), format!("{name}_b"));
@@ -568,6 +707,13 @@ impl SettingsStore for SwapHook<'_> {
     }
     fn compare_and_swap(&mut self, t: &TableName, u: &[CasUpdate]) -> SwapResult {
         (self.swap)(self.inner.as_mut(), t, u)
+    }
+    fn unreadable_keys(
+        &mut self,
+        t: &TableName,
+        list: usize,
+    ) -> Result<UnreadableKeys, VaultError> {
+        self.inner.unreadable_keys(t, list)
     }
     fn count_not_v2(&mut self, t: &TableName) -> Result<u64, VaultError> {
         self.inner.count_not_v2(t)

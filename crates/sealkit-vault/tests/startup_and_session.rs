@@ -1,8 +1,9 @@
 //! Startup validation tiers, analytics events, and session-signing key separation.
 
+use proptest::prelude::*;
 use sealkit_vault::{
-    AnalyticsEvent, AnalyticsSink, BLOCKLIST, EncryptionKey, SessionSigner, StartupCode,
-    StartupValidator, VaultError,
+    AnalyticsEvent, AnalyticsSink, BLOCKLIST, EncryptionKey, SessionSigner, SettingsVault,
+    StartupCode, StartupValidator, VaultError, is_blocklisted,
 };
 use serde_json::Value;
 
@@ -273,11 +274,143 @@ fn signing_key_must_differ_from_encryption_key_and_be_32_bytes() {
     ));
     let e = SessionSigner::new(GOOD_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap_err();
     let signer = SessionSigner::new(SIGNING_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap();
-    for text in [format!("{e} {e:?}"), format!("{signer:?}")] {
+    let vault = SettingsVault::new(&EncryptionKey::new(GOOD_KEY)).unwrap();
+    let debug = [format!("{signer:?}"), format!("{vault:?}")];
+    for text in std::iter::once(format!("{e} {e:?}")).chain(debug.iter().cloned()) {
         assert!(
             !text.contains(&GOOD_KEY[..8]) && !text.contains(&SIGNING_KEY[..8]),
             "{text}"
         );
+    }
+    // Not merely absent: the Debug output says it was withheld (an empty or truncated output
+    // would also pass the check above).
+    for text in &debug {
+        assert!(text.contains("[REDACTED]"), "{text}");
+    }
+}
+
+/// The spellings in which one secret reaches two variables: copied with the newline `echo` adds,
+/// a stray space, quotes that `docker --env-file` keeps, padding dropped, the URL-safe alphabet.
+#[test]
+fn signing_key_equal_to_a_respelling_of_the_encryption_key_is_refused() {
+    let url_safe = GOOD_KEY.replace('+', "-").replace('/', "_");
+    let unpadded = GOOD_KEY.trim_end_matches('=');
+    // `M` ends the 32 bytes with two zero bits; `N` sets one of them, which a lenient decoder
+    // drops, so it is the same 32 bytes written non-canonically.
+    let trailing_bits = GOOD_KEY.replace("wM=", "wN=");
+    let spellings = [
+        format!("{GOOD_KEY}\n"),
+        format!("{GOOD_KEY}\r\n"),
+        format!("{GOOD_KEY} "),
+        format!("\t{GOOD_KEY}"),
+        unpadded.to_owned(),
+        url_safe.clone(),
+        url_safe.trim_end_matches('=').to_owned(),
+        format!("\"{GOOD_KEY}\""),
+        format!("'{GOOD_KEY}'"),
+        format!("\"{GOOD_KEY}\"\n"),
+        format!("\"{unpadded}\" "),
+        format!("{}\n{}", &GOOD_KEY[..20], &GOOD_KEY[20..]),
+        trailing_bits,
+    ];
+    for spelling in &spellings {
+        assert!(
+            matches!(
+                SessionSigner::new(GOOD_KEY, &EncryptionKey::new(spelling.as_str())),
+                Err(VaultError::SigningKeyEqualsEncryptionKey)
+            ),
+            "ENCRYPTION_KEY {spelling:?} accepted beside the same SESSION_SIGNING_KEY"
+        );
+    }
+    // The signing key decodes to the encryption key's text, which was configured with a newline
+    // or in quotes.
+    let text = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text);
+    for spelling in [format!("{text}\n"), format!("\"{text}\"")] {
+        assert!(
+            matches!(
+                SessionSigner::new(&encoded, &EncryptionKey::new(spelling.as_str())),
+                Err(VaultError::SigningKeyEqualsEncryptionKey)
+            ),
+            "{spelling:?}"
+        );
+    }
+    // A genuinely different key still passes, however the encryption key is spelled.
+    for spelling in spellings.iter().map(String::as_str).chain([GOOD_KEY]) {
+        assert!(
+            SessionSigner::new(SIGNING_KEY, &EncryptionKey::new(spelling)).is_ok(),
+            "{spelling:?}"
+        );
+    }
+}
+
+#[test]
+fn quoted_placeholder_is_blocklisted_in_production() {
+    for placeholder in BLOCKLIST {
+        for key in [
+            format!("\"{placeholder}\""),
+            format!("'{placeholder}'"),
+            format!(" \"{placeholder}\"\n"),
+            format!("\"{placeholder} \""),
+        ] {
+            let (result, events) = run(Some(&key), Some("production"));
+            assert_eq!(
+                result.unwrap_err().code,
+                StartupCode::Blocklisted,
+                "{key:?}"
+            );
+            assert_eq!(events[1]["event"], "platform.key.weak");
+            assert!(is_blocklisted(&key), "{key:?}");
+        }
+    }
+    // Only a matching pair is quoting; a real key that merely contains quotes is not a placeholder.
+    assert!(!is_blocklisted(&format!("\"{}'", BLOCKLIST[1])));
+    assert!(!is_blocklisted("\""));
+}
+
+/// Arbitrary JSON documents: the payload shapes a session can have.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON numbers are finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map(any::<String>(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any JSON payload comes back from `verify` byte for byte, and flipping any single bit of the
+    /// cookie (where the result is still a string) is refused as forged or malformed.
+    #[test]
+    fn cookie_round_trips_any_json_and_every_bit_flip_is_rejected(payload in json_value()) {
+        let signer = SessionSigner::new(SIGNING_KEY, &EncryptionKey::new(GOOD_KEY)).unwrap();
+        let json = payload.to_string();
+        let cookie = signer.sign(&json);
+        prop_assert_eq!(signer.verify(&cookie).unwrap(), json);
+        for i in 0..cookie.len() {
+            for bit in 0..8 {
+                let mut bytes = cookie.clone().into_bytes();
+                bytes[i] ^= 1 << bit;
+                let Ok(flipped) = String::from_utf8(bytes) else { continue };
+                let result = signer.verify(&flipped);
+                prop_assert!(
+                    matches!(result, Err(VaultError::CookieSignature | VaultError::CookieMalformed)),
+                    "byte {} bit {}: {:?}", i, bit, result
+                );
+            }
+        }
     }
 }
 

@@ -149,6 +149,10 @@ fn no_key_material_in_debug_or_error_output() {
         .with_previous_key(&key)
         .unwrap();
     let mut shown = vec![format!("{key:?}"), format!("{v:?}")];
+    // Not merely absent: the Debug output says it was withheld.
+    for debug in &shown {
+        assert!(debug.contains("[REDACTED]"), "{debug}");
+    }
     let value = v.encrypt("plaintext-setting-value").unwrap();
     shown.push(format!("{:?}", v.rewrap(&value).unwrap()));
     for bad in ["v2:a:b", "v2:AAAA:AAAA:AAAA", &value.replace("v2:", "v2:x")] {
@@ -225,6 +229,46 @@ proptest! {
                     prop_assert!(out.as_str() == text && !text.starts_with("v2:"),
                         "byte {} bit {} decrypted", i, bit);
                 }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// As for `v2`, for legacy values with both IV lengths (the SDKs wrote 12 and 16 bytes): every
+    /// single-bit flip of the decoded IV, tag and ciphertext is a decryption error. A flipped value
+    /// is still well-formed legacy ciphertext, so it must never be passed through as plain text
+    /// (the fail-open some reference versions had) nor decrypt to anything.
+    #[test]
+    fn every_bit_flip_of_a_legacy_value_is_rejected(
+        plain in ".{1,40}",
+        iv_len in prop_oneof![Just(12usize), Just(16usize)],
+        seed in any::<u8>(),
+    ) {
+        let v = vault(KEY);
+        let value = legacy_encrypt(KEY, &plain, iv_len, seed);
+        let decrypted = v.decrypt(&value).unwrap();
+        prop_assert_eq!(decrypted.as_str(), plain.as_str());
+        let parts: Vec<Vec<u8>> = value.split(':').map(|p| STANDARD.decode(p).unwrap()).collect();
+        prop_assert_eq!(parts[0].len(), iv_len);
+        for part in 0..3 {
+            for bit in 0..parts[part].len() * 8 {
+                let mut flipped = parts.clone();
+                flipped[part][bit / 8] ^= 1 << (bit % 8);
+                let text = format!(
+                    "{}:{}:{}",
+                    STANDARD.encode(&flipped[0]),
+                    STANDARD.encode(&flipped[1]),
+                    STANDARD.encode(&flipped[2])
+                );
+                prop_assert!(is_encrypted_format(&text), "part {} bit {}", part, bit);
+                let result = v.decrypt(&text);
+                prop_assert!(
+                    matches!(result, Err(VaultError::Decrypt)),
+                    "part {} bit {}: {:?}", part, bit, result.map(|p| p.len())
+                );
             }
         }
     }

@@ -29,6 +29,9 @@ const CAS_RETRIES: usize = 3;
 const MAX_LISTED_KEYS: usize = 100;
 /// The failure code of a row whose value is not readable text (see [`StoredValue::Unreadable`]).
 pub const UNREADABLE_VALUE: &str = "unreadable_value";
+/// The failure code of a row whose key is not readable text (see
+/// [`SettingsStore::unreadable_keys`]).
+pub const UNREADABLE_KEY: &str = "unreadable_key";
 
 /// Progress after each batch, for a progress bar.
 #[derive(Clone, Debug)]
@@ -58,10 +61,12 @@ pub struct TableReport {
     pub plain: u64,
     /// Rows changed by someone else during the migration (their write was kept).
     pub concurrent: u64,
-    /// Rows that no configured key decrypts, malformed `v2:` values, and values that are not
-    /// readable text ([`UNREADABLE_VALUE`]). All are left untouched.
+    /// Rows that no configured key decrypts, malformed `v2:` values, values that are not
+    /// readable text ([`UNREADABLE_VALUE`]) and keys that are not ([`UNREADABLE_KEY`]). All are
+    /// left untouched.
     pub failed: u64,
-    /// Keys (names) of failed rows with the error code, up to 100.
+    /// Keys (names) of failed rows with the error code, up to 100. A key that is not readable
+    /// text is listed as an SQL expression for it (`NULL`, `X'00FF'`).
     pub failed_keys: Vec<(String, &'static str)>,
     /// Keys (names) of plain-text and empty rows, up to 100.
     pub unencrypted_keys: Vec<String>,
@@ -218,6 +223,16 @@ impl<'v> Migrator<'v> {
                 ..TableReport::default()
             };
             let total = store.count_encrypted(table)?;
+            // The fetches skip rows whose key cannot be read (they can be neither paged past nor
+            // updated by key); they are counted here, up front, so that every run reports them.
+            let unreadable = store.unreadable_keys(table, MAX_LISTED_KEYS)?;
+            t.processed += unreadable.count;
+            t.failed += unreadable.count;
+            for key in unreadable.listed {
+                if t.failed_keys.len() < MAX_LISTED_KEYS {
+                    t.failed_keys.push((key, UNREADABLE_KEY));
+                }
+            }
             let mut after: Option<String> = None;
             let mut finished = false;
             loop {

@@ -14,7 +14,7 @@ use openssl::x509::X509;
 use postgres::Client;
 use postgres_openssl::MakeTlsConnector;
 
-use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName};
+use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName, UnreadableKeys};
 use crate::error::VaultError;
 
 /// A PostgreSQL settings database.
@@ -204,7 +204,11 @@ fn count(client: &mut Client, sql: &str) -> Result<u64, VaultError> {
 
 /// A row of `SELECT key, value`. A `NULL` value becomes [`StoredValue::Unreadable`], one failed
 /// row; a column that is not text at all is a schema the migration does not know, so the run
-/// stops with a store error (`Row::get` would panic on either).
+/// stops with a store error (`Row::get` would panic on either). Keys, unlike in SQLite, are
+/// always readable here: the fetches leave out `NULL` keys (possible only without the primary
+/// key), and text is valid in the server's encoding and arrives converted to UTF-8 (except in a
+/// `SQL_ASCII` database, which stores bytes unchecked: a non-UTF-8 key or value there is a store
+/// error).
 fn stored_row(r: &postgres::Row) -> Result<StoredRow, VaultError> {
     Ok(StoredRow {
         key: r.try_get(0).map_err(store_err)?,
@@ -235,8 +239,8 @@ impl SettingsStore for PostgresStore {
         limit: usize,
     ) -> Result<Vec<StoredRow>, VaultError> {
         let sql = format!(
-            "SELECT key, value FROM {} WHERE encrypted = true AND ($1::text IS NULL OR key > $1) \
-             ORDER BY key LIMIT $2",
+            "SELECT key, value FROM {} WHERE encrypted = true AND key IS NOT NULL \
+             AND ($1::text IS NULL OR key > $1) ORDER BY key LIMIT $2",
             table.quoted()
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -277,6 +281,24 @@ impl SettingsStore for PostgresStore {
         }
         tx.commit().map_err(store_err)?;
         Ok(matched)
+    }
+
+    fn unreadable_keys(
+        &mut self,
+        table: &TableName,
+        list: usize,
+    ) -> Result<UnreadableKeys, VaultError> {
+        // Only a `NULL` key (a table whose key is not the primary key) is unreadable here.
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE encrypted = true AND key IS NULL",
+            table.quoted()
+        );
+        let count = count(&mut self.client, &sql)?;
+        let listed = usize::try_from(count).unwrap_or(usize::MAX).min(list);
+        Ok(UnreadableKeys {
+            count,
+            listed: vec!["NULL".to_owned(); listed],
+        })
     }
 
     fn count_not_v2(&mut self, table: &TableName) -> Result<u64, VaultError> {

@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::types::ValueRef;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
-use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName};
+use super::store::{CasUpdate, SettingsStore, StoredRow, StoredValue, TableName, UnreadableKeys};
 use crate::error::VaultError;
 
 /// An SQLite settings database.
@@ -28,10 +28,10 @@ fn count(conn: &Connection, sql: &str) -> Result<u64, VaultError> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// A row of `SELECT key, value`. A value that is not UTF-8 text becomes
+/// The value column of a row. A value that is not UTF-8 text becomes
 /// [`StoredValue::Unreadable`], one failed row, instead of an error that would stop the run.
-fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
-    let value = match r.get_ref(1)? {
+fn stored_value(value: ValueRef<'_>) -> StoredValue {
+    match value {
         ValueRef::Text(bytes) => std::str::from_utf8(bytes)
             .map_or(StoredValue::Unreadable, |text| {
                 StoredValue::Text(text.to_owned())
@@ -39,11 +39,44 @@ fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
         ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) | ValueRef::Blob(_) => {
             StoredValue::Unreadable
         }
+    }
+}
+
+/// The key column of a row, when it is UTF-8 text. SQLite keeps `NULL`, numbers, binary and
+/// non-UTF-8 bytes even in a `TEXT PRIMARY KEY`; reading such a key as a `String` would be an
+/// error that stops the whole run, every run.
+fn readable_key(key: ValueRef<'_>) -> Option<&str> {
+    match key {
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+        ValueRef::Null | ValueRef::Integer(_) | ValueRef::Real(_) | ValueRef::Blob(_) => None,
+    }
+}
+
+/// Longest key shown in full in a report; past it the hex is cut (with `…`), so one absurd binary
+/// key cannot swell the report.
+const MAX_SHOWN_KEY_BYTES: usize = 64;
+
+/// An SQL expression for a key that is not readable text, to find the row by hand:
+/// `NULL`, `42`, `X'00FF'`, `CAST(X'C328' AS TEXT)`.
+fn key_expression(key: ValueRef<'_>) -> String {
+    let hex = |bytes: &[u8]| {
+        let mut out: String = bytes
+            .iter()
+            .take(MAX_SHOWN_KEY_BYTES)
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        if bytes.len() > MAX_SHOWN_KEY_BYTES {
+            out.push('…');
+        }
+        out
     };
-    Ok(StoredRow {
-        key: r.get(0)?,
-        value,
-    })
+    match key {
+        ValueRef::Null => "NULL".to_owned(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => format!("{f:?}"),
+        ValueRef::Blob(bytes) => format!("X'{}'", hex(bytes)),
+        ValueRef::Text(bytes) => format!("CAST(X'{}' AS TEXT)", hex(bytes)),
+    }
 }
 
 impl SqliteStore {
@@ -90,28 +123,86 @@ impl SettingsStore for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<StoredRow>, VaultError> {
+        // Only text keys: `NULL` and numbers sort before text, blobs after it. A text key that is
+        // not UTF-8 is only found in Rust, so it is skipped there, and the query repeats from the
+        // last key it scanned until `limit` rows are found or the table ends: an empty batch must
+        // mean the end, never a run of unreadable keys. That scan position may be such a key,
+        // so it is bound as bytes and cast back to text (a no-op for a `str`).
         let sql = format!(
-            "SELECT key, value FROM {} WHERE encrypted = 1 AND (?1 IS NULL OR key > ?1) \
-             ORDER BY key LIMIT ?2",
+            "SELECT key, value FROM {} WHERE encrypted = 1 AND typeof(key) = 'text' \
+             AND (?1 IS NULL OR key > CAST(?1 AS TEXT)) ORDER BY key LIMIT ?2",
             table.quoted()
         );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut position: Option<Value> = after.map(|a| Value::Text(a.to_owned()));
+        let mut rows = Vec::new();
         let mut stmt = self.conn.prepare_cached(&sql).map_err(store_err)?;
-        let rows = stmt
-            .query_map(params![after, limit], stored_row)
-            .map_err(store_err)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(store_err)
+        while rows.len() < limit {
+            let want = limit - rows.len();
+            let mut scanned = 0usize;
+            let mut result = stmt
+                .query(params![position, i64::try_from(want).unwrap_or(i64::MAX)])
+                .map_err(store_err)?;
+            while let Some(r) = result.next().map_err(store_err)? {
+                scanned += 1;
+                let key = r.get_ref(0).map_err(store_err)?;
+                match readable_key(key) {
+                    Some(text) => {
+                        position = Some(Value::Text(text.to_owned()));
+                        rows.push(StoredRow {
+                            key: text.to_owned(),
+                            value: stored_value(r.get_ref(1).map_err(store_err)?),
+                        });
+                    }
+                    None => {
+                        if let ValueRef::Text(bytes) = key {
+                            position = Some(Value::Blob(bytes.to_vec()));
+                        }
+                    }
+                }
+            }
+            if scanned < want {
+                break; // the end of the table
+            }
+        }
+        Ok(rows)
     }
 
     fn fetch_one(&mut self, table: &TableName, key: &str) -> Result<Option<StoredRow>, VaultError> {
         let sql = format!(
-            "SELECT key, value FROM {} WHERE key = ?1 AND encrypted = 1",
+            "SELECT value FROM {} WHERE key = ?1 AND encrypted = 1",
             table.quoted()
         );
         self.conn
-            .query_row(&sql, [key], stored_row)
+            .query_row(&sql, [key], |r| {
+                Ok(StoredRow {
+                    key: key.to_owned(),
+                    value: stored_value(r.get_ref(0)?),
+                })
+            })
             .optional()
             .map_err(store_err)
+    }
+
+    fn unreadable_keys(
+        &mut self,
+        table: &TableName,
+        list: usize,
+    ) -> Result<UnreadableKeys, VaultError> {
+        // Whether text is UTF-8 cannot be asked in SQL, so every key is looked at once per run.
+        let sql = format!("SELECT key FROM {} WHERE encrypted = 1", table.quoted());
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(store_err)?;
+        let mut result = stmt.query([]).map_err(store_err)?;
+        let mut found = UnreadableKeys::default();
+        while let Some(r) = result.next().map_err(store_err)? {
+            let key = r.get_ref(0).map_err(store_err)?;
+            if readable_key(key).is_none() {
+                found.count += 1;
+                if found.listed.len() < list {
+                    found.listed.push(key_expression(key));
+                }
+            }
+        }
+        Ok(found)
     }
 
     fn compare_and_swap(

@@ -92,6 +92,17 @@ impl fmt::Debug for StoredRow {
     }
 }
 
+/// The encrypted rows of a table whose key the migration cannot read, from
+/// [`SettingsStore::unreadable_keys`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UnreadableKeys {
+    /// How many there are.
+    pub count: u64,
+    /// For the first of them (up to the number asked for), an SQL expression for the key that
+    /// finds the row: `NULL`, `X'00FF'`, `CAST(X'C328' AS TEXT)`.
+    pub listed: Vec<String>,
+}
+
 /// A compare-and-swap: set `value = new` only where `value = old` still holds.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CasUpdate {
@@ -124,6 +135,9 @@ pub trait SettingsStore {
     fn count_encrypted(&mut self, table: &TableName) -> Result<u64, VaultError>;
 
     /// Up to `limit` encrypted rows with `key > after` (all keys when `None`), ordered by key.
+    /// Rows whose key cannot be read (see [`SettingsStore::unreadable_keys`]) are left out
+    /// without taking a place: an empty answer means the end of the table, so it must never come
+    /// from a run of such rows.
     ///
     /// # Errors
     /// [`VaultError::Store`].
@@ -151,6 +165,25 @@ pub trait SettingsStore {
         table: &TableName,
         updates: &[CasUpdate],
     ) -> Result<Vec<bool>, VaultError>;
+
+    /// Encrypted rows whose key is not text the migration can read: SQL `NULL`, a number or binary
+    /// value, or bytes that are not UTF-8 (SQLite allows all of these, even in a `TEXT PRIMARY
+    /// KEY`). Such a row can be neither paged past nor updated by key, so the fetch methods skip
+    /// it and the migration reports it as failed ([`UNREADABLE_KEY`](super::UNREADABLE_KEY)), on
+    /// every run, instead of stopping. `list` caps [`UnreadableKeys::listed`], not the count.
+    ///
+    /// The default reports none: right for stores whose keys are always readable text.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`].
+    fn unreadable_keys(
+        &mut self,
+        table: &TableName,
+        list: usize,
+    ) -> Result<UnreadableKeys, VaultError> {
+        let _ = (table, list);
+        Ok(UnreadableKeys::default())
+    }
 
     /// The verification count: `encrypted = true AND (value IS NULL OR value NOT LIKE 'v2:%')`.
     /// The reference's query has no `IS NULL` and so misses `NULL` values.
