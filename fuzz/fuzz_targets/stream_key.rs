@@ -1,9 +1,13 @@
 //! The stream key parser: any header value either parses to a key that re-encodes to the trimmed
-//! input, or is refused with a typed error — never a panic.
+//! input, or is refused with a typed error — never a panic. The same text goes to the key-check
+//! parser (`str::parse::<KeyCheck>`, the value stored beside a stream): it accepts exactly 64
+//! lowercase hex digits, and what it accepts displays back as the same text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sealkit_stream::{EncryptionKey, KeyParseError, StreamCipher, StreamSpec};
+use sealkit_stream::{
+    EncryptionKey, KEY_CHECK_LEN, KeyCheck, KeyParseError, StreamCipher, StreamError, StreamSpec,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -21,6 +25,22 @@ fuzz_target!(|data: &[u8]| {
         match StreamSpec::encrypted(cipher).resolve(Some(text)) {
             Ok(_) => assert!(parsed),
             Err(e) => assert!(!parsed && e.code() == "invalid" && e.http_status() == 422),
+        }
+    }
+
+    // The key-check value: canonical text only (no trimming, no upper case), one spelling each.
+    let canonical = text.len() == 2 * KEY_CHECK_LEN
+        && text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    match text.parse::<KeyCheck>() {
+        Ok(check) => {
+            assert!(canonical, "non-canonical key check accepted");
+            assert_eq!(check.to_string(), text);
+            assert_eq!(KeyCheck::from_bytes(*check.as_bytes()), check);
+            assert_eq!(check.to_string().parse::<KeyCheck>().unwrap(), check);
+        }
+        Err(e) => {
+            assert!(!canonical, "canonical key check refused");
+            assert!(matches!(e, StreamError::MalformedKeyCheck), "{e:?}");
         }
     }
 });
