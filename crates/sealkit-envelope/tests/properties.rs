@@ -1,12 +1,15 @@
-//! Property tests: round trips in both forms, and single-bit flips in every envelope field and in the
-//! body rejected.
+//! Property tests: round trips in both forms; and single-bit flips rejected, exhaustively in the
+//! body, `dataIv`, algorithm, version, the bound key id and every byte of the KV record (its
+//! `ciphertext` field included) outside the wrapped key, and sampled in the wrapped key (each of its
+//! flips costs an RSA operation).
 
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
 use sealkit_envelope::{
-    EnvelopeMetadata, GeneratedKeyPair, KeyRegistry, KvRecord, Opener, Scope, Sealer, encoding,
-    generate_key_pair,
+    EnvelopeMetadata, Error, FailureCause, GeneratedKeyPair, IV_LEN, KeyRegistry, KvRecord, Opened,
+    Opener, Scope, Sealer, TAG_LEN, encoding, generate_key_pair,
 };
 
 fn pair() -> &'static GeneratedKeyPair {
@@ -14,7 +17,8 @@ fn pair() -> &'static GeneratedKeyPair {
     PAIR.get_or_init(|| generate_key_pair(2048).unwrap())
 }
 
-/// A cached opener: flips that leave the wrapped key alone hit the cache and cost no RSA operation.
+/// A cached opener: an open that succeeds with an unchanged wrapped key costs no RSA operation (a
+/// failed open still searches the candidates: see the exhaustive flips below).
 fn opener() -> &'static Opener {
     static OPENER: OnceLock<Opener> = OnceLock::new();
     OPENER.get_or_init(|| {
@@ -29,6 +33,13 @@ fn sealer() -> Sealer {
     Sealer::from_public_key_pem(&pair().key_id, &pair().public_key_pem).unwrap()
 }
 
+/// The payload of the fixed objects. Its length is not a multiple of 3 once the tag is added, so the
+/// KV ciphertext's last base64 character carries unused bits (a flip there must be refused too).
+const PAYLOAD: &[u8] = b"{\"entries\":[\"a fixed payload of some length\"]}";
+
+/// The context the fixed objects are sealed for.
+const CTX: &[u8] = b"ctx";
+
 /// A fixed sealed object per version, so flips are tried against one known-good envelope.
 fn fixture(bound: bool) -> &'static (EnvelopeMetadata, Vec<u8>, String) {
     static V1: OnceLock<(EnvelopeMetadata, Vec<u8>, String)> = OnceLock::new();
@@ -36,12 +47,7 @@ fn fixture(bound: bool) -> &'static (EnvelopeMetadata, Vec<u8>, String) {
     let cell = if bound { &BOUND } else { &V1 };
     cell.get_or_init(|| {
         let s = if bound { sealer().bound() } else { sealer() };
-        let object = s
-            .seal(
-                b"{\"entries\":[\"a fixed payload of some length\"]}",
-                b"ctx",
-            )
-            .unwrap();
+        let object = s.seal(PAYLOAD, CTX).unwrap();
         let kv = object.clone().into_kv().to_json();
         (object.metadata, object.body, kv)
     })
@@ -54,11 +60,56 @@ fn flip_in_base64(text: &str, bit: usize) -> String {
     encoding::encode(&bytes)
 }
 
-fn flip_in_string(text: &str, bit: usize) -> Option<String> {
-    let mut bytes = text.as_bytes().to_vec();
-    let bit = bit % (bytes.len() * 8);
-    bytes[bit / 8] ^= 1 << (bit % 8);
-    String::from_utf8(bytes).ok()
+/// Both envelope versions, as (name, `bound`).
+const VERSIONS: [(&str, bool); 2] = [("1.0", false), ("sealkit-bound-1", true)];
+
+/// Asserts that a flip was rejected as a failed authentication: the wrapped key unwrapped, and
+/// AES-GCM refused.
+fn assert_authentication_failure(result: Result<Opened, Error>, what: &str) {
+    match result {
+        Err(Error::DecryptionFailed { last_cause, .. }) => assert_eq!(
+            last_cause,
+            Some(FailureCause::Authentication),
+            "{what}: wrong failure cause"
+        ),
+        Err(e) => panic!("{what}: expected a failed decryption, got {e}"),
+        Ok(_) => panic!("{what}: opened"),
+    }
+}
+
+/// Every single-bit flip of every byte of `text` in `bytes`, calling `check(byte, bit, flipped)` for
+/// each flip that leaves UTF-8 (an API taking `&str` cannot be handed any other). Returns
+/// (flips checked, flips that were not UTF-8).
+fn each_string_flip(
+    text: &str,
+    bytes: impl IntoIterator<Item = usize>,
+    mut check: impl FnMut(usize, u32, String),
+) -> (usize, usize) {
+    let (mut checked, mut not_utf8) = (0, 0);
+    for byte in bytes {
+        for bit in 0..8 {
+            let mut flipped = text.as_bytes().to_vec();
+            flipped[byte] ^= 1 << bit;
+            match String::from_utf8(flipped) {
+                Ok(flipped) => {
+                    check(byte, bit, flipped);
+                    checked += 1;
+                }
+                Err(_) => not_utf8 += 1,
+            }
+        }
+    }
+    (checked, not_utf8)
+}
+
+/// The byte range of the string value of `"field"` in a compact JSON record.
+fn value_range(json: &str, field: &str, value: &str) -> Range<usize> {
+    let needle = format!("\"{field}\":\"{value}\"");
+    let at = json
+        .find(&needle)
+        .unwrap_or_else(|| panic!("{field} not in {json}"));
+    let start = at + field.len() + 4;
+    start..start + value.len()
 }
 
 proptest! {
@@ -81,42 +132,131 @@ proptest! {
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+// Exhaustive flips. The cache spares the RSA operation only when the cached data key opens the body:
+// a flip that fails under it falls back to the full candidate search (so failures report exactly
+// what they report without a cache), which costs one RSA operation per failed open.
 
-    #[test]
-    fn body_and_iv_bit_flips_rejected(bit in any::<usize>(), bound in any::<bool>()) {
+#[test]
+fn every_body_bit_flip_rejected_in_both_versions() {
+    for (version, bound) in VERSIONS {
         let (metadata, body, _) = fixture(bound);
-        let mut flipped = body.clone();
-        let b = bit % (flipped.len() * 8);
-        flipped[b / 8] ^= 1 << (b % 8);
-        prop_assert!(opener().open(metadata, &flipped, b"ctx").is_err());
-
-        let mut m = metadata.clone();
-        m.data_iv = flip_in_base64(&m.data_iv, bit);
-        prop_assert!(opener().open(&m, body, b"ctx").is_err());
-    }
-
-    #[test]
-    fn algorithm_version_and_bound_key_id_flips_rejected(bit in any::<usize>(), field in 0usize..3) {
-        let (metadata, body, _) = fixture(true);
-        let mut m = metadata.clone();
-        let target = match field {
-            0 => &mut m.algorithm,
-            1 => &mut m.encryption_version,
-            _ => &mut m.key_id,
-        };
-        let Some(flipped) = flip_in_string(target, bit) else { return Ok(()) };
-        *target = flipped;
-        prop_assert!(opener().open(&m, body, b"ctx").is_err());
-    }
-
-    #[test]
-    fn every_bit_of_a_bound_kv_record_matters(bit in any::<usize>()) {
-        let (_, _, kv) = fixture(true);
-        if let Some(flipped) = flip_in_string(kv, bit) {
-            prop_assert!(opener().open_kv(&flipped, b"ctx").is_err(), "{}", flipped);
+        assert_eq!(body.len(), PAYLOAD.len() + TAG_LEN);
+        assert!(opener().open(metadata, body, CTX).is_ok(), "{version}");
+        for bit in 0..body.len() * 8 {
+            let mut flipped = body.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert_authentication_failure(
+                opener().open(metadata, &flipped, CTX),
+                &format!("{version} body bit {bit}"),
+            );
         }
+    }
+}
+
+#[test]
+fn every_data_iv_bit_flip_rejected_in_both_versions() {
+    for (version, bound) in VERSIONS {
+        let (metadata, body, _) = fixture(bound);
+        let iv = encoding::decode(&metadata.data_iv, 64).unwrap();
+        assert_eq!(iv.len(), IV_LEN);
+        for bit in 0..IV_LEN * 8 {
+            let mut m = metadata.clone();
+            m.data_iv = flip_in_base64(&m.data_iv, bit);
+            assert_authentication_failure(
+                opener().open(&m, body, CTX),
+                &format!("{version} dataIv bit {bit}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn every_algorithm_version_and_bound_key_id_bit_flip_rejected() {
+    for (version, bound) in VERSIONS {
+        let (metadata, body, _) = fixture(bound);
+        assert_eq!(metadata.encryption_version, version);
+        // The key id of a `1.0` envelope only orders candidates (see the test below).
+        let fields: &[&str] = if bound {
+            &["algorithm", "encryptionVersion", "keyId"]
+        } else {
+            &["algorithm", "encryptionVersion"]
+        };
+        for &field in fields {
+            let text = match field {
+                "algorithm" => &metadata.algorithm,
+                "encryptionVersion" => &metadata.encryption_version,
+                _ => &metadata.key_id,
+            };
+            let (checked, not_utf8) =
+                each_string_flip(text, 0..text.len(), |byte, bit, flipped| {
+                    let mut m = metadata.clone();
+                    *match field {
+                        "algorithm" => &mut m.algorithm,
+                        "encryptionVersion" => &mut m.encryption_version,
+                        _ => &mut m.key_id,
+                    } = flipped;
+                    assert!(
+                        opener().open(&m, body, CTX).is_err(),
+                        "{version} {field} byte {byte} bit {bit}"
+                    );
+                });
+            // The fields are ASCII: only the top bit of each byte leaves UTF-8.
+            assert_eq!(
+                (checked, not_utf8),
+                (7 * text.len(), text.len()),
+                "{version} {field}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_kv_record_bit_outside_the_wrapped_key_rejected_in_both_versions() {
+    for (version, bound) in VERSIONS {
+        let (metadata, body, kv) = fixture(bound);
+        assert!(opener().open_kv(kv, CTX).is_ok(), "{version}");
+        let record = KvRecord::from_json(kv).unwrap();
+        assert_eq!(record.to_json(), *kv);
+        let wrapped = value_range(kv, "wrappedKey", &metadata.wrapped_key);
+        let key_id = value_range(kv, "keyId", &metadata.key_id);
+        let ciphertext = value_range(kv, "ciphertext", &encoding::encode(body));
+        assert_ne!(
+            body.len() % 3,
+            0,
+            "the last ciphertext character should carry unused bits"
+        );
+        // The other authenticated fields are in the record too (and so all flipped below).
+        for (field, value) in [
+            ("algorithm", &metadata.algorithm),
+            ("encryptionVersion", &metadata.encryption_version),
+            ("dataIv", &metadata.data_iv),
+        ] {
+            value_range(kv, field, value);
+        }
+        // Every bit of the record, except: the wrapped key's value, sampled (every 7th byte; each of
+        // its flips costs an RSA operation, and `wrapped_key_bit_flips_rejected` samples it too),
+        // and a `1.0` key id, which is not authenticated.
+        let bytes: Vec<usize> = (0..kv.len())
+            .filter(|i| !wrapped.contains(i) || (i - wrapped.start).is_multiple_of(7))
+            .filter(|i| bound || !key_id.contains(i))
+            .collect();
+        let expected_bytes = kv.len() - wrapped.len() + wrapped.len().div_ceil(7)
+            - if bound { 0 } else { key_id.len() };
+        assert_eq!(bytes.len(), expected_bytes, "{version}");
+        assert!(ciphertext.clone().all(|i| bytes.contains(&i)));
+        let (checked, not_utf8) =
+            each_string_flip(kv, bytes.iter().copied(), |byte, bit, flipped| {
+                assert!(
+                    opener().open_kv(&flipped, CTX).is_err(),
+                    "{version} byte {byte} bit {bit}: {flipped}"
+                );
+            });
+        // The record is ASCII: only the top bit of each byte leaves UTF-8.
+        assert_eq!(
+            (checked, not_utf8),
+            (7 * bytes.len(), bytes.len()),
+            "{version}"
+        );
     }
 }
 
@@ -129,7 +269,7 @@ proptest! {
         let (metadata, body, _) = fixture(bound);
         let mut m = metadata.clone();
         m.wrapped_key = flip_in_base64(&m.wrapped_key, bit);
-        prop_assert!(opener().open(&m, body, b"ctx").is_err());
+        prop_assert!(opener().open(&m, body, CTX).is_err());
     }
 }
 
@@ -139,34 +279,7 @@ fn v1_key_id_is_not_authenticated_like_the_reference() {
     let (metadata, body, _) = fixture(false);
     let mut m = metadata.clone();
     m.key_id = "relabelled".into();
-    assert!(opener().open(&m, body, b"ctx").is_ok());
-}
-
-#[test]
-fn v1_kv_flips_outside_the_key_id_rejected() {
-    let (metadata, _, kv) = fixture(false);
-    let key_id_at = kv
-        .find(&format!("\"keyId\":\"{}\"", metadata.key_id))
-        .unwrap();
-    let key_id_range = key_id_at + 9..key_id_at + 9 + metadata.key_id.len();
-    // Every bit outside the key id value: exhaustive up to the wrapped key, then every 7th byte (each
-    // wrapped-key flip costs an RSA operation).
-    let record = KvRecord::from_json(kv).unwrap();
-    let wrapped_at = kv.find("\"wrappedKey\"").unwrap();
-    for byte in (0..kv.len()).filter(|i| !key_id_range.contains(i)) {
-        if byte > wrapped_at + 16 && byte % 7 != 0 {
-            continue;
-        }
-        for bit in 0..8 {
-            if let Some(flipped) = flip_in_string(kv, byte * 8 + bit) {
-                assert!(
-                    opener().open_kv(&flipped, b"ctx").is_err(),
-                    "byte {byte} bit {bit}"
-                );
-            }
-        }
-    }
-    assert_eq!(record.to_json(), *kv);
+    assert!(opener().open(&m, body, CTX).is_ok());
 }
 
 proptest! {

@@ -25,10 +25,10 @@ fn token() -> Result<(), Box<dyn std::error::Error>> {
     let append = OpRequest::new(Operation::Append)
         .basin(basin)
         .stream("console");
-    println!(
-        "append -> {:?}",
-        authority.authorize(token, &append)?.effective_stream()
-    );
+    let allowed = authority.authorize(token, &append)?;
+    println!("append -> {:?}", allowed.effective_stream());
+    // Auto-prefixed: the agent names `console`, the server touches its namespaced stream.
+    assert_eq!(allowed.effective_stream(), Some("session/g7wrzr9t/console"));
     let delete = OpRequest::new(Operation::DeleteStream)
         .basin(basin)
         .stream("console");
@@ -38,11 +38,14 @@ fn token() -> Result<(), Box<dyn std::error::Error>> {
         denied.code(),
         denied.http_status()
     );
-    authority.revoke(Issuer::Root, "agent/g7wrzr9t")?;
-    println!(
-        "after revocation -> {}",
-        authority.verify(token).unwrap_err().code()
+    assert_eq!(
+        (denied.code(), denied.http_status()),
+        ("permission_denied", 403)
     );
+    authority.revoke(Issuer::Root, "agent/g7wrzr9t")?;
+    let revoked = authority.verify(token).unwrap_err();
+    println!("after revocation -> {}", revoked.code());
+    assert_eq!(revoked.code(), "authn");
     Ok(())
 }
 

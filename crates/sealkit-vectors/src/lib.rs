@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Environment variable that overrides the vector directory.
@@ -15,9 +16,13 @@ pub const VECTORS_ENV: &str = "SEALKIT_VECTORS";
 
 /// The vector directory, or `None` (after printing a skip line) when it is absent outside CI.
 ///
+/// The skip line goes straight to the process's standard error, which the test harness does not
+/// capture, so it shows in a plain `cargo test` run.
+///
 /// # Panics
 ///
-/// When `CI` is set and the directory cannot be found: a CI run must execute the vector tests.
+/// When `CI` is set (to any value, even empty) and the directory cannot be found: a CI run must
+/// execute the vector tests.
 pub fn dir(test: &str) -> Option<PathBuf> {
     let candidate = match std::env::var_os(VECTORS_ENV) {
         Some(dir) => PathBuf::from(dir),
@@ -26,13 +31,15 @@ pub fn dir(test: &str) -> Option<PathBuf> {
     if candidate.is_dir() {
         return Some(candidate);
     }
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
     assert!(
-        !ci,
+        !is_ci(),
         "{test}: known-answer vectors not found at {} (set {VECTORS_ENV}); CI must run them",
         candidate.display()
     );
-    println!(
+    // `std::io::stderr()` bypasses the harness's output capture (`eprintln!` does not). A failed
+    // write (stderr closed) must not fail the test.
+    let _ = writeln!(
+        std::io::stderr(),
         "skipped {test}: known-answer vectors not found at {} (set {VECTORS_ENV})",
         candidate.display()
     );
@@ -64,7 +71,12 @@ pub fn unhex(field: &serde_json::Value) -> Vec<u8> {
 
 /// True when an external tool that an interop test needs must be present (under CI).
 pub fn required_under_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+    is_ci()
+}
+
+/// `CI` set to any value, the empty string included, means a CI run.
+fn is_ci() -> bool {
+    std::env::var_os("CI").is_some()
 }
 
 fn workspace_root() -> &'static Path {
