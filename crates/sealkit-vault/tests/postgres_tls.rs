@@ -4,6 +4,7 @@
 //! The server tests need the TLS test server of `.ci/postgres.sh` (SEALKIT_TEST_POSTGRES_URL, with
 //! sslmode=require, and SEALKIT_TEST_POSTGRES_CA); they print a skip line without it and fail
 //! under CI.
+#![cfg(feature = "postgres")]
 
 use std::path::Path;
 
