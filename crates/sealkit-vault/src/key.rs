@@ -101,10 +101,16 @@ impl DerivedKeys {
         let ikm = key.expose().as_bytes();
         let v2 = Zeroizing::new(v2_key_bytes(ikm));
         let legacy = Zeroizing::new(legacy_key_bytes(ikm));
+        Self::from_key_bytes(&v2, &legacy)
+    }
+
+    /// The ciphers for already derived AES keys. [`DerivedKeys::derive`] goes through here, and
+    /// so does the test-only seam that runs raw-key AES-GCM vectors through the legacy path.
+    pub(crate) fn from_key_bytes(v2: &[u8; 32], legacy: &[u8; 32]) -> Self {
         Self {
-            v2: Aes256Gcm::new(&(*v2).into()),
-            legacy12: Aes256Gcm::new(&(*legacy).into()),
-            legacy16: Aes256Gcm16::new(&(*legacy).into()),
+            v2: Aes256Gcm::new(v2.into()),
+            legacy12: Aes256Gcm::new(legacy.into()),
+            legacy16: Aes256Gcm16::new(legacy.into()),
         }
     }
 }

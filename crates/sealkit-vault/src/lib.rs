@@ -41,3 +41,7 @@ pub use startup::{
     is_production,
 };
 pub use vault::{Rewrap, SettingsVault};
+// Test-only seam (see its docs): not public API, and not built without the `test-seams` feature.
+#[cfg(feature = "test-seams")]
+#[doc(hidden)]
+pub use vault::{legacy_open_raw_key_test_only, legacy_seal_raw_key_test_only};

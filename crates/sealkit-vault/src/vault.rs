@@ -197,6 +197,61 @@ fn open_with(keys: &DerivedKeys, sealed: &SealedValue, buf: &mut [u8]) -> bool {
     }
 }
 
+/// **Test-only seam: not part of the public API** (only with the `test-seams` feature, which this
+/// crate's own tests turn on; hidden from the docs, outside semver). Opens a legacy value `b64(iv):b64(tag):b64(ct)` under a raw 32-byte
+/// AES key instead of SHA-256(`ENCRYPTION_KEY`), through the same detector ([`format::classify`]),
+/// cipher construction and legacy dispatch (12-byte IV → AES-256-GCM, 16-byte IV → the 16-byte-IV
+/// GCM type) as [`SettingsVault::decrypt`], and returns the plaintext bytes without the UTF-8
+/// check. It exists so that raw-key AES-256-GCM known answers (Wycheproof) can exercise the vault's
+/// own legacy path. `None` when `value` is not a legacy value or does not authenticate.
+#[cfg(feature = "test-seams")]
+#[doc(hidden)]
+pub fn legacy_open_raw_key_test_only(key: &[u8; 32], value: &str) -> Option<Vec<u8>> {
+    let StoredValue::Encrypted(Ok(sealed)) = format::classify(value) else {
+        return None;
+    };
+    if sealed.scheme != Scheme::Legacy {
+        return None;
+    }
+    // The v2 cipher must never be consulted for a legacy value: keyed with the complement, a
+    // dispatch to it fails to authenticate.
+    let keys = DerivedKeys::from_key_bytes(&key.map(|b| !b), key);
+    let mut buf = sealed.ciphertext.clone();
+    open_with(&keys, &sealed, &mut buf).then_some(buf)
+}
+
+/// **Test-only seam: not part of the public API** (only with the `test-seams` feature; hidden from
+/// the docs, outside semver). The inverse of [`legacy_open_raw_key_test_only`]: seals `plaintext`
+/// under a raw 32-byte AES key with the given 12- or 16-byte IV, using the vault's legacy ciphers,
+/// and writes the legacy stored form `b64(iv):b64(tag):b64(ct)`. The vault itself never writes
+/// legacy values; this only lets tests check the legacy cipher types against known ciphertexts.
+/// `None` for any other IV length.
+#[cfg(feature = "test-seams")]
+#[doc(hidden)]
+pub fn legacy_seal_raw_key_test_only(
+    key: &[u8; 32],
+    iv: &[u8],
+    plaintext: &[u8],
+) -> Option<String> {
+    let keys = DerivedKeys::from_key_bytes(&key.map(|b| !b), key);
+    let mut buf = plaintext.to_vec();
+    let tag = match iv.len() {
+        V2_IV_LEN => keys.legacy12.encrypt_inout_detached(
+            iv.try_into().ok()?,
+            &[],
+            buf.as_mut_slice().into(),
+        ),
+        format::LEGACY_LONG_IV_LEN => keys.legacy16.encrypt_inout_detached(
+            iv.try_into().ok()?,
+            &[],
+            buf.as_mut_slice().into(),
+        ),
+        _ => return None,
+    }
+    .ok()?;
+    Some(format::encode_parts("", iv, &tag, &buf))
+}
+
 impl fmt::Debug for SettingsVault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SettingsVault")

@@ -1,5 +1,6 @@
-//! Every case of `vectors/olympus-settings.json`, plus Wycheproof HKDF-SHA256 and HMAC-SHA256 through
-//! the primitives the vault uses.
+//! Every case of `vectors/olympus-settings.json`, plus Wycheproof: AES-256-GCM through the vault's
+//! own legacy cipher path (12- and 16-byte IVs), HMAC-SHA256 through `SessionSigner` where its API
+//! can express the case, and HKDF-SHA256 / HMAC-SHA256 through the primitives the vault uses.
 
 use sealkit_vault::{
     EncryptionKey, FormatError, SessionSigner, SettingsVault, VaultError, is_encrypted_format,
@@ -244,6 +245,12 @@ fn blocklisted_key_vector_is_blocked_in_production() {
 
 // ---- Wycheproof ----
 
+/// Through the `hkdf` crate directly, not through sealkit: this pins the dependency, not our code.
+/// The vault's only HKDF use is the `v2` key, HKDF-SHA256(IKM, salt absent, info =
+/// `olympus-settings-aes-256-gcm`, L = 32); its derivation is crate-private (no public API takes an
+/// IKM and returns the key), and no Wycheproof case has that salt and info. The derivation itself is
+/// covered through our code by the SPEC check value (`key::tests::spec_check_values`) and end to end
+/// by every `v2_valid` vector decrypting. (`olympus-settings.json`'s `derived_keys` table is empty.)
 #[test]
 fn wycheproof_hkdf_sha256() {
     let Some(v) =
@@ -281,6 +288,12 @@ fn wycheproof_hkdf_sha256() {
     assert_eq!(ran, v["numberOfTests"].as_u64().unwrap());
 }
 
+/// Through the `hmac` crate directly, not through sealkit: this pins the dependency. Our one
+/// HMAC-SHA256, the session cookie MAC, cannot take an arbitrary message: it MACs the ASCII of
+/// `b64url_nopad(payload)` for a UTF-8 payload, so only a message that is itself canonical unpadded
+/// base64url text of UTF-8 bytes can go through it. In this file that is only the empty message;
+/// those cases (and the short-key refusals) run through `SessionSigner` in
+/// `wycheproof_hmac_sha256_through_session_signer`, every other case only here.
 #[test]
 fn wycheproof_hmac_sha256() {
     use hmac::{KeyInit, Mac};
@@ -316,4 +329,214 @@ fn wycheproof_hmac_sha256() {
         }
     }
     assert_eq!(ran, v["numberOfTests"].as_u64().unwrap());
+}
+
+/// The payload `p` with `ascii(b64url_nopad(p)) == msg`, when there is one and it is UTF-8: the only
+/// messages `SessionSigner` MACs.
+fn cookie_payload_for_message(msg: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let text = std::str::from_utf8(msg).ok()?;
+    let payload = URL_SAFE_NO_PAD.decode(text).ok()?;
+    // Canonical only: the signer would write exactly `text` back.
+    (URL_SAFE_NO_PAD.encode(&payload) == text).then_some(())?;
+    String::from_utf8(payload).ok()
+}
+
+/// Wycheproof HMAC-SHA256 through our cookie signer, as far as its API allows (see
+/// `wycheproof_hmac_sha256`): keys under 32 bytes must be refused; for every case whose message the
+/// signer can MAC, `sign` must produce the vector's tag (its leftmost 16 bytes for the truncated-tag
+/// groups) exactly for the valid cases, and `verify` must accept exactly the valid full-length
+/// tags. The verifier refuses truncated tags outright (a cookie always carries all 32 bytes).
+#[test]
+fn wycheproof_hmac_sha256_through_session_signer() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let Some(v) = sealkit_vectors::json(
+        "wycheproof_hmac_sha256_through_session_signer",
+        "wycheproof/hmac_sha256_test.json",
+    ) else {
+        return;
+    };
+    let encryption_key = EncryptionKey::new("test-encryption-key-exactly-32b!");
+    let (mut short_key_refused, mut unreachable) = (0, 0);
+    // (tag bytes, valid?) -> cases run through the signer.
+    let mut ran = std::collections::BTreeMap::<(usize, bool), usize>::new();
+    for group in v["testGroups"].as_array().unwrap() {
+        let tag_bytes = group["tagSize"].as_u64().unwrap() as usize / 8;
+        for t in group["tests"].as_array().unwrap() {
+            let id = format!("tcId {} ({})", t["tcId"], t["comment"]);
+            let key = sealkit_vectors::unhex(&t["key"]);
+            let msg = sealkit_vectors::unhex(&t["msg"]);
+            let tag = sealkit_vectors::unhex(&t["tag"]);
+            let valid = t["result"] == "valid";
+            assert_eq!(tag.len(), tag_bytes, "{id}");
+            let signer = SessionSigner::new(&STANDARD.encode(&key), &encryption_key);
+            if key.len() < sealkit_vault::MIN_SIGNING_KEY_LEN {
+                assert!(
+                    matches!(signer, Err(VaultError::SigningKeyTooShort { got }) if got == key.len()),
+                    "{id}: {signer:?}"
+                );
+                short_key_refused += 1;
+                continue;
+            }
+            let signer = signer.unwrap_or_else(|e| panic!("{id}: {e}"));
+            let Some(payload) = cookie_payload_for_message(&msg) else {
+                unreachable += 1;
+                continue;
+            };
+            let cookie = signer.sign(&payload);
+            let (signed, our_tag) = cookie.split_once('.').unwrap();
+            assert_eq!(signed.as_bytes(), msg.as_slice(), "{id}: MAC input");
+            let our_tag = URL_SAFE_NO_PAD.decode(our_tag).unwrap();
+            assert_eq!(our_tag.len(), 32, "{id}");
+            assert_eq!(our_tag[..tag_bytes] == tag[..], valid, "{id}: sign");
+            let presented = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&tag));
+            match signer.verify(&presented) {
+                // The MAC verified; the payload itself need not be JSON for this vector.
+                Ok(_) | Err(VaultError::CookiePayload(_)) => {
+                    assert!(valid && tag_bytes == 32, "{id}: verify accepted")
+                }
+                Err(VaultError::CookieSignature) => {
+                    assert!(!valid || tag_bytes < 32, "{id}: verify refused")
+                }
+                Err(e) => panic!("{id}: {e}"),
+            }
+            *ran.entry((tag_bytes, valid)).or_default() += 1;
+        }
+    }
+    // Counted from hmac_sha256_test.json (174 cases): the six 16-byte keys are refused; of the rest
+    // only the empty messages are expressible as a cookie payload: per 32-byte-key group one valid
+    // and 27 modified-tag cases, per 65-byte-key group one valid case.
+    assert_eq!(short_key_refused, 6);
+    assert_eq!(
+        ran.into_iter().collect::<Vec<_>>(),
+        [
+            ((16, false), 27),
+            ((16, true), 2),
+            ((32, false), 27),
+            ((32, true), 2)
+        ]
+    );
+    assert_eq!(unreachable, 174 - 6 - 58);
+    assert_eq!(v["numberOfTests"].as_u64(), Some(174));
+}
+
+/// Every Wycheproof AES-GCM case with a 256-bit key, a 128-bit tag and a 96- or 128-bit IV, through
+/// the vault's own legacy cipher path (the test-only seams `legacy_open_raw_key_test_only` /
+/// `legacy_seal_raw_key_test_only`: same detector, same cipher types and dispatch as `decrypt`, but
+/// keyed with the vector's raw key instead of SHA-256 of an `ENCRYPTION_KEY`, and without the UTF-8
+/// check, because Wycheproof plaintexts are arbitrary bytes).
+///
+/// The legacy format has no associated data (the reference passes none), so only the cases with
+/// empty AAD apply; the 18 cases with AAD are counted and skipped.
+#[test]
+fn wycheproof_aes256_gcm_through_legacy_path() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use sealkit_vault::format::{Iv, Scheme, StoredValue};
+    use sealkit_vault::{legacy_open_raw_key_test_only, legacy_seal_raw_key_test_only};
+    let Some(v) = sealkit_vectors::json(
+        "wycheproof_aes256_gcm_through_legacy_path",
+        "wycheproof/aes_gcm_test.json",
+    ) else {
+        return;
+    };
+    let mut with_aad_skipped = 0;
+    // (IV bytes, valid?) -> cases run.
+    let mut ran = std::collections::BTreeMap::<(usize, bool), usize>::new();
+    let mut tamper_rejected = 0;
+    for group in v["testGroups"].as_array().unwrap() {
+        let (key_bits, iv_bits, tag_bits) = (
+            group["keySize"].as_u64().unwrap(),
+            group["ivSize"].as_u64().unwrap(),
+            group["tagSize"].as_u64().unwrap(),
+        );
+        if key_bits != 256 || tag_bits != 128 || !matches!(iv_bits, 96 | 128) {
+            continue;
+        }
+        for t in group["tests"].as_array().unwrap() {
+            let id = format!("tcId {} ({})", t["tcId"], t["comment"]);
+            let key: [u8; 32] = sealkit_vectors::unhex(&t["key"]).try_into().unwrap();
+            let iv = sealkit_vectors::unhex(&t["iv"]);
+            let aad = sealkit_vectors::unhex(&t["aad"]);
+            let msg = sealkit_vectors::unhex(&t["msg"]);
+            let ct = sealkit_vectors::unhex(&t["ct"]);
+            let tag = sealkit_vectors::unhex(&t["tag"]);
+            let valid = match t["result"].as_str().unwrap() {
+                "valid" => true,
+                "invalid" => false,
+                other => panic!("{id}: unexpected result {other}"),
+            };
+            assert_eq!(iv.len() as u64 * 8, iv_bits, "{id}");
+            assert_eq!(tag.len(), 16, "{id}");
+            if !aad.is_empty() {
+                with_aad_skipped += 1;
+                continue;
+            }
+            let stored = format!(
+                "{}:{}:{}",
+                STANDARD.encode(&iv),
+                STANDARD.encode(&tag),
+                STANDARD.encode(&ct)
+            );
+            // The detector sends it down the legacy path with the right IV variant.
+            match sealkit_vault::classify(&stored) {
+                StoredValue::Encrypted(Ok(sealed)) => {
+                    assert_eq!(sealed.scheme, Scheme::Legacy, "{id}");
+                    match (iv.len(), sealed.iv) {
+                        (12, Iv::Short(_)) | (16, Iv::Long(_)) => {}
+                        (_, other) => panic!("{id}: parsed IV {other:?}"),
+                    }
+                }
+                other => panic!("{id}: classified as {other:?}"),
+            }
+            let opened = legacy_open_raw_key_test_only(&key, &stored);
+            let sealed = legacy_seal_raw_key_test_only(&key, &iv, &msg)
+                .unwrap_or_else(|| panic!("{id}: seal refused"));
+            if valid {
+                assert_eq!(opened.as_deref(), Some(msg.as_slice()), "{id}: open");
+                assert_eq!(sealed, stored, "{id}: seal");
+                // Derived tamper cases, so the 16-byte-IV path (which has no invalid Wycheproof
+                // case) is also seen rejecting: one tag bit, and one ciphertext bit when there is one.
+                let mut bad_tag = tag.clone();
+                bad_tag[0] ^= 1;
+                let tampered = format!(
+                    "{}:{}:{}",
+                    STANDARD.encode(&iv),
+                    STANDARD.encode(&bad_tag),
+                    STANDARD.encode(&ct)
+                );
+                assert_eq!(legacy_open_raw_key_test_only(&key, &tampered), None, "{id}");
+                tamper_rejected += 1;
+                if let Some(last) = ct.len().checked_sub(1) {
+                    let mut bad_ct = ct.clone();
+                    bad_ct[last] ^= 0x80;
+                    let tampered = format!(
+                        "{}:{}:{}",
+                        STANDARD.encode(&iv),
+                        STANDARD.encode(&tag),
+                        STANDARD.encode(&bad_ct)
+                    );
+                    assert_eq!(legacy_open_raw_key_test_only(&key, &tampered), None, "{id}");
+                    tamper_rejected += 1;
+                }
+            } else {
+                assert_eq!(opened, None, "{id}: invalid case opened");
+                assert_ne!(sealed, stored, "{id}: seal reproduced an invalid tag");
+            }
+            *ran.entry((iv.len(), valid)).or_default() += 1;
+        }
+    }
+    // Counted from aes_gcm_test.json: 85 cases with a 256-bit key, 128-bit tag and 96/128-bit IV;
+    // 18 (12-byte IV, all valid) carry AAD. Of the 67 run, 21 valid + 27 invalid (modified tag) have
+    // a 12-byte IV and 19 valid (incl. 12 counter-wrap cases) a 16-byte IV; there is no invalid
+    // 16-byte-IV case in the file. Tamper: 40 tag flips + 38 ciphertext flips (two valid cases
+    // have an empty plaintext).
+    assert_eq!(with_aad_skipped, 18);
+    assert_eq!(
+        ran.into_iter().collect::<Vec<_>>(),
+        [((12, false), 27), ((12, true), 21), ((16, true), 19)]
+    );
+    assert_eq!(tamper_rejected, 40 + 38);
 }
