@@ -511,6 +511,83 @@ fn a_null_key_row_fails_by_itself_and_the_legacy_row_beside_it_migrates() {
 /// and among the readable keys; whatever the batch size, and however many of them follow one
 /// another, the readable rows around them are all migrated and each unreadable one is reported
 /// once per run.
+/// In a UTF-16 database, rusqlite hands out keys converted to UTF-8; a key holding a lone
+/// surrogate converts to bytes that are not UTF-8 and do not convert back to that key. Paging past
+/// such keys must still end, and visit every row.
+#[test]
+fn unreadable_keys_in_a_utf16_database_neither_stall_nor_hide_rows() {
+    for batch in [1, 2, 100] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("utf16.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA encoding = 'UTF-16le'; CREATE TABLE t (key TEXT PRIMARY KEY, value TEXT NOT \
+             NULL, encrypted BOOLEAN NOT NULL DEFAULT FALSE, updated_at TEXT)",
+        )
+        .unwrap();
+        // `a`, `a` + a lone surrogate, `aĀ`, `ÿ` + a lone surrogate (UTF-16LE bytes).
+        let keys = ["X'6100'", "X'610000D8'", "X'61000001'", "X'FF0000D8'"];
+        for (i, key) in keys.iter().enumerate() {
+            let value = legacy_encrypt(KEY, &format!("secret {i}"), 12, i as u8);
+            conn.execute(
+                &format!(
+                    "INSERT INTO t (key, value, encrypted) VALUES (CAST({key} AS TEXT), ?1, 1)"
+                ),
+                [&value],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let mut store = sealkit_vault::migrate::sqlite::SqliteStore::open(&path).unwrap();
+        let v = vault(KEY);
+        let mut batches = 0;
+        let report = Migrator::new(&v)
+            .tables(&["t"])
+            .unwrap()
+            .batch_size(batch)
+            .run(&mut store, |_| {
+                batches += 1;
+                if batches > 20 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert!(!report.interrupted, "batch {batch}: paging did not end");
+        let t = report.total();
+        assert_eq!(
+            (t.processed, t.migrated, t.failed),
+            (4, 2, 2),
+            "batch {batch}"
+        );
+        assert_eq!(t.remaining_not_v2, Some(2));
+        let listed: Vec<&str> = report.tables[0]
+            .failed_keys
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(
+            listed,
+            ["CAST(X'610000D8' AS TEXT)", "CAST(X'FF0000D8' AS TEXT)"],
+            "batch {batch}"
+        );
+        // Each listed expression finds its row, by hand.
+        drop(store);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for key in listed {
+            let n: i64 = conn
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM t WHERE key = {key}"),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 1, "{key}");
+        }
+    }
+}
+
 #[test]
 fn unreadable_keys_anywhere_in_the_key_order_fail_and_paging_goes_on() {
     let setting = |i: usize| format!("setting_{i:03}");

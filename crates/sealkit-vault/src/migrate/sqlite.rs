@@ -57,8 +57,9 @@ fn readable_key(key: ValueRef<'_>) -> Option<&str> {
 const MAX_SHOWN_KEY_BYTES: usize = 64;
 
 /// An SQL expression for a key that is not readable text, to find the row by hand:
-/// `NULL`, `42`, `X'00FF'`, `CAST(X'C328' AS TEXT)`.
-fn key_expression(key: ValueRef<'_>) -> String {
+/// `NULL`, `42`, `X'00FF'`, `CAST(X'C328' AS TEXT)`. `stored` is the key as `CAST(key AS BLOB)`
+/// gives it: for text, its bytes in the database's own encoding, which is what the cast back reads.
+fn key_expression(key: ValueRef<'_>, stored: Option<&[u8]>) -> String {
     let hex = |bytes: &[u8]| {
         let mut out: String = bytes
             .iter()
@@ -75,7 +76,7 @@ fn key_expression(key: ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         ValueRef::Real(f) => format!("{f:?}"),
         ValueRef::Blob(bytes) => format!("X'{}'", hex(bytes)),
-        ValueRef::Text(bytes) => format!("CAST(X'{}' AS TEXT)", hex(bytes)),
+        ValueRef::Text(bytes) => format!("CAST(X'{}' AS TEXT)", hex(stored.unwrap_or(bytes))),
     }
 }
 
@@ -126,11 +127,14 @@ impl SettingsStore for SqliteStore {
         // Only text keys: `NULL` and numbers sort before text, blobs after it. A text key that is
         // not UTF-8 is only found in Rust, so it is skipped there, and the query repeats from the
         // last key it scanned until `limit` rows are found or the table ends: an empty batch must
-        // mean the end, never a run of unreadable keys. That scan position may be such a key,
-        // so it is bound as bytes and cast back to text (a no-op for a `str`).
+        // mean the end, never a run of unreadable keys. That scan position may be such a key, so
+        // it is kept as the key's bytes in the database's own encoding (`CAST(key AS BLOB)`) and
+        // cast back to text, which gives exactly that key again in a UTF-8 or UTF-16 database
+        // alike; the bytes rusqlite hands out are converted to UTF-8 and would not.
         let sql = format!(
-            "SELECT key, value FROM {} WHERE encrypted = 1 AND typeof(key) = 'text' \
-             AND (?1 IS NULL OR key > CAST(?1 AS TEXT)) ORDER BY key LIMIT ?2",
+            "SELECT key, value, CAST(key AS BLOB) FROM {} WHERE encrypted = 1 \
+             AND typeof(key) = 'text' AND (?1 IS NULL OR key > CAST(?1 AS TEXT)) \
+             ORDER BY key LIMIT ?2",
             table.quoted()
         );
         let mut position: Option<Value> = after.map(|a| Value::Text(a.to_owned()));
@@ -154,9 +158,8 @@ impl SettingsStore for SqliteStore {
                         });
                     }
                     None => {
-                        if let ValueRef::Text(bytes) = key {
-                            position = Some(Value::Blob(bytes.to_vec()));
-                        }
+                        let stored: Vec<u8> = r.get(2).map_err(store_err)?;
+                        position = Some(Value::Blob(stored));
                     }
                 }
             }
@@ -189,7 +192,10 @@ impl SettingsStore for SqliteStore {
         list: usize,
     ) -> Result<UnreadableKeys, VaultError> {
         // Whether text is UTF-8 cannot be asked in SQL, so every key is looked at once per run.
-        let sql = format!("SELECT key FROM {} WHERE encrypted = 1", table.quoted());
+        let sql = format!(
+            "SELECT key, CAST(key AS BLOB) FROM {} WHERE encrypted = 1",
+            table.quoted()
+        );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(store_err)?;
         let mut result = stmt.query([]).map_err(store_err)?;
         let mut found = UnreadableKeys::default();
@@ -198,7 +204,10 @@ impl SettingsStore for SqliteStore {
             if readable_key(key).is_none() {
                 found.count += 1;
                 if found.listed.len() < list {
-                    found.listed.push(key_expression(key));
+                    let stored = r.get_ref(1).map_err(store_err)?;
+                    found
+                        .listed
+                        .push(key_expression(key, stored.as_blob().ok()));
                 }
             }
         }
