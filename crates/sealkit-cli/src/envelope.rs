@@ -226,13 +226,23 @@ fn utf8_file(path: &Path, secret: bool) -> Result<Zeroizing<String>, CliError> {
 }
 
 /// Writes a file that holds private keys, replacing any old one atomically: the bytes go to a new
-/// file (mode 0600 on Unix) in the same directory, are synced, and the new file is renamed over
-/// `path`. An interrupted write (a kill, a full disk) leaves the old file whole, which for a registry
-/// means every old key survives; and a registry that was readable by others is not any more.
+/// file in the same directory, are synced, and the new file is renamed over the old one. An
+/// interrupted write (a kill, a full disk) leaves the old file whole, which for a registry means
+/// every old key survives. A symbolic link is followed, so the file it points at is replaced.
+///
+/// On Unix a new file is mode 0600. A replaced file keeps its owner and group (a registry owned by
+/// a service account stays readable by that service when an operator rotates it with `sudo`) and
+/// its owner and group permissions, but loses any permission for others: private keys are never
+/// world-readable. When the owner or group cannot be kept, nothing is replaced.
 fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
     let error = |e: std::io::Error| CliError::io(&format!("writing {}", path.display()), e);
-    let dir = match path.parent() {
+    let existing = std::fs::metadata(path).ok();
+    let target = match &existing {
+        Some(_) => std::fs::canonicalize(path).map_err(error)?,
+        None => path.to_path_buf(),
+    };
+    let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
@@ -242,10 +252,29 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(error)?;
+    #[cfg(unix)]
+    if let Some(old) = &existing {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::os::unix::fs::fchown(file.as_file(), Some(old.uid()), Some(old.gid())).map_err(
+            |e| {
+                CliError::io(
+                    &format!(
+                        "keeping the owner and group of {} (run as its owner; nothing was changed)",
+                        path.display()
+                    ),
+                    e,
+                )
+            },
+        )?;
+        let mode = (old.mode() & 0o660) | 0o600;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(error)?;
+    }
     file.write_all(bytes)
         .and_then(|()| file.as_file().sync_all())
         .map_err(error)?;
-    file.persist(path).map_err(|e| error(e.error))?;
+    file.persist(&target).map_err(|e| error(e.error))?;
     // The rename is durable once the directory entry is.
     #[cfg(unix)]
     std::fs::File::open(dir)

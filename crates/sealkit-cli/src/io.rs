@@ -73,18 +73,23 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::io(&format!("reading {}", path.display()), e))
 }
 
-/// Creates `path` with `bytes`, failing with `AlreadyExists` if it exists (never replacing a file).
+/// Creates `path` holding `bytes`, failing with `AlreadyExists` if it exists (never replacing a
+/// file). The bytes are written and synced under a temporary name first and then published with a
+/// hard link, which either creates `path` complete or fails because it exists: another process
+/// never sees an empty or half-written file, and a kill leaves at most a stray temporary file.
 pub fn create_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    if written.is_err() {
-        // A half-written file would be taken for a stored value by the next command.
-        let _ = std::fs::remove_file(path);
-    }
-    written
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut staged = tempfile::Builder::new()
+        .prefix(".sealkit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    staged.write_all(bytes)?;
+    staged.as_file().sync_all()?;
+    std::fs::hard_link(staged.path(), path)
+    // Dropping `staged` removes the temporary name; the published file keeps the contents.
 }
 
 /// Writes a whole file.

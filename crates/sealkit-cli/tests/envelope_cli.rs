@@ -462,7 +462,8 @@ fn rotate_validate_and_rewrap() {
 }
 
 /// A rotation killed while writing (here by a file-size limit, as a full disk or a kill would)
-/// leaves the old registry byte for byte, so no old key is lost; a finished one leaves it 0600.
+/// leaves the old registry byte for byte, so no old key is lost; a finished one keeps the file's
+/// owner, group and symbolic link, and takes away any access for others.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_rotation_leaves_the_registry_whole() {
@@ -504,18 +505,38 @@ fn an_interrupted_rotation_leaves_the_registry_whole() {
         b"",
     ));
 
+    // A finished rotation: through a symbolic link, of a file some service account owns (when the
+    // test may hand it to another owner, i.e. runs as root).
+    use std::os::unix::fs::MetadataExt;
+    let link = dir.path().join("current.json");
+    std::os::unix::fs::symlink(&registry, &link).unwrap();
+    let owned_elsewhere = std::os::unix::fs::chown(&registry, Some(4242), Some(4243)).is_ok();
     ok(&sealkit(
-        &["registry", "rotate", "--registry", reg],
+        &["registry", "rotate", "--registry", link.to_str().unwrap()],
         &[],
         b"",
     ));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let after: Value = serde_json::from_slice(&std::fs::read(&registry).unwrap()).unwrap();
     assert_eq!(after["keys"].as_object().unwrap().len(), 2);
+    let meta = std::fs::metadata(&registry).unwrap();
     assert_eq!(
-        std::fs::metadata(&registry).unwrap().permissions().mode() & 0o777,
-        0o600,
-        "a rewritten registry is private even if the old file was not"
+        meta.permissions().mode() & 0o777,
+        0o640,
+        "the owner and group keep their access, others lose theirs"
     );
+    if owned_elsewhere {
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (4242, 4243),
+            "owner and group kept"
+        );
+    }
 }
 
 #[test]

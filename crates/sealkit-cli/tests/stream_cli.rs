@@ -172,6 +172,56 @@ fn only_a_successful_seal_creates_the_key_check_file() {
 }
 
 #[test]
+fn concurrent_first_seals_never_see_a_half_written_key_check_file() {
+    // Racing first appends with the same key all succeed (the losers find the winner's value
+    // complete); with different keys exactly the first to store its value wins.
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..15 {
+        let check = dir.path().join(format!("race-{round}.keycheck"));
+        let check = check.to_str().unwrap().to_owned();
+        let keys = if round % 3 == 2 {
+            [KEY_A, KEY_B, KEY_A]
+        } else {
+            [KEY_A; 3]
+        };
+        let outcomes: Vec<Output> = std::thread::scope(|scope| {
+            let handles: Vec<_> = keys
+                .iter()
+                .map(|key| {
+                    let check = check.clone();
+                    scope.spawn(move || {
+                        let mut seal = stream_args("seal", "aegis-256", "audit-log");
+                        seal.extend(["--key-check-file", &check]);
+                        sealkit(&seal, Some(key), b"x")
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let stored = std::fs::read_to_string(&check).unwrap();
+        assert_eq!(stored.trim().len(), 64, "a complete value is stored");
+        for (key, out) in keys.iter().zip(&outcomes) {
+            let key_check = sealkit(
+                &stream_args("key-check", "aegis-256", "audit-log"),
+                Some(key),
+                b"",
+            );
+            if String::from_utf8_lossy(&key_check.stdout) == stored {
+                assert!(out.status.success(), "{}", stderr(out));
+            } else {
+                assert_fails_with(out, "wrong_key");
+            }
+        }
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
 fn bad_arguments_fail_with_one_usage_line() {
     for args in [
         &[
