@@ -91,6 +91,18 @@ pub enum VaultError {
         /// The driver's message (never a stored value: queries are parameterised).
         message: String,
     },
+    /// A settings table has keys on more than one encrypted row. The migration pages and
+    /// updates by key, so it would skip or merge such rows; it writes nothing instead.
+    #[error(
+        "table {table} has {keys} key(s) on more than one encrypted row; the migration works by \
+         key and would skip rows, so nothing was written: make `key` unique first"
+    )]
+    DuplicateKeys {
+        /// The table.
+        table: String,
+        /// How many keys are duplicated.
+        keys: u64,
+    },
     /// A `--database-url` this build cannot open.
     #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
     DatabaseUrl,
@@ -119,6 +131,7 @@ impl VaultError {
             VaultError::CookieExpired => "cookie_expired",
             VaultError::TableName => "table_name",
             VaultError::Store { .. } => "store",
+            VaultError::DuplicateKeys { .. } => "duplicate_keys",
             VaultError::DatabaseUrl => "database_url",
             VaultError::DatabaseOption(_) => "database_option",
         }

@@ -44,15 +44,24 @@ impl SessionSigner {
     /// encryption key without surrounding whitespace and quotes, or to the encryption key's
     /// base64 decoding in either alphabet, padded or not.
     pub fn new(signing_key_b64: &str, encryption_key: &EncryptionKey) -> Result<Self, VaultError> {
+        // Blank is "no key", whatever ENCRYPTION_KEY is (an unset one is blank too).
+        if signing_key_b64.trim().is_empty() {
+            return Err(VaultError::SigningKeyTooShort { got: 0 });
+        }
         let spellings = EncryptionKeySpellings::of(encryption_key);
         if bool::from(spellings.matches_text(signing_key_b64)) {
             return Err(VaultError::SigningKeyEqualsEncryptionKey);
         }
-        let key = Zeroizing::new(
-            STANDARD
-                .decode(signing_key_b64)
-                .map_err(|_| VaultError::SigningKeyNotBase64)?,
-        );
+        // Decoded into a wiped buffer of the final size: `decode` would drop a partly decoded
+        // key unwiped on error.
+        let mut key = Zeroizing::new(vec![
+            0u8;
+            base64::decoded_len_estimate(signing_key_b64.len())
+        ]);
+        let len = STANDARD
+            .decode_slice(signing_key_b64, key.as_mut_slice())
+            .map_err(|_| VaultError::SigningKeyNotBase64)?;
+        key.truncate(len);
         if bool::from(spellings.matches_bytes(&key)) {
             return Err(VaultError::SigningKeyEqualsEncryptionKey);
         }

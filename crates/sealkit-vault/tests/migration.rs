@@ -507,6 +507,56 @@ fn a_null_key_row_fails_by_itself_and_the_legacy_row_beside_it_migrates() {
     });
 }
 
+/// Without a unique key, two encrypted rows can share a key; paging by key would skip one of
+/// them at a batch boundary (and report success). Such a table is refused before anything is
+/// written, and so is a run naming a table that does not exist, even after tables that do.
+#[test]
+fn duplicate_keys_and_missing_tables_stop_the_run_before_any_write() {
+    on_each_db("migrate_dup_keys", |db, name| {
+        let (good, dup) = (format!("{name}_good"), format!("{name}_dup"));
+        let expected = seed_mixed(db, &good, 6);
+        db.execute(&format!(
+            "DROP TABLE IF EXISTS {dup}; CREATE TABLE {dup} (key TEXT, value TEXT NOT NULL, \
+             encrypted BOOLEAN NOT NULL DEFAULT FALSE, updated_at TIMESTAMP)"
+        ));
+        db.insert(&dup, "a", &legacy_encrypt(KEY, "first", 12, 1), true);
+        db.insert(&dup, "b", &legacy_encrypt(KEY, "second", 12, 2), true);
+        db.insert(&dup, "b", &legacy_encrypt(KEY, "third", 12, 3), true);
+        // Not encrypted: the migration never touches it, so it is no obstacle.
+        db.insert(&dup, "a", "plain", false);
+        // Sorted whole: rows sharing a key come back in no fixed order.
+        let snapshot = || {
+            let (mut a, mut b) = (db.rows(&good), db.rows(&dup));
+            a.sort();
+            b.sort();
+            (a, b)
+        };
+        let before = snapshot();
+        let missing = format!("{name}_missing");
+        for tables in [vec![good.as_str(), dup.as_str()], vec![good.as_str(), missing.as_str()]] {
+            let err = Migrator::new(&rotating_vault())
+                .tables(&tables)
+                .unwrap()
+                .run(db.store().as_mut(), |_| ControlFlow::Continue(()))
+                .unwrap_err();
+            if tables[1] == dup {
+                assert_eq!(err.code(), "duplicate_keys");
+                assert!(err.to_string().contains("1 key(s)"), "{err}");
+            } else {
+                assert_eq!(err.code(), "store");
+            }
+            assert_eq!(snapshot(), before, "written before the error");
+        }
+        // With the duplicate gone, everything migrates.
+        db.execute(&format!("DELETE FROM {dup} WHERE key = 'b'"));
+        db.insert(&dup, "b", &legacy_encrypt(KEY, "second", 12, 2), true);
+        let report = run(db, &rotating_vault(), &[&good, &dup], 1);
+        assert_eq!(report.total().failed, 0);
+        assert_eq!(report.total().remaining_not_v2, Some(0));
+        assert_all_current(db, &good, &expected);
+    });
+}
+
 /// SQLite keeps NULL, binary and non-UTF-8 keys in a TEXT PRIMARY KEY. They sort before, after
 /// and among the readable keys; whatever the batch size, and however many of them follow one
 /// another, the readable rows around them are all migrated and each unreadable one is reported
@@ -791,6 +841,9 @@ impl SettingsStore for SwapHook<'_> {
         list: usize,
     ) -> Result<UnreadableKeys, VaultError> {
         self.inner.unreadable_keys(t, list)
+    }
+    fn duplicate_keys(&mut self, t: &TableName) -> Result<u64, VaultError> {
+        self.inner.duplicate_keys(t)
     }
     fn count_not_v2(&mut self, t: &TableName) -> Result<u64, VaultError> {
         self.inner.count_not_v2(t)

@@ -138,6 +138,34 @@ fn degenerate_keys_rejected_in_production_only() {
     assert!(run(Some(hex_key), Some("production")).0.is_ok());
 }
 
+/// Random keys over a small alphabet are not degenerate: 32 random decimal digits carry about
+/// 106 bits, and one in three of them lacks some digit.
+#[test]
+fn random_decimal_keys_pass_in_production() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next_digit = || {
+        // xorshift64*: deterministic, so a failure names its key.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let word = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        char::from(b'0' + u8::try_from((word >> 32) % 10).unwrap())
+    };
+    let mut missing_a_digit = 0;
+    for _ in 0..2_000 {
+        let key: String = (0..32).map(|_| next_digit()).collect();
+        if (b'0'..=b'9').any(|d| !key.as_bytes().contains(&d)) {
+            missing_a_digit += 1;
+        }
+        assert!(
+            !sealkit_vault::is_degenerate(&key),
+            "{key} was called degenerate"
+        );
+    }
+    // The case the old bound of ten distinct bytes got wrong was really exercised.
+    assert!(missing_a_digit > 400, "{missing_a_digit}");
+}
+
 #[test]
 fn success_event_has_byte_length_and_no_key() {
     let (result, events) = run(Some(GOOD_KEY), Some("staging"));

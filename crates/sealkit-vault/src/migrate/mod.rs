@@ -94,7 +94,8 @@ pub struct MigrationReport {
 }
 
 impl MigrationReport {
-    /// Totals over all tables (`table` is `"total"`).
+    /// Totals over all tables (`table` is `"total"`): counts only, since a key means something
+    /// only with its table, the key lists stay empty (they are in [`MigrationReport::tables`]).
     pub fn total(&self) -> TableReport {
         let mut t = TableReport {
             table: "total".to_owned(),
@@ -205,8 +206,10 @@ impl<'v> Migrator<'v> {
     /// cleanly (everything committed so far stays committed).
     ///
     /// # Errors
-    /// [`VaultError::Store`] when the database fails; rows that cannot be decrypted are counted as
-    /// failed in the report instead.
+    /// [`VaultError::Store`] when the database fails (a table that does not exist is found
+    /// before anything is written); [`VaultError::DuplicateKeys`] for a table with a key on more
+    /// than one encrypted row, also before anything is written. Rows that cannot be decrypted are
+    /// counted as failed in the report instead.
     pub fn run(
         &self,
         store: &mut dyn SettingsStore,
@@ -216,13 +219,25 @@ impl<'v> Migrator<'v> {
             dry_run: self.dry_run,
             ..MigrationReport::default()
         };
-        let mut rewriting_batches = 0usize;
+        // Every table is checked before anything is written: a missing table or one the paging
+        // cannot walk stops the run while the database is still as it was.
+        let mut totals = Vec::with_capacity(self.tables.len());
         for table in &self.tables {
+            totals.push(store.count_encrypted(table)?);
+            let keys = store.duplicate_keys(table)?;
+            if keys > 0 {
+                return Err(VaultError::DuplicateKeys {
+                    table: table.as_str().to_owned(),
+                    keys,
+                });
+            }
+        }
+        let mut rewriting_batches = 0usize;
+        for (table, total) in self.tables.iter().zip(totals) {
             let mut t = TableReport {
                 table: table.as_str().to_owned(),
                 ..TableReport::default()
             };
-            let total = store.count_encrypted(table)?;
             // The fetches skip rows whose key cannot be read (they can be neither paged past nor
             // updated by key); they are counted here, up front, so that every run reports them.
             let unreadable = store.unreadable_keys(table, MAX_LISTED_KEYS)?;

@@ -232,6 +232,15 @@ impl SettingsStore for PostgresStore {
         count(&mut self.client, &sql)
     }
 
+    fn duplicate_keys(&mut self, table: &TableName) -> Result<u64, VaultError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT key FROM {} WHERE encrypted = true \
+             AND key IS NOT NULL GROUP BY key HAVING COUNT(*) > 1) AS duplicated",
+            table.quoted()
+        );
+        count(&mut self.client, &sql)
+    }
+
     fn fetch_encrypted(
         &mut self,
         table: &TableName,

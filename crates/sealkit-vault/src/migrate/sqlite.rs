@@ -90,7 +90,21 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(store_err)?;
+        // An empty path would open a private temporary database and "migrate" nothing.
+        if path.as_os_str().is_empty() {
+            return Err(VaultError::DatabaseUrl);
+        }
+        // SQLite's message names the path, which may be a mistyped URL holding a password: only
+        // the error code is kept.
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| VaultError::Store {
+            backend: "sqlite",
+            message: match e {
+                rusqlite::Error::SqliteFailure(code, _) => {
+                    format!("cannot open the database file ({code}); it must exist and be writable")
+                }
+                _ => "cannot open the database file".to_owned(),
+            },
+        })?;
         Self::from_connection(conn)
     }
 
@@ -184,6 +198,15 @@ impl SettingsStore for SqliteStore {
             })
             .optional()
             .map_err(store_err)
+    }
+
+    fn duplicate_keys(&mut self, table: &TableName) -> Result<u64, VaultError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT key FROM {} WHERE encrypted = 1 \
+             AND typeof(key) = 'text' GROUP BY key HAVING COUNT(*) > 1)",
+            table.quoted()
+        );
+        count(&self.conn, &sql)
     }
 
     fn unreadable_keys(

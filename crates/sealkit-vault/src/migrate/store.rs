@@ -185,6 +185,14 @@ pub trait SettingsStore {
         Ok(UnreadableKeys::default())
     }
 
+    /// How many keys appear on more than one encrypted row (among keys the fetches return).
+    /// The migration pages and updates by key, so it refuses a table where this is not 0
+    /// ([`VaultError::DuplicateKeys`]): a page boundary between two such rows would skip one.
+    ///
+    /// # Errors
+    /// [`VaultError::Store`].
+    fn duplicate_keys(&mut self, table: &TableName) -> Result<u64, VaultError>;
+
     /// The verification count: `encrypted = true AND (value IS NULL OR value NOT LIKE 'v2:%')`.
     /// The reference's query has no `IS NULL` and so misses `NULL` values.
     ///
