@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::failure::{CliError, CliResult};
 use crate::io;
+use crate::output::{self, Access, StagedFile};
 
 /// Subcommands of `sealkit envelope`.
 #[derive(clap::Subcommand)]
@@ -56,10 +57,12 @@ pub struct KeygenArgs {
     /// Print `{keyId, privateKeyPem, publicKeyPem}` as JSON.
     #[arg(long)]
     json: bool,
-    /// Write the private key to this file (mode 0600) instead of stdout.
+    /// Write the private key to this new file (mode 0600) instead of stdout; an existing file is
+    /// never replaced.
     #[arg(long)]
     private_key_out: Option<PathBuf>,
-    /// Write the public key to this file instead of stdout.
+    /// Write the public key to this new file instead of stdout; an existing file is never
+    /// replaced.
     #[arg(long)]
     public_key_out: Option<PathBuf>,
 }
@@ -148,10 +151,11 @@ pub struct RotateArgs {
     /// Print the escaped single-line `.env` form (`{SCOPE}_KEYS_JSON='…'` and friends).
     #[arg(long, conflicts_with = "json")]
     env: bool,
-    /// Print `{keyId, activeKeyId, keyIds, publicKeyPem}` as JSON.
-    #[arg(long)]
+    /// Print `{keyId, activeKeyId, keyIds, publicKeyPem}` as JSON (with `--registry`: without
+    /// one, the new registry itself must be printed, in `.env` form).
+    #[arg(long, requires = "registry")]
     json: bool,
-    /// Also write the new public key to this file.
+    /// Also write the new public key to this file (which must not exist).
     #[arg(long)]
     public_key_out: Option<PathBuf>,
 }
@@ -225,96 +229,94 @@ fn utf8_file(path: &Path, secret: bool) -> Result<Zeroizing<String>, CliError> {
         })
 }
 
-/// Writes a file that holds private keys, replacing any old one atomically: the bytes go to a new
-/// file in the same directory, are synced, and the new file is renamed over the old one. An
-/// interrupted write (a kill, a full disk) leaves the old file whole, which for a registry means
-/// every old key survives. A symbolic link is followed, so the file it points at is replaced.
-///
-/// On Unix a new file is mode 0600. A replaced file keeps its owner and group (a registry owned by
-/// a service account stays readable by that service when an operator rotates it with `sudo`) and
-/// its owner and group permissions, but loses any permission for others: private keys are never
-/// world-readable. When the owner or group cannot be kept, nothing is replaced.
-fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    use std::io::Write;
-    let error = |e: std::io::Error| CliError::io(&format!("writing {}", path.display()), e);
-    let existing = std::fs::metadata(path).ok();
-    let target = match &existing {
-        Some(_) => std::fs::canonicalize(path).map_err(error)?,
-        None => path.to_path_buf(),
-    };
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    // tempfile creates the file with mode 0600 and a name nobody else can claim.
-    let mut file = tempfile::Builder::new()
-        .prefix(".sealkit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(error)?;
-    #[cfg(unix)]
-    if let Some(old) = &existing {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        std::os::unix::fs::fchown(file.as_file(), Some(old.uid()), Some(old.gid())).map_err(
-            |e| {
-                CliError::io(
-                    &format!(
-                        "keeping the owner and group of {} (run as its owner; nothing was changed)",
-                        path.display()
-                    ),
-                    e,
-                )
-            },
-        )?;
-        let mode = (old.mode() & 0o660) | 0o600;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(error)?;
+fn keygen(args: KeygenArgs) -> CliResult {
+    if let (Some(private), Some(public)) = (&args.private_key_out, &args.public_key_out)
+        && private == public
+    {
+        return Err(CliError::usage(
+            "--private-key-out and --public-key-out name the same file",
+        ));
     }
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(error)?;
-    file.persist(&target).map_err(|e| error(e.error))?;
-    // The rename is durable once the directory entry is.
-    #[cfg(unix)]
-    std::fs::File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .map_err(error)?;
-    Ok(())
+    let pair = env::generate_key_pair(args.bits).map_err(fail)?;
+    // Both files are complete before either appears, and both are removed again if anything
+    // later fails: a failed keygen leaves no key behind whose id was never shown.
+    let staged_private = args
+        .private_key_out
+        .as_deref()
+        .map(|path| StagedFile::new_file(path, pair.private_key_pem.as_bytes(), Access::Private))
+        .transpose()?;
+    let staged_public = args
+        .public_key_out
+        .as_deref()
+        .map(|path| StagedFile::new_file(path, pair.public_key_pem.as_bytes(), Access::Shared))
+        .transpose()?;
+    let private_file = staged_private.map(StagedFile::publish_new).transpose()?;
+    let public_file = staged_public.map(StagedFile::publish_new).transpose()?;
+    if args.json {
+        let mut fields = vec![("keyId", pair.key_id.as_str())];
+        if args.private_key_out.is_none() {
+            fields.push(("privateKeyPem", pair.private_key_pem.as_str()));
+        }
+        fields.push(("publicKeyPem", pair.public_key_pem.as_str()));
+        io::print_line(&json_object(&fields))?;
+    } else {
+        io::print_line(&pair.key_id)?;
+        if args.private_key_out.is_none() {
+            io::write_stdout(pair.private_key_pem.as_bytes())?;
+        }
+        if args.public_key_out.is_none() {
+            io::write_stdout(pair.public_key_pem.as_bytes())?;
+        }
+    }
+    output::keep_all([private_file, public_file]);
+    Ok(ExitCode::SUCCESS)
 }
 
-fn keygen(args: KeygenArgs) -> CliResult {
-    let pair = env::generate_key_pair(args.bits).map_err(fail)?;
-    if let Some(path) = &args.private_key_out {
-        write_private_file(path, pair.private_key_pem.as_bytes())?;
-    }
-    if let Some(path) = &args.public_key_out {
-        io::write_file(path, pair.public_key_pem.as_bytes())?;
-    }
-    if args.json {
-        // Built by hand so the private key only ever sits in wiped buffers.
-        let quote = |s: &str| Zeroizing::new(serde_json::to_string(s).unwrap_or_default());
-        // Reserved up front: a reallocation would leave an unwiped copy behind.
-        let mut text = Zeroizing::new(String::with_capacity(16 * 1024));
-        text.push_str("{\"keyId\":");
-        text.push_str(&quote(&pair.key_id));
-        if args.private_key_out.is_none() {
-            text.push_str(",\"privateKeyPem\":");
-            text.push_str(&quote(&pair.private_key_pem));
+/// A flat JSON object of string fields, built in one wiped buffer sized up front: the values may
+/// be private keys, and a growing buffer would leave unwiped copies behind.
+fn json_object(fields: &[(&str, &str)]) -> Zeroizing<String> {
+    // The longest escape (`\u001f`) is six characters for one byte.
+    let capacity = 2 + fields
+        .iter()
+        .map(|(name, value)| 6 * (name.len() + value.len()) + 6)
+        .sum::<usize>();
+    let mut text = Zeroizing::new(String::with_capacity(capacity));
+    text.push('{');
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
         }
-        text.push_str(",\"publicKeyPem\":");
-        text.push_str(&quote(&pair.public_key_pem));
-        text.push('}');
-        return io::print_line(&text).map(|()| ExitCode::SUCCESS);
+        push_json_string(&mut text, name);
+        text.push(':');
+        push_json_string(&mut text, value);
     }
-    io::print_line(&pair.key_id)?;
-    if args.private_key_out.is_none() {
-        io::write_stdout(pair.private_key_pem.as_bytes())?;
+    text.push('}');
+    text
+}
+
+/// Appends `value` as a JSON string literal, escaped as `serde_json` escapes it.
+fn push_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = u32::from(c) as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[b >> 4]));
+                out.push(char::from(HEX[b & 0xf]));
+            }
+            c => out.push(c),
+        }
     }
-    if args.public_key_out.is_none() {
-        io::write_stdout(pair.public_key_pem.as_bytes())?;
-    }
-    Ok(ExitCode::SUCCESS)
+    out.push('"');
 }
 
 fn seal(args: SealArgs) -> CliResult {
@@ -335,8 +337,12 @@ fn seal(args: SealArgs) -> CliResult {
             "the object form needs --body-out FILE (or use --kv)",
         ));
     };
-    io::write_file(body_out, &object.body)?;
-    io::print_line(&object.metadata.to_json()).map(|()| ExitCode::SUCCESS)
+    // The metadata holds the wrapped data key: the body replaces an old one only once the
+    // metadata is out, so a failed seal never leaves a body that nothing can decrypt.
+    let body = StagedFile::replacement(body_out, &object.body, Access::Shared)?;
+    io::print_line(&object.metadata.to_json())?;
+    body.publish_replace()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_registry(scope: Scope, file: Option<&Path>) -> Result<KeyRegistry, CliError> {
@@ -457,6 +463,7 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
 }
 
 /// `NAME='value'` for a `.env` file; values holding a single quote cannot be written this way.
+/// Built in a buffer sized up front: the value may be a whole registry of private keys.
 fn env_line(name: &str, value: &str) -> Result<Zeroizing<String>, CliError> {
     if value.contains('\'') || value.contains('\n') {
         return Err(CliError::new(
@@ -464,7 +471,12 @@ fn env_line(name: &str, value: &str) -> Result<Zeroizing<String>, CliError> {
             format!("{name} cannot be written as a single-quoted .env line"),
         ));
     }
-    Ok(Zeroizing::new(format!("{name}='{value}'")))
+    let mut line = Zeroizing::new(String::with_capacity(name.len() + value.len() + 3));
+    line.push_str(name);
+    line.push_str("='");
+    line.push_str(value);
+    line.push('\'');
+    Ok(line)
 }
 
 fn rotate(args: RotateArgs) -> CliResult {
@@ -476,13 +488,9 @@ fn rotate(args: RotateArgs) -> CliResult {
     // Refuse to write a registry that would not load (e.g. a broken existing entry).
     let registry = KeyRegistry::from_document(scope, &doc, None).map_err(fail)?;
     let json = doc.to_nested_json();
-    if let Some(path) = &args.registry {
-        write_private_file(path, json.as_bytes())?;
-    }
-    if let Some(path) = &args.public_key_out {
-        io::write_file(path, pair.public_key_pem.as_bytes())?;
-    }
-    if args.env || args.registry.is_none() {
+    // Every output is ready before anything is written, so a value the `.env` form cannot hold
+    // fails with nothing changed.
+    let output = if args.env || args.registry.is_none() {
         let public_escaped = pair.public_key_pem.replace('\n', "\\n");
         let lines = [
             env_line(&scope.var("KEYS_JSON"), &json)?,
@@ -490,9 +498,14 @@ fn rotate(args: RotateArgs) -> CliResult {
             env_line(&scope.var("KEY_ID"), &pair.key_id)?,
             env_line(&scope.var("PUBLIC_KEY"), &public_escaped)?,
         ];
+        let mut text = Zeroizing::new(String::with_capacity(
+            lines.iter().map(|line| line.len() + 1).sum(),
+        ));
         for line in &lines {
-            io::print_line(line)?;
+            text.push_str(line);
+            text.push('\n');
         }
+        text
     } else if args.json {
         let out = json!({
             "keyId": pair.key_id,
@@ -500,10 +513,27 @@ fn rotate(args: RotateArgs) -> CliResult {
             "keyIds": registry.key_ids().collect::<Vec<_>>(),
             "publicKeyPem": pair.public_key_pem,
         });
-        io::print_line(&out.to_string())?;
+        Zeroizing::new(format!("{out}\n"))
     } else {
-        io::print_line(&pair.key_id)?;
+        Zeroizing::new(format!("{}\n", pair.key_id))
+    };
+    let staged_public = args
+        .public_key_out
+        .as_deref()
+        .map(|path| StagedFile::new_file(path, pair.public_key_pem.as_bytes(), Access::Shared))
+        .transpose()?;
+    let staged_registry = args
+        .registry
+        .as_deref()
+        .map(|path| StagedFile::replacement(path, json.as_bytes(), Access::Private))
+        .transpose()?;
+    let public_file = staged_public.map(StagedFile::publish_new).transpose()?;
+    io::write_stdout(output.as_bytes())?;
+    // Last, as the one step that cannot be undone: until here the old registry is untouched.
+    if let Some(registry) = staged_registry {
+        registry.publish_replace()?;
     }
+    output::keep_all([public_file]);
     Ok(ExitCode::SUCCESS)
 }
 

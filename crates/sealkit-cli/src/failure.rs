@@ -44,12 +44,30 @@ impl CliError {
         &self.code
     }
 
-    /// Prints the one stderr line and returns the exit status.
+    /// Prints the one stderr line and returns the exit status. Control characters in the message
+    /// (a newline in a file name or a key id, a terminal escape) are shown escaped, so the line
+    /// stays one line and cannot be followed by a forged one.
     pub fn report(self) -> ExitCode {
-        eprintln!("sealkit: error[{}]: {}", self.code, self.message);
+        eprintln!("sealkit: error[{}]: {}", self.code, one_line(&self.message));
         ExitCode::from(self.exit)
     }
 }
 
 /// Every command returns its exit status, or a failure to report.
 pub type CliResult = Result<ExitCode, CliError>;
+
+/// `text` with every control character written as its Rust escape (`\n`, `\u{1b}`).
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut line = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            line.extend(c.escape_debug());
+        } else {
+            line.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(line)
+}

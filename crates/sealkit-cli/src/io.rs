@@ -18,9 +18,30 @@ pub fn read_stdin() -> Result<Vec<u8>, CliError> {
     Ok(buf)
 }
 
-/// All of stdin, for input that is itself secret (wiped when dropped).
+/// All of stdin, for input that is itself secret (wiped when dropped). The buffer is grown by
+/// hand: `read_to_end` would free each outgrown buffer without wiping it.
 pub fn read_stdin_secret() -> Result<Zeroizing<Vec<u8>>, CliError> {
-    read_stdin().map(Zeroizing::new)
+    // At least the size of stdin's own buffer, so reads bypass it and leave no copy there.
+    const CHUNK: usize = 8 * 1024;
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK));
+    let mut chunk = Zeroizing::new([0u8; CHUNK]);
+    loop {
+        let n = match stdin.read(chunk.as_mut_slice()) {
+            Ok(0) => return Ok(buf),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CliError::io("reading stdin", e)),
+        };
+        if buf.capacity() - buf.len() < n {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(
+                buf.capacity().saturating_mul(2).max(buf.len() + n),
+            ));
+            bigger.extend_from_slice(&buf);
+            buf = bigger;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }
 
 /// All of stdin with exactly one trailing newline (`\n` or `\r\n`) removed, if there is one.
@@ -49,16 +70,26 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
 }
 
 /// Writes one line of text (with a trailing newline) to stdout.
+/// The text is written as it is, not copied (it may be a private key).
 pub fn print_line(text: &str) -> Result<(), CliError> {
-    let mut line = String::with_capacity(text.len() + 1);
-    line.push_str(text);
-    line.push('\n');
-    write_stdout(line.as_bytes())
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("writing stdout", e))
 }
 
 /// A secret environment variable as raw OS bytes, lossily UTF-8 (as Node reads it); `None` if unset.
 pub fn env_secret(name: &str) -> Option<Zeroizing<String>> {
-    std::env::var_os(name).map(|v| Zeroizing::new(v.to_string_lossy().into_owned()))
+    // Taken over without a copy when it is UTF-8; otherwise the raw bytes are wiped once the
+    // lossy copy exists.
+    std::env::var_os(name).map(|value| match value.into_string() {
+        Ok(text) => Zeroizing::new(text),
+        Err(raw) => {
+            let raw = Zeroizing::new(raw.into_encoded_bytes());
+            Zeroizing::new(String::from_utf8_lossy(&raw).into_owned())
+        }
+    })
 }
 
 /// A secret file's contents (wiped when dropped).
@@ -71,28 +102,4 @@ pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
 /// A whole file.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::io(&format!("reading {}", path.display()), e))
-}
-
-/// Creates `path` holding `bytes`, failing with `AlreadyExists` if it exists (never replacing a
-/// file). The bytes are written and synced under a temporary name first and then published with a
-/// hard link, which either creates `path` complete or fails because it exists: another process
-/// never sees an empty or half-written file, and a kill leaves at most a stray temporary file.
-pub fn create_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut staged = tempfile::Builder::new()
-        .prefix(".sealkit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    staged.write_all(bytes)?;
-    staged.as_file().sync_all()?;
-    std::fs::hard_link(staged.path(), path)
-    // Dropping `staged` removes the temporary name; the published file keeps the contents.
-}
-
-/// Writes a whole file.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes).map_err(|e| CliError::io(&format!("writing {}", path.display()), e))
 }

@@ -9,6 +9,7 @@ mod envelope;
 mod failure;
 mod io;
 mod keygen;
+mod output;
 mod session;
 mod stream;
 mod token;
@@ -86,6 +87,9 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return CliError::usage("a subcommand is required (see `sealkit --help`)").report();
     }
+    if let Some(message) = message_without_values(error) {
+        return CliError::usage(format!("{message} (see `sealkit --help`)")).report();
+    }
     // clap's message spreads over lines (the problem, the arguments it names, a tip, the usage);
     // the one line keeps all but the usage block.
     let text = error.to_string();
@@ -102,4 +106,51 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         .join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     CliError::usage(format!("{message} (see `sealkit --help`)")).report()
+}
+
+/// For the errors where clap would repeat what was typed, a message that names it only when it
+/// cannot be a secret: a key, token or database URL pasted as an argument by mistake must not
+/// reach a terminal log or CI output.
+fn message_without_values(error: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let shown = |text: &str| -> String {
+        // A flag or subcommand name: short, and only the characters names are made of.
+        let name = text.split_once('=').map_or(text, |(name, _)| name);
+        if name.len() <= 32
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            format!("'{name}'")
+        } else {
+            "(not repeated here, in case it is a secret: sealkit reads secrets from the \
+             environment or files, never from arguments)"
+                .to_owned()
+        }
+    };
+    match error.kind() {
+        ErrorKind::UnknownArgument => Some(format!(
+            "unexpected argument {}",
+            context(ContextKind::InvalidArg).map_or_else(String::new, shown)
+        )),
+        ErrorKind::InvalidSubcommand => Some(format!(
+            "unrecognized subcommand {}",
+            context(ContextKind::InvalidSubcommand).map_or_else(String::new, shown)
+        )),
+        ErrorKind::InvalidValue => {
+            let arg = context(ContextKind::InvalidArg).unwrap_or("an argument");
+            let possible = match error.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(values)) if !values.is_empty() => {
+                    format!(" (possible values: {})", values.join(", "))
+                }
+                _ => String::new(),
+            };
+            Some(format!("invalid value for {arg}{possible}"))
+        }
+        _ => None,
+    }
 }

@@ -53,12 +53,14 @@ fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, CliError> {
 }
 
 fn signer() -> Result<SessionSigner, CliError> {
-    let signing = io::env_secret(sealkit::vault::SESSION_SIGNING_KEY_VAR).ok_or_else(|| {
-        CliError::new(
-            "session_key_absent",
-            "SESSION_SIGNING_KEY is not set. Generate a key: sealkit keygen (or: openssl rand -base64 32)",
-        )
-    })?;
+    let signing = io::env_secret(sealkit::vault::SESSION_SIGNING_KEY_VAR)
+        .filter(|key| !key.trim().is_empty())
+        .ok_or_else(|| {
+            CliError::new(
+                "session_key_absent",
+                "SESSION_SIGNING_KEY is not set (or empty). Generate a key: sealkit keygen (or: openssl rand -base64 32)",
+            )
+        })?;
     // The separation check needs ENCRYPTION_KEY; when it is unset there is nothing to collide with.
     let encryption = io::env_secret(sealkit::vault::ENCRYPTION_KEY_VAR)
         .map(|k| EncryptionKey::new(k.as_str()))

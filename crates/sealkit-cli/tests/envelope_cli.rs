@@ -593,3 +593,235 @@ fn helpful_errors() {
     let body_line = secret.lines().nth(2).unwrap();
     assert!(!stderr(&wrong).contains(body_line));
 }
+
+/// Runs `sealkit envelope <args>` with stdout going to a full disk (`/dev/full`).
+fn sealkit_to_full_disk(args: &[&str], stdin_file: Option<&Path>) -> Output {
+    let stdin = match stdin_file {
+        Some(path) => std::process::Stdio::from(std::fs::File::open(path).unwrap()),
+        None => std::process::Stdio::null(),
+    };
+    std::process::Command::new(env!("CARGO_BIN_EXE_sealkit"))
+        .arg("envelope")
+        .args(args)
+        .env_clear()
+        .stdin(stdin)
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap()
+}
+
+/// The names in `dir`, sorted: what a command left behind (temporary files included).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A command that fails leaves no file it made and changes no file it would have replaced; an
+/// existing key file is never replaced at all.
+#[test]
+fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let existing = at("existing.pem");
+    std::fs::write(&existing, "an operator's key\n").unwrap();
+
+    // keygen: an existing file is refused, and neither file is written.
+    let out = sealkit(
+        &[
+            "keygen",
+            "--private-key-out",
+            &existing,
+            "--public-key-out",
+            &at("new.pub"),
+        ],
+        &[],
+        b"",
+    );
+    assert_fails_with(&out, "output_exists");
+    let out = sealkit(
+        &[
+            "keygen",
+            "--private-key-out",
+            &at("new.pem"),
+            "--public-key-out",
+            &existing,
+        ],
+        &[],
+        b"",
+    );
+    assert_fails_with(&out, "output_exists");
+    let out = sealkit(
+        &[
+            "keygen",
+            "--private-key-out",
+            &at("same.pem"),
+            "--public-key-out",
+            &at("same.pem"),
+        ],
+        &[],
+        b"",
+    );
+    assert_fails_with(&out, "usage");
+    // A public key that cannot be written, or a key id that cannot be printed: no private key is
+    // left behind whose id nobody saw.
+    let out = sealkit(
+        &[
+            "keygen",
+            "--private-key-out",
+            &at("new.pem"),
+            "--public-key-out",
+            &at("no/dir.pub"),
+        ],
+        &[],
+        b"",
+    );
+    assert_fails_with(&out, "io");
+    let out = sealkit_to_full_disk(
+        &[
+            "keygen",
+            "--private-key-out",
+            &at("new.pem"),
+            "--public-key-out",
+            &at("new.pub"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert_eq!(listing(dir.path()), ["existing.pem"]);
+    assert_eq!(std::fs::read(&existing).unwrap(), b"an operator's key\n");
+
+    // rotate: the registry changes only when everything else worked.
+    let registry = at("registry.json");
+    ok(&sealkit(
+        &["registry", "rotate", "--registry", &registry],
+        &[],
+        b"",
+    ));
+    let before = std::fs::read(&registry).unwrap();
+    for public_out in [at("no/dir.pub"), existing.clone()] {
+        let out = sealkit(
+            &[
+                "registry",
+                "rotate",
+                "--registry",
+                &registry,
+                "--public-key-out",
+                &public_out,
+            ],
+            &[],
+            b"",
+        );
+        assert!(!out.status.success());
+        assert_eq!(std::fs::read(&registry).unwrap(), before, "{public_out}");
+    }
+    let out = sealkit_to_full_disk(
+        &[
+            "registry",
+            "rotate",
+            "--registry",
+            &registry,
+            "--public-key-out",
+            &at("r.pub"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&registry).unwrap(), before);
+    // `--json` prints no private key, so without a registry file to hold the new key it is
+    // refused rather than silently printing the `.env` form.
+    let out = sealkit(&["registry", "rotate", "--json"], &[], b"");
+    assert_fails_with(&out, "usage");
+    assert!(out.stdout.is_empty());
+    assert_eq!(listing(dir.path()), ["existing.pem", "registry.json"]);
+
+    // seal: an old body is replaced only once the metadata that opens the new one is out.
+    let pair: Value =
+        serde_json::from_slice(&ok(&sealkit(&["keygen", "--json"], &[], b"")).stdout).unwrap();
+    let public = write(
+        dir.path(),
+        "pub.pem",
+        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
+    );
+    let key_id = pair["keyId"].as_str().unwrap();
+    let body = at("body.bin");
+    std::fs::write(&body, "the old body").unwrap();
+    let payload = write(dir.path(), "payload.txt", b"new contents");
+    let seal = [
+        "seal",
+        "--public-key",
+        &public,
+        "--key-id",
+        key_id,
+        "--body-out",
+        &body,
+    ];
+    let out = sealkit_to_full_disk(&seal, Some(Path::new(&payload)));
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&body).unwrap(), b"the old body");
+    // When it succeeds, the new body replaces the old one (sealing an object again).
+    let metadata = ok(&sealkit(&seal, &[], b"new contents")).stdout.clone();
+    assert_ne!(std::fs::read(&body).unwrap(), b"the old body");
+    let metadata_file = write(dir.path(), "metadata.json", &metadata);
+    let env = [
+        (
+            "DATA_AT_REST_ENCRYPTION_PRIVATE_KEY",
+            pair["privateKeyPem"].as_str().unwrap(),
+        ),
+        ("DATA_AT_REST_ENCRYPTION_KEY_ID", key_id),
+    ];
+    let opened = sealkit(
+        &[
+            "open",
+            "--scope",
+            "data-at-rest",
+            "--metadata",
+            &metadata_file,
+        ],
+        &env,
+        &std::fs::read(&body).unwrap(),
+    );
+    assert_eq!(ok(&opened).stdout, b"new contents");
+    assert_eq!(
+        listing(dir.path()),
+        [
+            "body.bin",
+            "existing.pem",
+            "metadata.json",
+            "payload.txt",
+            "pub.pem",
+            "registry.json"
+        ]
+    );
+}
+
+/// A newline in anything an error names (here a file name) cannot add a second, forged line.
+#[test]
+fn errors_stay_one_line_whatever_they_name() {
+    let out = sealkit(
+        &[
+            "open",
+            "--scope",
+            "data-at-rest",
+            "--kv",
+            "--registry",
+            "/nowhere\nsealkit: error[ok]: forged",
+        ],
+        &[],
+        b"{}",
+    );
+    assert_fails_with(&out, "io");
+    assert!(
+        stderr(&out).contains("/nowhere\\nsealkit"),
+        "{}",
+        stderr(&out)
+    );
+}

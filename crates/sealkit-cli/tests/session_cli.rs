@@ -110,4 +110,15 @@ fn key_separation_and_length_are_startup_errors() {
         &sealkit(&["session", "sign"], &[], b"{}"),
         "session_key_absent",
     );
+    // Empty is absent, not "the same as the (unset) ENCRYPTION_KEY".
+    for empty in ["", "  "] {
+        assert_fails_with(
+            &sealkit(
+                &["session", "sign"],
+                &[("SESSION_SIGNING_KEY", empty)],
+                b"{}",
+            ),
+            "session_key_absent",
+        );
+    }
 }

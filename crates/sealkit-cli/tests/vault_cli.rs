@@ -436,6 +436,78 @@ fn migrate_refuses_unknown_urls_missing_files_and_bad_table_names() {
     assert_fails_with(&out, "table_name");
     let out = sealkit(&["vault", "migrate", "--database-url", &url], &[], b"");
     assert_fails_with(&out, "ENCRYPTION_KEY_ABSENT");
+    // An empty URL would open SQLite's private temporary database and "migrate" nothing.
+    for empty in [&["--database-url", ""][..], &[]] {
+        let args = [&["vault", "migrate"][..], empty].concat();
+        let out = sealkit(&args, &[("ENCRYPTION_KEY", KEY), ("DATABASE_URL", "")], b"");
+        assert_fails_with(&out, "database_url");
+    }
+    // A URL without its scheme is taken for a file name; opening it fails without repeating it,
+    // for it may hold a password.
+    let out = sealkit(
+        &["vault", "migrate"],
+        &[
+            ("ENCRYPTION_KEY", KEY),
+            ("DATABASE_URL", "admin:S3cretPw@db.internal:5432/settings"),
+        ],
+        b"",
+    );
+    assert_fails_with(&out, "store");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("S3cretPw"));
+    // Nor does a URL typed without its flag, which clap would have repeated.
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "postgres://admin:S3cretPw@db.internal/settings",
+        ],
+        &env,
+        b"",
+    );
+    assert_fails_with(&out, "usage");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("S3cretPw"));
+}
+
+/// Stored keys are anyone's text: one holding a newline and a terminal escape neither forges a
+/// summary line nor hides one. The JSON totals carry counts only (the keys are per table).
+#[test]
+fn migrate_output_shows_stored_keys_escaped_and_totals_without_key_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let forged = "x\nverification: 0 encrypted row(s) not in v2 format\n\u{1b}[8m";
+    create_db(
+        &db,
+        &[
+            ("ciam_settings", forged, "plain text", true),
+            ("iam_settings", "bad", "v2:bad:bad:bad", true),
+        ],
+    );
+    let url = format!("sqlite://{}", db.display());
+    let env = [("ENCRYPTION_KEY", KEY)];
+    let out = sealkit(&["vault", "migrate", "--database-url", &url], &env, b"");
+    assert_fails_with(&out, "migration_failed");
+    let text = stdout(&out);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("verification:"))
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("x\\nverification"), "{text}");
+    assert!(text.contains("failed [format]: bad"), "{text}");
+
+    let out = sealkit(
+        &["vault", "migrate", "--database-url", &url, "--json"],
+        &env,
+        b"",
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["total"]["failed"], 1);
+    assert!(report["total"].get("failed_keys").is_none());
+    assert_eq!(report["tables"][1]["failed_keys"][0]["key"], "bad");
+    assert_eq!(report["tables"][0]["unencrypted_keys"][0], forged);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use sealkit::vault::SettingsVault;
 use sealkit::vault::migrate::{self, MigrationReport, Migrator, Progress, TableReport};
 
 use super::{current_key, previous_keys, vault_error};
-use crate::failure::{CliError, CliResult};
+use crate::failure::{CliError, CliResult, one_line};
 use crate::io;
 
 /// The embedded default when neither `--database-url` nor `DATABASE_URL` is given.
@@ -175,13 +175,16 @@ fn print_summary(report: &MigrationReport) -> Result<(), CliError> {
     }
     for t in &report.tables {
         io::print_line(&table_line(t))?;
+        // A stored key is anyone's text: through `one_line`, a newline in it cannot forge a
+        // summary line, nor a terminal escape hide one.
         for key in &t.unencrypted_keys {
             io::print_line(&format!(
-                "  not encrypted (marked encrypted but holds plain text or \"\"): {key}"
+                "  not encrypted (marked encrypted but holds plain text or \"\"): {}",
+                one_line(key)
             ))?;
         }
         for (key, code) in &t.failed_keys {
-            io::print_line(&format!("  failed [{code}]: {key}"))?;
+            io::print_line(&format!("  failed [{code}]: {}", one_line(key)))?;
         }
     }
     let total = report.total();
@@ -218,6 +221,17 @@ fn report_json(report: &MigrationReport) -> serde_json::Value {
         "dry_run": report.dry_run,
         "interrupted": report.interrupted,
         "tables": report.tables.iter().map(table_json).collect::<Vec<_>>(),
-        "total": table_json(&report.total()),
+        "total": total_json(report),
     })
+}
+
+/// The totals: counts only. A key means something only with its table, so the key lists are
+/// under `tables`, and an empty list here would wrongly say there are none.
+fn total_json(report: &MigrationReport) -> serde_json::Value {
+    let mut total = table_json(&report.total());
+    if let Some(fields) = total.as_object_mut() {
+        fields.remove("failed_keys");
+        fields.remove("unencrypted_keys");
+    }
+    total
 }
