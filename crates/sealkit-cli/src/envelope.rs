@@ -214,19 +214,22 @@ fn parse_scope(text: &str) -> Result<Scope, CliError> {
 }
 
 fn utf8_file(path: &Path, secret: bool) -> Result<Zeroizing<String>, CliError> {
-    let bytes = if secret {
+    let mut bytes = if secret {
         io::read_secret_file(path)?
     } else {
         Zeroizing::new(io::read_file(path)?)
     };
-    String::from_utf8(bytes.to_vec())
-        .map(Zeroizing::new)
-        .map_err(|_| {
-            CliError::new(
-                "invalid_input",
-                format!("{} is not UTF-8 text", path.display()),
-            )
-        })
+    // Checked in place, then moved into the string: no second copy of a private key exists, and
+    // none is left inside an error to be dropped unwiped.
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(CliError::new(
+            "invalid_input",
+            format!("{} is not UTF-8 text", path.display()),
+        ));
+    }
+    let text = String::from_utf8(std::mem::take(&mut *bytes))
+        .map_err(|_| CliError::new("internal", "UTF-8 text stopped being UTF-8"))?;
+    Ok(Zeroizing::new(text))
 }
 
 fn keygen(args: KeygenArgs) -> CliResult {

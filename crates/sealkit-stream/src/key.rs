@@ -59,7 +59,9 @@ impl EncryptionKey {
         if value.len() > MAX_KEY_CHARS {
             // Too long to be a key; decode anyway (bounded by the caller's header limit) so the
             // error can say how long it really is.
-            return Err(match Base64::decode_vec(value).map(Zeroizing::new) {
+            // Into a wiped buffer: `decode_vec` would drop a partly decoded value unwiped.
+            let mut buf = Zeroizing::new(vec![0u8; value.len() / 4 * 3 + 3]);
+            return Err(match Base64::decode(value, buf.as_mut_slice()) {
                 Ok(bytes) => KeyParseError::InvalidLength(bytes.len()),
                 Err(_) => KeyParseError::InvalidBase64,
             });

@@ -25,7 +25,8 @@ pub struct AuthenticationFailed;
 ///
 /// For AES-256-GCM the AES key schedule and the GHASH key are computed here, once. AEGIS-256 has no
 /// separate key schedule (its state is initialised from key and nonce together), so it keeps the
-/// key, in memory wiped on drop.
+/// key, in memory wiped on drop. Caveat: each seal or open builds an `aegis` cipher value, which
+/// copies the key and does not wipe it (`docs/security.md`).
 pub struct RecordCipher {
     inner: Inner,
 }

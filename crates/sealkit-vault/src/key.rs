@@ -39,7 +39,15 @@ impl EncryptionKey {
     /// Key material from raw bytes, decoded lossily as UTF-8 (invalid sequences become U+FFFD),
     /// which is what Node does with a non-UTF-8 environment value.
     pub fn from_bytes_lossy(raw: &[u8]) -> Self {
-        Self::new(String::from_utf8_lossy(raw).into_owned())
+        // Sized once: `into_owned` of a repaired string would grow, freeing copies unwiped.
+        let mut text = Zeroizing::new(String::with_capacity(raw.len() * 3));
+        for chunk in raw.utf8_chunks() {
+            text.push_str(chunk.valid());
+            if !chunk.invalid().is_empty() {
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+        Self { raw: text }
     }
 
     /// Reads `ENCRYPTION_KEY` from the process environment (lossily for non-UTF-8, never
@@ -50,7 +58,11 @@ impl EncryptionKey {
 
     /// Reads the key from the named environment variable; `None` when unset.
     pub fn from_env_var(name: &str) -> Option<Self> {
-        std::env::var_os(name).map(|v| Self::new(v.to_string_lossy().into_owned()))
+        // Taken over without a copy when it is UTF-8; otherwise the raw bytes are wiped.
+        std::env::var_os(name).map(|value| match value.into_string() {
+            Ok(text) => Self::new(text),
+            Err(raw) => Self::from_bytes_lossy(&Zeroizing::new(raw.into_encoded_bytes())),
+        })
     }
 
     /// Byte length of the UTF-8 key string (what the startup validation measures).
@@ -99,8 +111,10 @@ pub(crate) struct DerivedKeys {
 impl DerivedKeys {
     pub(crate) fn derive(key: &EncryptionKey) -> Self {
         let ikm = key.expose().as_bytes();
-        let v2 = Zeroizing::new(v2_key_bytes(ikm));
-        let legacy = Zeroizing::new(legacy_key_bytes(ikm));
+        let mut v2 = Zeroizing::new([0u8; 32]);
+        v2_key_bytes(ikm, &mut v2);
+        let mut legacy = Zeroizing::new([0u8; 32]);
+        legacy_key_bytes(ikm, &mut legacy);
         Self::from_key_bytes(&v2, &legacy)
     }
 
@@ -115,18 +129,19 @@ impl DerivedKeys {
     }
 }
 
-/// HKDF-SHA256(IKM = key bytes, salt = none, info = [`V2_HKDF_INFO`], L = 32).
-pub(crate) fn v2_key_bytes(ikm: &[u8]) -> [u8; 32] {
-    let mut okm = [0u8; 32];
+/// HKDF-SHA256(IKM = key bytes, salt = none, info = [`V2_HKDF_INFO`], L = 32), written into
+/// `okm` (the caller's wiped buffer: a returned array would leave copies on the stack).
+pub(crate) fn v2_key_bytes(ikm: &[u8], okm: &mut [u8; 32]) {
     Hkdf::<Sha256>::new(None, ikm)
-        .expand(V2_HKDF_INFO, &mut okm)
+        .expand(V2_HKDF_INFO, okm)
         .expect("32 bytes is far below HKDF-SHA256's 8160-byte limit");
-    okm
 }
 
-/// SHA-256(key bytes): the legacy AES key.
-pub(crate) fn legacy_key_bytes(ikm: &[u8]) -> [u8; 32] {
-    Sha256::digest(ikm).into()
+/// SHA-256(key bytes): the legacy AES key, written into `out`.
+pub(crate) fn legacy_key_bytes(ikm: &[u8], out: &mut [u8; 32]) {
+    let mut hash = Sha256::new();
+    hash.update(ikm);
+    hash.finalize_into(out.into());
 }
 
 #[cfg(test)]
@@ -136,14 +151,24 @@ mod tests {
     #[test]
     fn spec_check_values() {
         let key = b"test-encryption-key-exactly-32b!";
+        let (mut v2, mut legacy) = ([0u8; 32], [0u8; 32]);
+        v2_key_bytes(key, &mut v2);
+        legacy_key_bytes(key, &mut legacy);
         assert_eq!(
-            hex::encode(v2_key_bytes(key)),
+            hex::encode(v2),
             "d79118592eb0bb7c362f52377e4e9531b60f0e0bf4db158c4c005e89e4af784e"
         );
         assert_eq!(
-            hex::encode(legacy_key_bytes(key)),
+            hex::encode(legacy),
             "37a1864ab4b552832ff2227ec7f206731617b3fb4511de921216f3da132619ae"
         );
+        // Lossy reading matches `String::from_utf8_lossy`, which Node's reading mirrors.
+        for raw in [&b"plain"[..], b"\xff\xfekey\xc3", b"\xe2\x82", b""] {
+            assert_eq!(
+                EncryptionKey::from_bytes_lossy(raw).expose(),
+                String::from_utf8_lossy(raw)
+            );
+        }
     }
 
     #[test]

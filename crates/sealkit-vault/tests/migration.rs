@@ -533,7 +533,10 @@ fn duplicate_keys_and_missing_tables_stop_the_run_before_any_write() {
         };
         let before = snapshot();
         let missing = format!("{name}_missing");
-        for tables in [vec![good.as_str(), dup.as_str()], vec![good.as_str(), missing.as_str()]] {
+        for tables in [
+            vec![good.as_str(), dup.as_str()],
+            vec![good.as_str(), missing.as_str()],
+        ] {
             let err = Migrator::new(&rotating_vault())
                 .tables(&tables)
                 .unwrap()
