@@ -545,7 +545,9 @@ impl TokenAuthority {
                         "access tokens may be issued at most {MAX_CHAIN_DEPTH} levels deep"
                     )));
                 }
-                if parent.auto_prefix_streams {
+                // A child reaching no stream at all needs no namespace (and cannot auto-prefix,
+                // which needs a prefix stream scope); any other child keeps its issuer's.
+                if parent.auto_prefix_streams && scope.streams != ResourceSet::None {
                     if !request.auto_prefix_streams {
                         return Err(TokenError::denied(DenialReason::DropsAutoPrefix));
                     }

@@ -203,6 +203,22 @@ fn auto_prefixing_issuer_issues_within_its_namespace() {
         )
         .unwrap_err();
     assert_eq!(err, denied(DenialReason::DropsAutoPrefix));
+    // A child that reaches no stream has no names to hide: it may be issued without the
+    // namespace (it could not auto-prefix anyway, having no prefix stream scope).
+    let metrics = f
+        .from(
+            &parent,
+            r#"{"id": "metrics", "scope": {"basins": {"prefix": ""}, "ops": ["read"]}}"#,
+        )
+        .unwrap();
+    let err = f
+        .authority
+        .authorize(
+            &metrics,
+            &OpRequest::new(Operation::Read).basin("b").stream("log"),
+        )
+        .unwrap_err();
+    assert_eq!(err, denied(DenialReason::Stream));
 }
 
 #[test]
