@@ -2,26 +2,50 @@
 //!
 //! Entries are keyed by SHA-256 over the RSA-OAEP label and the wrapped key: a bound envelope
 //! relabelled with another key id or context has a different label, so it cannot ride on a cached
-//! entry it would not have unwrapped to. Values are the 32-byte data key (wiped when evicted,
-//! replaced or dropped) and the fingerprint of the private key that unwrapped it: an opener uses an
-//! entry only if that very key is one of its candidates, so a cache shared between scopes or
-//! registries, or kept across a reload that replaced a key under the same id, never opens an
-//! envelope for an opener that holds no key for it. Eviction is least-recently-used.
+//! entry it would not have unwrapped to. Values are the 32-byte data key and the fingerprint of the
+//! private key that unwrapped it: an opener uses an entry only if that very key is one of its
+//! candidates, so a cache shared between scopes or registries, or kept across a reload that
+//! replaced a key under the same id, never opens an envelope for an opener that holds no key for
+//! it. Eviction is least-recently-used.
+//!
+//! Each data key lives in its own heap allocation ([`DataKey`]), wiped when the last reference
+//! goes (on eviction, replacement or `clear`, or later if an open still uses it). The map holds
+//! only pointers to them: a `HashMap` that grows moves its entries to a new table and frees the old
+//! one unwiped, and a removed entry's bytes stay in its vacated slot, so keys stored inline would
+//! be left behind in both. The map is also reserved for its full capacity up front, so filling it
+//! never grows it; a rehash after much eviction (hash tables reclaim removed slots that way) moves
+//! only fingerprints, pointers and counters.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::envelope::DATA_KEY_LEN;
 
-/// A cached data key: the key (wiped on drop) and the fingerprint of the private key that
-/// unwrapped it (SHA-256 of its public key, not secret).
+/// A data key in its own heap allocation, wiped when the last reference drops. Moving, caching or
+/// handing it out moves a pointer, never the key.
+pub(crate) type DataKey = Arc<Zeroizing<[u8; DATA_KEY_LEN]>>;
+
+/// A [`DataKey`] holding `bytes`, or `None` if they are not 32 bytes long.
+pub(crate) fn data_key_from_slice(bytes: &[u8]) -> Option<DataKey> {
+    if bytes.len() != DATA_KEY_LEN {
+        return None;
+    }
+    let mut key = Arc::new(Zeroizing::new([0u8; DATA_KEY_LEN]));
+    // Filled where it will live: an array built first and then moved in would leave a copy of the
+    // key in the temporary it was built in.
+    Arc::get_mut(&mut key)?.copy_from_slice(bytes);
+    Some(key)
+}
+
+/// A cached data key and the fingerprint of the private key that unwrapped it (SHA-256 of its
+/// public key, not secret).
 pub(crate) struct CachedKey {
-    pub(crate) data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    pub(crate) data_key: DataKey,
     pub(crate) unwrapped_by: [u8; 32],
 }
 
@@ -53,14 +77,16 @@ impl fmt::Debug for DataKeyCache {
 }
 
 impl DataKeyCache {
-    /// A cache holding at most `capacity` data keys (0 disables caching).
+    /// A cache holding at most `capacity` data keys (0 disables caching). Room for all of them is
+    /// reserved now.
     pub fn new(capacity: usize) -> Self {
+        let mut entries = HashMap::new();
+        // A capacity too large to reserve is still served: entries hold no key bytes, so growing
+        // later only moves pointers and fingerprints.
+        let _ = entries.try_reserve(capacity);
         Self {
             capacity,
-            inner: Mutex::new(Inner {
-                entries: HashMap::new(),
-                clock: 0,
-            }),
+            inner: Mutex::new(Inner { entries, clock: 0 }),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -83,7 +109,8 @@ impl DataKeyCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Looks up a fingerprint, returning a copy of the key and which private key unwrapped it.
+    /// Looks up a fingerprint, returning the key (shared, not copied) and which private key
+    /// unwrapped it.
     pub(crate) fn get(&self, fingerprint: &[u8; 32]) -> Option<CachedKey> {
         let mut inner = self.lock();
         inner.clock += 1;
@@ -95,7 +122,7 @@ impl DataKeyCache {
         entry.last_used = now;
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(CachedKey {
-            data_key: entry.key.data_key.clone(),
+            data_key: Arc::clone(&entry.key.data_key),
             unwrapped_by: entry.key.unwrapped_by,
         })
     }
@@ -115,7 +142,7 @@ impl DataKeyCache {
                 .min_by_key(|(_, e)| e.last_used)
                 .map(|(k, _)| *k);
             if let Some(oldest) = oldest {
-                // Dropping the entry wipes its key (Zeroizing).
+                // The entry's key is wiped now, or when an open still using it finishes.
                 inner.entries.remove(&oldest);
             }
         }
@@ -153,7 +180,7 @@ impl DataKeyCache {
         self.misses.load(Ordering::Relaxed)
     }
 
-    /// Drops (and wipes) every cached key.
+    /// Drops every cached key (each wiped now, or when an open still using it finishes).
     pub fn clear(&self) {
         self.lock().entries.clear();
     }
@@ -165,7 +192,7 @@ mod tests {
 
     fn key(byte: u8) -> CachedKey {
         CachedKey {
-            data_key: Zeroizing::new([byte; DATA_KEY_LEN]),
+            data_key: data_key_from_slice(&[byte; DATA_KEY_LEN]).unwrap(),
             unwrapped_by: [byte; 32],
         }
     }
@@ -182,7 +209,7 @@ mod tests {
             cache.get(&[2; 32]).is_none(),
             "least recently used entry evicted"
         );
-        assert_eq!(*cache.get(&[1; 32]).unwrap().data_key, [1; DATA_KEY_LEN]);
+        assert_eq!(**cache.get(&[1; 32]).unwrap().data_key, [1; DATA_KEY_LEN]);
         assert_eq!(cache.get(&[3; 32]).unwrap().unwrapped_by, [3; 32]);
     }
 
@@ -191,6 +218,54 @@ mod tests {
         let cache = DataKeyCache::new(0);
         cache.insert([1; 32], key(1));
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn the_map_is_reserved_up_front_and_filling_it_does_not_grow_it() {
+        let cache = DataKeyCache::new(100);
+        let reserved = cache.lock().entries.capacity();
+        assert!(reserved >= 100);
+        let fingerprint = |i: u16| {
+            let mut fingerprint = [0; 32];
+            fingerprint[..2].copy_from_slice(&i.to_be_bytes());
+            fingerprint
+        };
+        for i in 0..100u16 {
+            cache.insert(fingerprint(i), key(i.to_be_bytes()[1]));
+        }
+        assert_eq!(cache.len(), 100);
+        assert_eq!(cache.lock().entries.capacity(), reserved);
+        for i in 100..400u16 {
+            cache.insert(fingerprint(i), key(i.to_be_bytes()[1]));
+        }
+        assert_eq!(cache.len(), 100);
+        assert!(cache.get(&fingerprint(399)).is_some());
+    }
+
+    #[test]
+    fn hits_share_the_cached_key_instead_of_copying_it() {
+        let cache = DataKeyCache::new(2);
+        cache.insert([1; 32], key(1));
+        let first = cache.get(&[1; 32]).unwrap().data_key;
+        let second = cache.get(&[1; 32]).unwrap().data_key;
+        assert!(Arc::ptr_eq(&first, &second));
+        // Evicted while in use: the key stays valid for the open that holds it.
+        cache.clear();
+        assert!(cache.is_empty());
+        assert_eq!(**first, [1; DATA_KEY_LEN]);
+        assert_eq!(Arc::strong_count(&first), 2);
+    }
+
+    #[test]
+    fn data_keys_are_exactly_32_bytes() {
+        assert!(data_key_from_slice(&[7; DATA_KEY_LEN]).is_some_and(|k| **k == [7; DATA_KEY_LEN]));
+        assert!(data_key_from_slice(&[7; DATA_KEY_LEN - 1]).is_none());
+        assert!(data_key_from_slice(&[7; DATA_KEY_LEN + 1]).is_none());
+    }
+
+    #[test]
+    fn zero_capacity_reserves_nothing() {
+        assert_eq!(DataKeyCache::new(0).lock().entries.capacity(), 0);
     }
 
     #[test]

@@ -2,12 +2,72 @@
 //!
 //! Two audiences. Registry and key-configuration errors are for the operator who deploys the
 //! service: they name the scope and, where it helps, the key id (never key material, never an
-//! environment variable's value). Envelope and decryption errors may reach whoever submitted the
+//! environment variable's value). Key ids come from configuration nobody validated, so they are
+//! shown only through [`ReportedKeyId`], which replaces anything that does not look like a key id
+//! by its length. Envelope and decryption errors may reach whoever submitted the
 //! envelope: they never reveal how many keys the registry holds, which ids it knows, or where keys
 //! come from. The detail an operator needs after a failed decryption is in the
 //! [`DecryptionTelemetry`](crate::DecryptionTelemetry) the error carries, not in its message.
 
+use std::fmt;
+
 use crate::telemetry::DecryptionTelemetry;
+
+/// The longest key id an error shows.
+const MAX_SHOWN_KEY_ID_LEN: usize = 64;
+
+/// A key id as an error reports it: quoted when it looks like a key id, otherwise only its length.
+///
+/// Ids come from registry JSON and the environment, which nothing validates: an "id" may be a PEM
+/// or another secret pasted into `{SCOPE}_ACTIVE_KEY_ID` or written on the wrong side of a flat
+/// registry entry, or a newline that would let a registry forge lines in a one-line error. Shown:
+/// at most 64 bytes, no whitespace or control characters, no `-----BEGIN`. Anything else is not
+/// even kept, so the error holds no copy of it (`Debug` prints what `Display` prints).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReportedKeyId(Shown);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Shown {
+    Id(String),
+    Withheld { len: usize },
+}
+
+impl ReportedKeyId {
+    pub(crate) fn new(id: &str) -> Self {
+        let plausible = !id.is_empty()
+            && id.len() <= MAX_SHOWN_KEY_ID_LEN
+            && !id.chars().any(|c| c.is_control() || c.is_whitespace())
+            && !id.contains("-----BEGIN");
+        Self(if plausible {
+            Shown::Id(id.to_owned())
+        } else {
+            Shown::Withheld { len: id.len() }
+        })
+    }
+
+    /// The id, if it is one an error shows; `None` when it was withheld.
+    pub fn shown(&self) -> Option<&str> {
+        match &self.0 {
+            Shown::Id(id) => Some(id),
+            Shown::Withheld { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for ReportedKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Shown::Id(id) => write!(f, "\"{id}\""),
+            Shown::Withheld { len } => write!(f, "(a key id of {len} bytes that is not shown)"),
+        }
+    }
+}
+
+impl fmt::Debug for ReportedKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
 
 /// Why one decryption candidate failed (the "last cause" of a failed open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +122,12 @@ pub enum Error {
         scope: &'static str,
     },
     /// The active key id names no key in the registry.
-    #[error("{scope} key registry: active key ID \"{key_id}\" is not present in registry")]
+    #[error("{scope} key registry: active key ID {key_id} is not present in registry")]
     ActiveKeyNotInRegistry {
         /// Scope label.
         scope: &'static str,
         /// The configured active key id.
-        key_id: String,
+        key_id: ReportedKeyId,
     },
     /// Neither a registry nor a legacy single key is configured.
     #[error("{scope} key registry: no decryption keys are configured")]
@@ -82,46 +142,42 @@ pub enum Error {
         scope: &'static str,
     },
     /// A registry entry is not a PKCS#8 PEM RSA private key.
-    #[error(
-        "{scope} key registry: the key under ID \"{key_id}\" is not a PKCS#8 PEM RSA private key"
-    )]
+    #[error("{scope} key registry: the key under ID {key_id} is not a PKCS#8 PEM RSA private key")]
     InvalidPrivateKey {
         /// Scope label.
         scope: &'static str,
         /// The entry's id.
-        key_id: String,
+        key_id: ReportedKeyId,
     },
     /// A registry entry is an RSA key below 2048 bits.
     #[error(
-        "{scope} key registry: the key under ID \"{key_id}\" is {bits}-bit RSA; at least 2048 bits are required"
+        "{scope} key registry: the key under ID {key_id} is {bits}-bit RSA; at least 2048 bits are required"
     )]
     RegistryKeyTooSmall {
         /// Scope label.
         scope: &'static str,
         /// The entry's id.
-        key_id: String,
+        key_id: ReportedKeyId,
         /// Its modulus size.
         bits: usize,
     },
     /// The write-side public key does not belong to the private key registered under its id.
     #[error(
-        "{scope} key registry: the public key configured for ID \"{key_id}\" does not match the private key registered under that ID"
+        "{scope} key registry: the public key configured for ID {key_id} does not match the private key registered under that ID"
     )]
     PublicKeyMismatch {
         /// Scope label.
         scope: &'static str,
         /// The write-side key id.
-        key_id: String,
+        key_id: ReportedKeyId,
     },
     /// The write-side key id has no private key in the registry, so new writes could not be read.
-    #[error(
-        "{scope} key registry: the write key ID \"{key_id}\" has no private key in the registry"
-    )]
+    #[error("{scope} key registry: the write key ID {key_id} has no private key in the registry")]
     WriteKeyNotInRegistry {
         /// Scope label.
         scope: &'static str,
         /// The write-side key id.
-        key_id: String,
+        key_id: ReportedKeyId,
     },
     /// A write-side public key is configured without a key id (or the other way round).
     #[error("{scope} write key: the public key and the key ID must be configured together")]
@@ -283,3 +339,86 @@ impl Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plausible_key_ids_are_shown_quoted() {
+        for id in [
+            "k1",
+            "a1b2c3d4e5",
+            "2025-01/data_at-rest.v2",
+            "clé",
+            &"x".repeat(64),
+        ] {
+            let reported = ReportedKeyId::new(id);
+            assert_eq!(reported.to_string(), format!("\"{id}\""));
+            assert_eq!(format!("{reported:?}"), format!("\"{id}\""));
+            assert_eq!(reported.shown(), Some(id));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_only_measured() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        for id in [
+            pem,
+            "-----BEGIN PRIVATE KEY-----MIIEvQIBADAN",
+            "k1\nforged line",
+            "k1\rk2",
+            "k1\u{1b}[2J",
+            "k1\u{85}k2",
+            "k1\u{2028}k2",
+            "two words",
+            "tab\there",
+            &"x".repeat(65),
+            "",
+        ] {
+            let reported = ReportedKeyId::new(id);
+            let expected = format!("(a key id of {} bytes that is not shown)", id.len());
+            assert_eq!(reported.to_string(), expected);
+            assert_eq!(format!("{reported:?}"), expected);
+            assert_eq!(reported.shown(), None);
+        }
+    }
+
+    #[test]
+    fn registry_errors_carry_no_unshown_id() {
+        let secret = "-----BEGIN PRIVATE KEY-----\nMIIEsecret\n-----END PRIVATE KEY-----";
+        for err in [
+            Error::ActiveKeyNotInRegistry {
+                scope: "data-at-rest",
+                key_id: ReportedKeyId::new(secret),
+            },
+            Error::InvalidPrivateKey {
+                scope: "data-at-rest",
+                key_id: ReportedKeyId::new(secret),
+            },
+            Error::RegistryKeyTooSmall {
+                scope: "data-at-rest",
+                key_id: ReportedKeyId::new(secret),
+                bits: 1024,
+            },
+            Error::PublicKeyMismatch {
+                scope: "data-at-rest",
+                key_id: ReportedKeyId::new(secret),
+            },
+            Error::WriteKeyNotInRegistry {
+                scope: "data-at-rest",
+                key_id: ReportedKeyId::new(secret),
+            },
+        ] {
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("MIIEsecret") && !text.contains('\n'),
+                "{text}"
+            );
+            assert!(
+                text.contains("(a key id of 64 bytes that is not shown)"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -40,6 +40,7 @@ pub mod encoding;
 mod envelope;
 mod error;
 pub mod flags;
+mod json;
 pub mod keys;
 mod open;
 pub mod registry;
@@ -53,7 +54,7 @@ pub use envelope::{
     ALGORITHM, DATA_KEY_LEN, EnvelopeMetadata, EnvelopeVersion, IV_LEN, KvRecord, TAG_LEN,
     ValidatedEnvelope,
 };
-pub use error::{Error, FailureCause, Result};
+pub use error::{Error, FailureCause, ReportedKeyId, Result};
 pub use keys::{GeneratedKeyPair, generate_key_pair};
 pub use open::{OpenPolicy, Opened, Opener};
 pub use registry::{EnvLookup, KeyRegistry, ProcessEnv, RegistryDocument, Scope};

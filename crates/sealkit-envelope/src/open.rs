@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::cache::{CachedKey, DataKeyCache};
+use crate::cache::{CachedKey, DataKey, DataKeyCache, data_key_from_slice};
 use crate::candidates::{CandidatePolicy, candidate_indices};
 use crate::content;
 use crate::envelope::{
@@ -71,13 +71,13 @@ struct KeySearch {
 struct Accepted<T> {
     index: usize,
     attempts: usize,
-    data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    data_key: DataKey,
     value: T,
 }
 
 /// An unwrapped data key and where it came from.
 pub(crate) struct Unwrapped {
-    pub(crate) data_key: Zeroizing<[u8; DATA_KEY_LEN]>,
+    pub(crate) data_key: DataKey,
     pub(crate) telemetry: DecryptionTelemetry,
 }
 
@@ -370,16 +370,14 @@ impl Opener {
         index: usize,
         envelope: &ValidatedEnvelope,
         label: &[u8],
-    ) -> std::result::Result<Zeroizing<[u8; DATA_KEY_LEN]>, FailureCause> {
+    ) -> std::result::Result<DataKey, FailureCause> {
         let unwrapped = keys::unwrap_data_key(
             self.registry.private_key_at(index),
             envelope.wrapped_key(),
             label,
         )
         .ok_or(FailureCause::KeyUnwrap)?;
-        <[u8; DATA_KEY_LEN]>::try_from(unwrapped.as_slice())
-            .map(Zeroizing::new)
-            .map_err(|_| FailureCause::KeyLength)
+        data_key_from_slice(&unwrapped).ok_or(FailureCause::KeyLength)
     }
 
     /// Unwraps the data key for rewrap, with the same candidates, policy and telemetry as opening.
@@ -413,5 +411,30 @@ impl Opener {
             data_key: accepted.data_key,
             telemetry,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference decodes with `TextDecoder`, which drops one leading BOM; a second one, or a
+    /// BOM later on, is part of the text (and so not JSON here).
+    #[test]
+    fn one_leading_bom_is_skipped() {
+        let value: serde_json::Value = parse_json(b"\xEF\xBB\xBF{\"a\":1}").unwrap();
+        assert_eq!(value["a"], 1);
+        let value: serde_json::Value = parse_json(b"{\"a\":1}").unwrap();
+        assert_eq!(value["a"], 1);
+        for not_json in [
+            &b"\xEF\xBB\xBF\xEF\xBB\xBF{}"[..],
+            b" \xEF\xBB\xBF{}",
+            b"\xEF\xBB{}",
+        ] {
+            assert!(matches!(
+                parse_json::<serde_json::Value>(not_json),
+                Err(Error::PlaintextNotJson)
+            ));
+        }
     }
 }

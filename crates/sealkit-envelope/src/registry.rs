@@ -10,13 +10,13 @@ use std::fmt;
 
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::envelope::EnvelopeVersion;
-use crate::error::{Error, Result};
+use crate::error::{Error, ReportedKeyId, Result};
+use crate::json::{self, RawMembers, Scalar};
 use crate::keys;
 use crate::seal::{Sealer, check_key_id};
 
@@ -102,7 +102,14 @@ pub struct ProcessEnv;
 
 impl EnvLookup for ProcessEnv {
     fn get(&self, name: &str) -> Option<String> {
-        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+        // Values can be private keys: UTF-8 is taken over without a copy, and the original of a
+        // lossy conversion is wiped.
+        std::env::var_os(name).map(|v| {
+            v.into_string().unwrap_or_else(|not_utf8| {
+                let bytes = Zeroizing::new(not_utf8.into_encoded_bytes());
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        })
     }
 }
 
@@ -153,60 +160,43 @@ impl fmt::Debug for RegistryDocument {
 }
 
 /// A JSON value that keeps object member order (serde_json's map sorts without `preserve_order`).
+/// Every string, member names included, is unescaped by [`json::unescape_str`] into a buffer sized
+/// once and wiped on drop, never through serde_json's scratch buffer: PEMs arrive with their
+/// newlines escaped as `\n`, so that buffer would hold (and free unwiped) private key material.
 enum OrderedValue {
-    Object(Vec<(String, OrderedValue)>),
+    Object(Vec<(Zeroizing<String>, OrderedValue)>),
     String(Zeroizing<String>),
     Other,
 }
 
-impl<'de> Deserialize<'de> for OrderedValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OrderedValue;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::String(Zeroizing::new(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::String(Zeroizing::new(v)))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::Other)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::Other)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::Other)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::Other)
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<OrderedValue, E> {
-                Ok(OrderedValue::Other)
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<OrderedValue, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(OrderedValue::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<OrderedValue, A::Error> {
-                let mut members = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, OrderedValue>()? {
-                    members.push((k, v));
+impl OrderedValue {
+    /// Reads a raw value nested `depth` deep (the document itself at 1). Accepts exactly what
+    /// deserializing through serde_json's visitor did: every string in an object is checked as it
+    /// checked one (surrogates included), containers at serde_json's recursion limit are refused
+    /// even though each raw re-read starts a fresh count, numbers must fit `f64`, and arrays are
+    /// only scanned (their strings are never unescaped).
+    fn from_raw(raw: &RawValue, depth: usize) -> Option<Self> {
+        let text = raw.get();
+        match text.as_bytes().first()? {
+            b'"' => json::unescape_str(text).map(Self::String),
+            b'{' if depth < json::MAX_DEPTH => {
+                // Each level scans its own text again, so parsing costs up to `MAX_DEPTH` scans.
+                let RawMembers(raw_members) = serde_json::from_str(text).ok()?;
+                let mut members = Vec::with_capacity(raw_members.len());
+                for (name, value) in raw_members {
+                    members.push((
+                        json::unescape_str(name.get())?,
+                        Self::from_raw(value, depth + 1)?,
+                    ));
                 }
-                Ok(OrderedValue::Object(members))
+                Some(Self::Object(members))
             }
+            b'[' if depth < json::MAX_DEPTH => Some(Self::Other),
+            b'{' | b'[' => None,
+            _ => serde_json::from_str::<Scalar>(text)
+                .ok()
+                .map(|_| Self::Other),
         }
-        deserializer.deserialize_any(V)
     }
 }
 
@@ -228,6 +218,27 @@ fn js_insert(keys: &mut Vec<(String, Zeroizing<String>)>, id: String, pem: Zeroi
     }
 }
 
+/// An object's members as `JSON.parse` leaves them: a repeated name keeps its first position and
+/// takes its last value. This comes before any entry is judged, so a later blank or non-string
+/// duplicate removes the key before it, as it does in the reference.
+fn parsed_object(
+    members: &[(Zeroizing<String>, OrderedValue)],
+) -> Vec<(&Zeroizing<String>, &OrderedValue)> {
+    let mut slots: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(members.len());
+    let mut parsed: Vec<(&Zeroizing<String>, &OrderedValue)> = Vec::with_capacity(members.len());
+    for (name, value) in members {
+        match slots.get(name.as_str()) {
+            Some(&slot) => parsed[slot].1 = value,
+            None => {
+                slots.insert(name.as_str(), parsed.len());
+                parsed.push((name, value));
+            }
+        }
+    }
+    parsed
+}
+
 fn js_order(keys: &mut [(String, Zeroizing<String>)]) {
     // Stable: non-index ids keep their insertion order.
     keys.sort_by_key(|(id, _)| match array_index(id) {
@@ -240,8 +251,10 @@ impl RegistryDocument {
     /// Parses registry JSON with the reference's rules. `scope` only labels errors.
     pub fn parse(scope: Scope, json: &str) -> Result<Self> {
         let label = scope.label();
-        let value: OrderedValue =
-            serde_json::from_str(json).map_err(|_| Error::RegistryJsonInvalid { scope: label })?;
+        let invalid = || Error::RegistryJsonInvalid { scope: label };
+        // Scanning into a raw value unescapes nothing; `from_raw` then reads each string itself.
+        let raw: &RawValue = serde_json::from_str(json).map_err(|_| invalid())?;
+        let value = OrderedValue::from_raw(raw, 1).ok_or_else(invalid)?;
         let OrderedValue::Object(members) = value else {
             return Err(Error::RegistryNotObject { scope: label });
         };
@@ -258,10 +271,10 @@ impl RegistryDocument {
                 _ => {}
             }
         }
-        let entries = nested.map(Vec::as_slice).unwrap_or(members.as_slice());
+        let entries = parsed_object(nested.map_or(members.as_slice(), Vec::as_slice));
         let mut keys = Vec::new();
         for (name, value) in entries {
-            if nested.is_none() && (name == "activeKeyId" || name == "keys") {
+            if nested.is_none() && (name.as_str() == "activeKeyId" || name.as_str() == "keys") {
                 continue;
             }
             let OrderedValue::String(pem) = value else {
@@ -396,7 +409,7 @@ impl KeyRegistry {
                 Some(id) => Some(document.keys.iter().position(|(k, _)| k == id).ok_or_else(
                     || Error::ActiveKeyNotInRegistry {
                         scope: label,
-                        key_id: id.to_owned(),
+                        key_id: ReportedKeyId::new(id),
                     },
                 )?),
                 None => None,
@@ -406,18 +419,18 @@ impl KeyRegistry {
             let private_key = keys::parse_private_key_pem(pem).map_err(|e| match e {
                 Error::KeyTooSmall { bits } => Error::RegistryKeyTooSmall {
                     scope: label,
-                    key_id: id.clone(),
+                    key_id: ReportedKeyId::new(id),
                     bits,
                 },
                 _ => Error::InvalidPrivateKey {
                     scope: label,
-                    key_id: id.clone(),
+                    key_id: ReportedKeyId::new(id),
                 },
             })?;
             let fingerprint = keys::spki_sha256(&private_key.to_public_key()).map_err(|_| {
                 Error::InvalidPrivateKey {
                     scope: label,
-                    key_id: id.clone(),
+                    key_id: ReportedKeyId::new(id),
                 }
             })?;
             keys.push(RegistryKey {
@@ -572,7 +585,7 @@ impl KeyRegistry {
             .index_of(id)
             .ok_or_else(|| Error::WriteKeyNotInRegistry {
                 scope: label,
-                key_id: id.to_owned(),
+                key_id: ReportedKeyId::new(id),
             })?;
         let registered = self.keys[index].private_key.as_public_key();
         let configured = sealer.public_key();
@@ -590,7 +603,7 @@ impl KeyRegistry {
         } else {
             Err(Error::PublicKeyMismatch {
                 scope: label,
-                key_id: id.to_owned(),
+                key_id: ReportedKeyId::new(id),
             })
         }
     }
@@ -598,7 +611,221 @@ impl KeyRegistry {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, MapAccess, Visitor};
+
     use super::*;
+    use crate::json::strategies;
+
+    /// What the parser keeps of a document, comparable.
+    #[derive(Debug, PartialEq)]
+    enum Tree {
+        Object(Vec<(String, Tree)>),
+        String(String),
+        Other,
+    }
+
+    impl From<&OrderedValue> for Tree {
+        fn from(value: &OrderedValue) -> Self {
+            match value {
+                OrderedValue::Object(members) => Tree::Object(
+                    members
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Tree::from(v)))
+                        .collect(),
+                ),
+                OrderedValue::String(s) => Tree::String(s.to_string()),
+                OrderedValue::Other => Tree::Other,
+            }
+        }
+    }
+
+    /// The parser as it was, through serde_json's visitor (and its scratch buffer): what the raw
+    /// parser must agree with, document for document.
+    impl<'de> Deserialize<'de> for Tree {
+        fn deserialize<D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Tree;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("any JSON value")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Tree, E> {
+                    Ok(Tree::String(v.to_owned()))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Tree, E> {
+                    Ok(Tree::Other)
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Tree, E> {
+                    Ok(Tree::Other)
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Tree, E> {
+                    Ok(Tree::Other)
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Tree, E> {
+                    Ok(Tree::Other)
+                }
+                fn visit_unit<E: de::Error>(self) -> std::result::Result<Tree, E> {
+                    Ok(Tree::Other)
+                }
+                fn visit_seq<A: de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> std::result::Result<Tree, A::Error> {
+                    while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                    Ok(Tree::Other)
+                }
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> std::result::Result<Tree, A::Error> {
+                    let mut members = Vec::new();
+                    while let Some(member) = map.next_entry::<String, Tree>()? {
+                        members.push(member);
+                    }
+                    Ok(Tree::Object(members))
+                }
+            }
+            deserializer.deserialize_any(V)
+        }
+    }
+
+    fn raw_tree(json: &str) -> Option<Tree> {
+        let raw: &RawValue = serde_json::from_str(json).ok()?;
+        OrderedValue::from_raw(raw, 1).map(|value| Tree::from(&value))
+    }
+
+    fn assert_same_as_serde_json(json: &str) {
+        assert_eq!(
+            raw_tree(json),
+            serde_json::from_str::<Tree>(json).ok(),
+            "{json:?}"
+        );
+    }
+
+    #[test]
+    fn the_raw_parser_accepts_and_refuses_what_serde_json_did() {
+        let objects = |n: usize| format!("{}{{}}{}", "{\"a\":".repeat(n - 1), "}".repeat(n - 1));
+        let arrays_in_objects =
+            |n: usize| format!("{}[[[]]]{}", "{\"a\":".repeat(n - 1), "}".repeat(n - 1));
+        let mut cases: Vec<String> = [
+            r#"{"keys":{"k1":"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"}}"#,
+            r#"{"k\u0031":"P\u00e9\ud83d\ude00\/\b\f\r\t\"\\","activeKeyId":"k1"}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"\ud800":"P"}"#,
+            r#"{"a":{"b":{"c":"\udc00"}}}"#,
+            r#"{"a":["\ud800",1e999,{"b":"\udc00"}]}"#,
+            r#"{"a":1e999}"#,
+            r#"{"a":{"b":-1e999}}"#,
+            r#"{"a":18446744073709551616,"b":-9223372036854775809,"c":1e-999}"#,
+            r#"{"a":"\x"}"#,
+            "{\"a\":\"raw\ncontrol\"}",
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1}x"#,
+            r#"  {"a":"b"}  "#,
+            r#""\ud800""#,
+            r#""-----BEGIN PRIVATE KEY-----\nMIIE""#,
+            "1e999",
+            "[1e999]",
+            "[\"\\ud800\"]",
+            "[",
+            "",
+            "   ",
+            "\u{feff}{}",
+            "null",
+            "{}",
+            "[]",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for n in [126, 127, 128, 129] {
+            cases.push(objects(n));
+            cases.push(arrays_in_objects(n));
+            cases.push(format!("{}{}", "[".repeat(n), "]".repeat(n)));
+        }
+        for case in &cases {
+            assert_same_as_serde_json(case);
+            // And the document-level result follows.
+            let ours = RegistryDocument::parse(Scope::DataAtRest, case).map_err(|e| e.code());
+            match serde_json::from_str::<Tree>(case) {
+                Err(_) => assert_eq!(ours.unwrap_err(), "registry_json_invalid", "{case:?}"),
+                Ok(Tree::Object(_)) => assert!(ours.is_ok(), "{case:?}"),
+                Ok(_) => assert_eq!(ours.unwrap_err(), "registry_not_object", "{case:?}"),
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_raw_parser_agrees_with_serde_json_on_generated_documents(
+            json in prop_oneof![strategies::value_text(), strategies::token_soup()]
+        ) {
+            prop_assert_eq!(raw_tree(&json), serde_json::from_str::<Tree>(&json).ok(), "{:?}", json);
+        }
+    }
+
+    #[test]
+    fn pems_keep_their_newlines_and_are_trimmed() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIE\u{e9}\n-----END PRIVATE KEY-----";
+        let json = serde_json::json!({"keys": {" k1 ": format!("  {pem}\n")}, "activeKeyId": "k1"})
+            .to_string();
+        assert!(json.contains("\\n"));
+        let doc = RegistryDocument::parse(Scope::DataAtRest, &json).unwrap();
+        assert_eq!(doc.key_ids().collect::<Vec<_>>(), ["k1"]);
+        assert_eq!(doc.keys[0].1.as_str(), pem);
+    }
+
+    #[test]
+    fn ids_that_may_be_secrets_are_not_shown_in_errors() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEsecretbody\n-----END PRIVATE KEY-----";
+        let shown = |err: &Error| format!("{err} {err:?}");
+        let assert_hidden = |err: Error, secret: &str| {
+            let text = shown(&err);
+            assert!(!text.contains(secret), "{text}");
+            assert!(!text.contains("secretbody"), "{text}");
+            assert!(!text.contains('\n'), "{text}");
+            assert!(text.contains("that is not shown"), "{text}");
+        };
+        // A flat entry written the wrong way round: the PEM is the id.
+        let one_member = |name: &str, value: &str| {
+            let mut members = serde_json::Map::new();
+            members.insert(name.to_owned(), value.into());
+            serde_json::Value::Object(members).to_string()
+        };
+        let backwards = one_member(pem, "k1");
+        let err = KeyRegistry::from_json(Scope::DataAtRest, &backwards, None).unwrap_err();
+        assert_eq!(err.code(), "invalid_private_key");
+        assert_hidden(err, pem);
+        // A PEM pasted as the active key id.
+        let err =
+            KeyRegistry::from_json(Scope::DataAtRest, r#"{"k1":"P"}"#, Some(pem)).unwrap_err();
+        assert_eq!(err.code(), "active_key_not_in_registry");
+        assert_hidden(err, pem);
+        let err = RegistryDocument::parse(
+            Scope::DataAtRest,
+            &serde_json::json!({"activeKeyId": pem, "keys": {"k1": "P"}}).to_string(),
+        )
+        .and_then(|doc| KeyRegistry::from_document(Scope::DataAtRest, &doc, None))
+        .unwrap_err();
+        assert_hidden(err, pem);
+        // An id that would forge a second line of output.
+        let forged = "k1\nsealkit: error: everything is fine";
+        let json = one_member(forged, "not a pem");
+        let err = KeyRegistry::from_json(Scope::DataAtRest, &json, None).unwrap_err();
+        assert_hidden(err, "everything is fine");
+        // Plausible ids are still shown, quoted, as before.
+        let err =
+            KeyRegistry::from_json(Scope::DataAtRest, r#"{"k1":"P"}"#, Some("k2")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "data-at-rest key registry: active key ID \"k2\" is not present in registry"
+        );
+    }
 
     #[test]
     fn nested_flat_and_skips() {
@@ -628,6 +855,32 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         assert_eq!(got, [("a", "3"), ("b", "2")]);
+    }
+
+    /// `JSON.parse` keeps the last value of a repeated name before the reference looks at any
+    /// entry: a later blank, `null` or number removes the key (a key "retired" that way stays
+    /// retired), in the flat and the nested form.
+    #[test]
+    fn a_later_blank_or_non_string_duplicate_removes_the_key() {
+        let ids = |json: &str| {
+            RegistryDocument::parse(Scope::UserKv, json)
+                .unwrap()
+                .key_ids()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert!(ids(r#"{"a":"P1","a":""}"#).is_empty());
+        assert_eq!(ids(r#"{"a":"P1","b":"P2","a":42}"#), ["b"]);
+        assert_eq!(
+            ids(r#"{"activeKeyId":"b","keys":{"a":"P1","b":"P2","a":null}}"#),
+            ["b"]
+        );
+        // A repeated `keys` member: the last one is the registry.
+        assert_eq!(ids(r#"{"keys":{"a":"P1"},"keys":{"b":"P2"}}"#), ["b"]);
+        // Ids that differ only in surrounding whitespace are one id after trimming: last wins.
+        let doc = RegistryDocument::parse(Scope::UserKv, r#"{"a":"P1"," a ":"P2"}"#).unwrap();
+        assert_eq!(doc.keys.len(), 1);
+        assert_eq!(doc.keys[0].1.as_str(), "P2");
     }
 
     #[test]

@@ -49,8 +49,7 @@ impl Opener {
         let unwrapped = self.unwrap_for_rewrap(&envelope, body, context)?;
         let sealer = self.registry().active_sealer(envelope.version())?;
         let label = crate::binding::oaep_label(envelope.version(), sealer.key_id(), context);
-        let wrapped =
-            keys::wrap_data_key(sealer.public_key(), unwrapped.data_key.as_ref(), &label)?;
+        let wrapped = keys::wrap_data_key(sealer.public_key(), &unwrapped.data_key[..], &label)?;
         let rewrapped = EnvelopeMetadata {
             algorithm: metadata.algorithm.clone(),
             encryption_version: metadata.encryption_version.clone(),

@@ -15,8 +15,12 @@ use crate::envelope::{
     ALGORITHM, DATA_KEY_LEN, EnvelopeMetadata, EnvelopeVersion, IV_LEN, KvRecord, MAX_KEY_ID_LEN,
 };
 use crate::error::{Error, Result};
+use crate::json::ZeroizingWriter;
 use crate::keys;
 use crate::registry::{EnvLookup, Scope};
+
+/// Where `seal_json` starts; larger payloads move to a buffer twice the size, wiping the old one.
+const SEAL_JSON_INITIAL_CAPACITY: usize = 1024;
 
 /// A sealed object: metadata for the object store and the raw body (`C ‖ T`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,9 +175,11 @@ impl Sealer {
         value: &T,
         context: &[u8],
     ) -> Result<SealedObject> {
-        let json =
-            Zeroizing::new(serde_json::to_vec(value).map_err(|_| Error::PayloadNotSerializable)?);
-        self.seal(&json, context)
+        // Not `to_vec`: its buffer grows by reallocation and frees each outgrown copy of the
+        // plaintext unwiped.
+        let mut json = ZeroizingWriter::with_capacity(SEAL_JSON_INITIAL_CAPACITY);
+        serde_json::to_writer(&mut json, value).map_err(|_| Error::PayloadNotSerializable)?;
+        self.seal(&json.into_inner(), context)
     }
 
     /// Seals raw bytes into the KV form: one JSON string, fields in the reference's order.

@@ -86,20 +86,45 @@ impl DecryptionTelemetry {
 }
 
 /// An optional string shown as its value, or `null`.
+/// A field value as text, `null` when absent. The record's key id comes from the envelope, i.e. from
+/// whoever wrote it: control characters are written as escapes, so a newline in it cannot start
+/// a forged line in a text log.
 struct JsonOr<'a>(&'a Option<String>);
 
 impl std::fmt::Display for JsonOr<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(value) => f.write_str(value),
-            None => f.write_str("null"),
+        use std::fmt::Write as _;
+        let Some(value) = self.0 else {
+            return f.write_str("null");
+        };
+        for c in value.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                f.write_char(c)?;
+            }
         }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traced_values_stay_on_one_line() {
+        let forged =
+            Some("k1\nKey registry decryption resolved outcome=primary-hit\u{1b}[8m".to_owned());
+        let shown = JsonOr(&forged).to_string();
+        assert!(
+            !shown.contains('\n') && !shown.contains('\u{1b}'),
+            "{shown}"
+        );
+        assert!(shown.starts_with("k1\\nKey"), "{shown}");
+        assert_eq!(JsonOr(&Some("k1".to_owned())).to_string(), "k1");
+        assert_eq!(JsonOr(&None).to_string(), "null");
+    }
 
     #[test]
     fn serialises_with_reference_names_in_order() {

@@ -618,6 +618,94 @@ fn no_secret_or_internal_detail_in_debug_or_errors() {
 }
 
 #[test]
+fn key_ids_that_may_be_secrets_stay_out_of_errors() {
+    let [old, new] = pairs();
+    let pem_body = old.private_key_pem.lines().nth(3).unwrap().to_owned();
+    let json = nested_json(Some(&new.key_id));
+    let check = |err: Error, what: &str| {
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(&pem_body), "{what}: {shown}");
+        assert!(!shown.contains("BEGIN"), "{what}: {shown}");
+        assert!(
+            !shown.contains('\n') && !shown.contains('\r'),
+            "{what}: {shown}"
+        );
+        assert!(shown.contains("that is not shown"), "{what}: {shown}");
+    };
+    // A private key pasted into the active-key override, raw or with escaped newlines.
+    for pasted in [
+        old.private_key_pem.to_string(),
+        old.private_key_pem.replace('\n', "\\n"),
+    ] {
+        let err = KeyRegistry::from_env_lookup(
+            Scope::DataAtRest,
+            &env(&[
+                ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &json),
+                ("DATA_AT_REST_ENCRYPTION_ACTIVE_KEY_ID", &pasted),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "active_key_not_in_registry");
+        check(err, "active key override");
+    }
+    // A flat registry entry written the wrong way round: the private key is the "id".
+    let mut backwards = serde_json::Map::new();
+    backwards.insert(old.private_key_pem.to_string(), "k1".into());
+    let err = KeyRegistry::from_env_lookup(
+        Scope::DataAtRest,
+        &env(&[(
+            "DATA_AT_REST_ENCRYPTION_KEYS_JSON",
+            &serde_json::Value::Object(backwards).to_string(),
+        )]),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_private_key");
+    check(err, "backwards entry");
+    // A registry whose id would forge a second stderr line, in every error that names an id.
+    let forged = "k1\nerror: forged";
+    let mut forging = serde_json::Map::new();
+    forging.insert(forged.to_owned(), old.private_key_pem.to_string().into());
+    let forging = serde_json::Value::Object(forging).to_string();
+    let err = KeyRegistry::from_json(
+        Scope::DataAtRest,
+        &forging,
+        Some("elsewhere\nerror: forged"),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "active_key_not_in_registry");
+    check(err, "forged override");
+    let registry = KeyRegistry::from_json(Scope::DataAtRest, &forging, None).unwrap();
+    let write_side = Sealer::new(
+        "elsewhere\nerror: forged",
+        rsa::RsaPublicKey::from(
+            &sealkit_envelope::keys::parse_private_key_pem(&new.private_key_pem).unwrap(),
+        ),
+    )
+    .unwrap();
+    let err = registry.validate_write_key(&write_side).unwrap_err();
+    assert_eq!(err.code(), "write_key_not_in_registry");
+    check(err, "forged write key id");
+    let mismatched = Sealer::from_public_key_pem(forged, &new.public_key_pem).unwrap();
+    let err = registry.validate_write_key(&mismatched).unwrap_err();
+    assert_eq!(err.code(), "public_key_mismatch");
+    check(err, "forged mismatching key id");
+}
+
+#[test]
+fn seal_json_round_trips_payloads_larger_than_its_first_buffer() {
+    let opener = Opener::new(registry());
+    let value = serde_json::json!({
+        "entries": (0..2000).map(|i| format!("entry {i} with \"quotes\"\n")).collect::<Vec<_>>()
+    });
+    let object = sealer(0).seal_json(&value, b"").unwrap();
+    let opened = opener.open(&object.metadata, &object.body, b"").unwrap();
+    assert_eq!(
+        &opened.plaintext[..],
+        serde_json::to_vec(&value).unwrap().as_slice()
+    );
+}
+
+#[test]
 fn spki_helper_round_trips_generated_keys() {
     let [old, _] = pairs();
     let public = sealkit_envelope::keys::parse_public_key_pem(&old.public_key_pem).unwrap();
