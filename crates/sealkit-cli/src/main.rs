@@ -1,7 +1,8 @@
 //! `sealkit`: key generation, the operator jobs (migrate, rotate, validate) and a scriptable face for
 //! every sealkit component. The commands and flags are a contract (SPEC.md section 5): secrets come from
-//! the environment or a file, never from a flag value; stdout carries exactly the result; a failure is
-//! one line on stderr that names the error code.
+//! the environment or a file, never from a flag value (`--database-url` may hold a password, so
+//! `DATABASE_URL` is the better place for one); stdout carries exactly the result; a failure is one
+//! line on stderr that names the error code.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
