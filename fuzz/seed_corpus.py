@@ -11,6 +11,7 @@ Seeds (only real, valid inputs the vectors hold; the fuzzer mutates from there):
   vault_session       session signing key + "\\n" + cookie pairs (the target's input format), cookies
   envelope_parser     Striae KV records (valid and tampered), object metadata
   envelope_registry   registry JSON: nested, flat and the negative cases
+  envelope_audit_json JSON documents (the registries; the fuzzer grows arrays from them)
   envelope_keys       PKCS#8 / SPKI PEMs (plain and env-escaped), registries, env value sets
   stream_record       structurally valid records built from AEGIS-256 and AES-256-GCM vectors
   stream_key          32-byte keys as base64 headers, 64-hex-digit key-check shaped values
@@ -149,6 +150,7 @@ def striae(doc, seeds):
     for form in ["nested", "flat"]:
         registry = (registries.get(form) or {}).get("json")
         seeds.add("envelope_registry", registry)
+        seeds.add("envelope_audit_json", registry)
         seeds.add("envelope_keys", registry)
         active = ((registries.get(form) or {}).get("expectParsed") or {}).get("activeKeyId")
         public = (key_by_id.get(active) or {}).get("publicKeySpkiPem")

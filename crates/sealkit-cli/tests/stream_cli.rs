@@ -402,4 +402,16 @@ fn inspect_reveals_only_cipher_and_length() {
     assert_eq!(json["cipher"], "aegis-256");
     assert_eq!(json["plaintextLen"], 5);
     assert_eq!(json["formatByte"], 1);
+    let mut fields: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["cipher", "formatByte", "plaintextLen"],
+        "nothing else"
+    );
 }

@@ -312,3 +312,26 @@ fn previous_keys_still_verify_after_rotation() {
     );
     assert!(stdout(&out).contains("\"id\":\"admin\""));
 }
+
+/// The CLI decides expiry by the system clock: a token sealed under its key that expired in 2001
+/// is `authn`, for `verify` and `authorize` alike.
+#[test]
+fn an_expired_token_is_refused_by_the_system_clock() {
+    use sealkit::token::{
+        FixedClock, IssueRequest, Issuer, ServerKey, TokenAuthority, TokenKeyring,
+    };
+    let keyring = TokenKeyring::new("k1", &ServerKey::from_base64(KEY).unwrap()).unwrap();
+    let in_2001 = TokenAuthority::new(keyring)
+        .with_clock(std::sync::Arc::new(FixedClock::new(1_000_000_000)));
+    let request = IssueRequest::from_json(
+        br#"{"id": "old", "expires_at": "2001-09-09T03:46:40Z",
+             "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""}, "ops": ["read"]}}"#,
+    )
+    .unwrap();
+    let issued = in_2001.issue(Issuer::Root, &request).unwrap();
+    let token = issued.token.expose_secret();
+    let env = [("SEALKIT_TOKEN_KEY", KEY), ("S2_ACCESS_TOKEN", token)];
+    assert!(stderr(&sealkit(&["verify"], &env, "")).contains("error[authn]"));
+    let out = authorize(token, &["--op", "read", "--basin", "b", "--stream", "s"]);
+    assert!(stderr(&out).contains("error[authn]"));
+}

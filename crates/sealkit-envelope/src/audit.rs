@@ -84,9 +84,18 @@ pub fn append_json_entry(
 /// old one.
 const ENTRY_INITIAL_CAPACITY: usize = 256;
 
-/// `plaintext` (a JSON array, or empty for none) with `entry` appended, in one buffer of exactly
-/// the right size.
-fn append_to_json_array(plaintext: &[u8], entry: &serde_json::Value) -> Result<Zeroizing<Vec<u8>>> {
+/// The JSON step of [`append_json_entry`], for a caller that keeps the decrypted file itself:
+/// `plaintext` (a JSON array, or empty for none) with `entry` appended, in one wiped buffer of
+/// exactly the right size. The existing entries are kept byte for byte.
+///
+/// # Errors
+/// [`Error::PlaintextNotJson`] when `plaintext` is not what `serde_json` reads as a
+/// `Vec<serde_json::Value>` (a leading UTF-8 BOM is allowed), [`Error::PayloadNotSerializable`]
+/// when `entry` cannot be written.
+pub fn append_to_json_array(
+    plaintext: &[u8],
+    entry: &serde_json::Value,
+) -> Result<Zeroizing<Vec<u8>>> {
     let (array, has_entries) = if plaintext.is_empty() {
         ("[]", false)
     } else {

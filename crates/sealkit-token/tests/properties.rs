@@ -279,7 +279,47 @@ proptest! {
         if p.stream_namespace().is_some() {
             prop_assert!(c.stream_namespace().is_some());
         }
-        for (op, basin, stream, id) in &probes {
+        // Random probes mostly fall outside the child's scope; these fall inside it, one per
+        // operation the child holds whose resources it reaches, so every case checks the parent
+        // against requests the child is really allowed.
+        let inside = |set: &ResourceSet| match set {
+            ResourceSet::None => None,
+            ResourceSet::Exact(name) => Some(name.clone()),
+            ResourceSet::Prefix(prefix) => Some(format!("{prefix}x")),
+        };
+        let basin_inside = inside(&c.scope().basins);
+        // As the holder names it: relative to its namespace when it auto-prefixes.
+        let stream_inside = inside(&c.scope().streams).and_then(|abs| match c.stream_namespace() {
+            Some(ns) => abs.strip_prefix(ns).map(str::to_owned),
+            None => Some(abs),
+        });
+        let id_inside = inside(&c.scope().access_tokens);
+        let mut targeted = Vec::new();
+        for op in Operation::ALL {
+            if !c.scope().effective_ops().contains(op) {
+                continue;
+            }
+            let (basin, stream, id) = match op.target() {
+                Target::Account => (String::new(), String::new(), String::new()),
+                Target::Basin => match &basin_inside {
+                    Some(b) => (b.clone(), String::new(), String::new()),
+                    None => continue,
+                },
+                Target::Stream => match (&basin_inside, &stream_inside) {
+                    (Some(b), Some(st)) if !st.is_empty() => (b.clone(), st.clone(), String::new()),
+                    _ => continue,
+                },
+                Target::AccessToken => match &id_inside {
+                    Some(i) => (String::new(), String::new(), i.clone()),
+                    None => continue,
+                },
+            };
+            let allowed = c.authorize(&request_for(op, &basin, &stream, &id));
+            prop_assert!(allowed.is_ok(), "inside the child's scope yet refused: {op} {basin:?} {stream:?} {id:?}");
+            targeted.push((op, basin, stream, id));
+        }
+        prop_assert!(!targeted.is_empty() || c.scope().effective_ops().iter().all(|op| op.target() != Target::Account));
+        for (op, basin, stream, id) in probes.iter().chain(&targeted) {
             let Ok(allowed) = c.authorize(&request_for(*op, basin, stream, id)) else { continue };
             // Whatever the child may touch (in absolute names), the parent may touch too.
             let absolute = allowed.effective_stream().map(str::to_owned);

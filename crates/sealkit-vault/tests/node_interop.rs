@@ -71,6 +71,18 @@ fn values_we_encrypt_decrypt_in_node_and_back() {
             .iter()
             .map(|p| vault.encrypt(p).unwrap())
             .collect();
+        // The reference passes anything that is not ciphertext through, so a value sent in plain
+        // would "decrypt" to itself: each must really be a `v2:` ciphertext (`""` stays `""`).
+        for (value, plain) in ours.iter().zip(PLAINTEXTS) {
+            if plain.is_empty() {
+                assert_eq!(value, "");
+            } else {
+                assert!(
+                    value.starts_with("v2:") && !value.contains(plain),
+                    "{value}"
+                );
+            }
+        }
         let reply = node(&json!({ "key": key, "decrypt": ours, "encrypt": PLAINTEXTS }));
         let decrypted: Vec<&str> = reply["decrypted"]
             .as_array()

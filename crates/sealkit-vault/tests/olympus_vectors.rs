@@ -241,6 +241,18 @@ fn blocklisted_key_vector_is_blocked_in_production() {
     };
     let key = v["keys"]["K_DEV_BLOCKLISTED"].as_str().unwrap();
     assert!(sealkit_vault::is_blocklisted(key));
+    let validate = |env: &str| {
+        let mut events: Vec<sealkit_vault::AnalyticsEvent> = Vec::new();
+        sealkit_vault::StartupValidator::new()
+            .validate_key(Some(&EncryptionKey::new(key)), Some(env), &mut events)
+            .map(|_| ())
+    };
+    assert_eq!(
+        validate("production").unwrap_err().code,
+        sealkit_vault::StartupCode::Blocklisted
+    );
+    // Outside production the placeholder is allowed, as in the reference.
+    validate("development").unwrap();
 }
 
 // ---- Wycheproof ----
