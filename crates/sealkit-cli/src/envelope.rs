@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::failure::{CliError, CliResult};
 use crate::io;
-use crate::output::{self, Access, StagedFile};
+use crate::output::{self, Access, NewFile, Replacement};
 
 /// Subcommands of `sealkit envelope`.
 #[derive(clap::Subcommand)]
@@ -234,7 +234,7 @@ fn utf8_file(path: &Path, secret: bool) -> Result<Zeroizing<String>, CliError> {
 
 fn keygen(args: KeygenArgs) -> CliResult {
     if let (Some(private), Some(public)) = (&args.private_key_out, &args.public_key_out)
-        && private == public
+        && output::same_destination(private, public)
     {
         return Err(CliError::usage(
             "--private-key-out and --public-key-out name the same file",
@@ -246,15 +246,15 @@ fn keygen(args: KeygenArgs) -> CliResult {
     let staged_private = args
         .private_key_out
         .as_deref()
-        .map(|path| StagedFile::new_file(path, pair.private_key_pem.as_bytes(), Access::Private))
+        .map(|path| NewFile::stage(path, pair.private_key_pem.as_bytes(), Access::Private))
         .transpose()?;
     let staged_public = args
         .public_key_out
         .as_deref()
-        .map(|path| StagedFile::new_file(path, pair.public_key_pem.as_bytes(), Access::Shared))
+        .map(|path| NewFile::stage(path, pair.public_key_pem.as_bytes(), Access::Shared))
         .transpose()?;
-    let private_file = staged_private.map(StagedFile::publish_new).transpose()?;
-    let public_file = staged_public.map(StagedFile::publish_new).transpose()?;
+    let private_file = staged_private.map(NewFile::publish).transpose()?;
+    let public_file = staged_public.map(NewFile::publish).transpose()?;
     if args.json {
         let mut fields = vec![("keyId", pair.key_id.as_str())];
         if args.private_key_out.is_none() {
@@ -342,9 +342,9 @@ fn seal(args: SealArgs) -> CliResult {
     };
     // The metadata holds the wrapped data key: the body replaces an old one only once the
     // metadata is out, so a failed seal never leaves a body that nothing can decrypt.
-    let body = StagedFile::replacement(body_out, &object.body, Access::Shared)?;
+    let body = Replacement::stage(body_out, &object.body, Access::Shared)?;
     io::print_line(&object.metadata.to_json())?;
-    body.publish_replace()?;
+    body.publish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -484,6 +484,13 @@ fn env_line(name: &str, value: &str) -> Result<Zeroizing<String>, CliError> {
 
 fn rotate(args: RotateArgs) -> CliResult {
     let scope = parse_scope(&args.scope)?;
+    if let (Some(registry), Some(public)) = (&args.registry, &args.public_key_out)
+        && output::same_destination(registry, public)
+    {
+        return Err(CliError::usage(
+            "--registry and --public-key-out name the same file",
+        ));
+    }
     let mut doc = rotation_source(scope, args.registry.as_deref())?;
     let pair = env::generate_key_pair(args.bits).map_err(fail)?;
     doc.rotate_in(&pair.key_id, &pair.private_key_pem)
@@ -523,18 +530,18 @@ fn rotate(args: RotateArgs) -> CliResult {
     let staged_public = args
         .public_key_out
         .as_deref()
-        .map(|path| StagedFile::new_file(path, pair.public_key_pem.as_bytes(), Access::Shared))
+        .map(|path| NewFile::stage(path, pair.public_key_pem.as_bytes(), Access::Shared))
         .transpose()?;
     let staged_registry = args
         .registry
         .as_deref()
-        .map(|path| StagedFile::replacement(path, json.as_bytes(), Access::Private))
+        .map(|path| Replacement::stage(path, json.as_bytes(), Access::Private))
         .transpose()?;
-    let public_file = staged_public.map(StagedFile::publish_new).transpose()?;
+    let public_file = staged_public.map(NewFile::publish).transpose()?;
     io::write_stdout(output.as_bytes())?;
     // Last, as the one step that cannot be undone: until here the old registry is untouched.
     if let Some(registry) = staged_registry {
-        registry.publish_replace()?;
+        registry.publish()?;
     }
     output::keep_all([public_file]);
     Ok(ExitCode::SUCCESS)

@@ -85,11 +85,21 @@ pub fn env_secret(name: &str) -> Option<Zeroizing<String>> {
     // lossy copy exists.
     std::env::var_os(name).map(|value| match value.into_string() {
         Ok(text) => Zeroizing::new(text),
-        Err(raw) => {
-            let raw = Zeroizing::new(raw.into_encoded_bytes());
-            Zeroizing::new(String::from_utf8_lossy(&raw).into_owned())
-        }
+        Err(raw) => lossy_utf8(&Zeroizing::new(raw.into_encoded_bytes())),
     })
+}
+
+/// `String::from_utf8_lossy` into a buffer sized once (each invalid byte becomes at most three),
+/// so no outgrown copy of the secret is freed unwiped.
+fn lossy_utf8(raw: &[u8]) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(String::with_capacity(raw.len() * 3));
+    for chunk in raw.utf8_chunks() {
+        text.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    text
 }
 
 /// A secret file's contents (wiped when dropped).

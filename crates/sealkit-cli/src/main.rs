@@ -88,9 +88,6 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return CliError::usage("a subcommand is required (see `sealkit --help`)").report();
     }
-    if let Some(message) = message_without_values(error) {
-        return CliError::usage(format!("{message} (see `sealkit --help`)")).report();
-    }
     // clap's message spreads over lines (the problem, the arguments it names, a tip, the usage);
     // the one line keeps all but the usage block.
     let text = error.to_string();
@@ -106,52 +103,109 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    CliError::usage(format!("{message} (see `sealkit --help`)")).report()
+    let (message, withheld) = without_argument_values(message, std::env::args_os().skip(1));
+    let hint = if withheld {
+        "; sealkit reads secrets from the environment or files, never from arguments"
+    } else {
+        ""
+    };
+    CliError::usage(format!("{message} (see `sealkit --help`{hint})")).report()
 }
 
-/// For the errors where clap would repeat what was typed, a message that names it only when it
-/// cannot be a secret: a key, token or database URL pasted as an argument by mistake must not
-/// reach a terminal log or CI output.
-fn message_without_values(error: &clap::Error) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let context = |kind| match error.get(kind) {
-        Some(ContextValue::String(text)) => Some(text.as_str()),
-        _ => None,
-    };
-    let shown = |text: &str| -> String {
-        // A flag or subcommand name: short, and only the characters names are made of.
-        let name = text.split_once('=').map_or(text, |(name, _)| name);
-        if name.len() <= 32
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
-            format!("'{name}'")
-        } else {
-            "(not repeated here, in case it is a secret: sealkit reads secrets from the \
-             environment or files, never from arguments)"
-                .to_owned()
+/// clap repeats what was typed (an unexpected argument, a value it refused), and what was typed
+/// may be a key, a token or a database URL pasted in by mistake, which must not reach a terminal
+/// log or CI output. Every value on the command line (a positional argument, a flag's value, the
+/// part after `=`) is therefore replaced in the message unless it looks like a name: a subcommand,
+/// a cipher, a scope, an operation. Returns whether anything was withheld.
+fn without_argument_values(
+    message: &str,
+    args: impl Iterator<Item = std::ffi::OsString>,
+) -> (String, bool) {
+    let mut message = message.to_owned();
+    let mut withheld = false;
+    for arg in args {
+        let arg = arg.to_string_lossy();
+        let value = match arg.strip_prefix('-') {
+            Some(flag) => match flag.split_once('=') {
+                Some((_, value)) => value,
+                None => continue,
+            },
+            None => &arg,
+        };
+        // Under six characters a value is no secret worth the name, and replacing it could mangle
+        // the rest of the message (a stream named `B` inside `<BITS>`).
+        if value.len() < 6 || looks_like_a_name(value) || !message.contains(value) {
+            continue;
         }
-    };
-    match error.kind() {
-        ErrorKind::UnknownArgument => Some(format!(
-            "unexpected argument {}",
-            context(ContextKind::InvalidArg).map_or_else(String::new, shown)
-        )),
-        ErrorKind::InvalidSubcommand => Some(format!(
-            "unrecognized subcommand {}",
-            context(ContextKind::InvalidSubcommand).map_or_else(String::new, shown)
-        )),
-        ErrorKind::InvalidValue => {
-            let arg = context(ContextKind::InvalidArg).unwrap_or("an argument");
-            let possible = match error.get(ContextKind::ValidValue) {
-                Some(ContextValue::Strings(values)) if !values.is_empty() => {
-                    format!(" (possible values: {})", values.join(", "))
-                }
-                _ => String::new(),
-            };
-            Some(format!("invalid value for {arg}{possible}"))
+        message = message.replace(value, "(a value not shown)");
+        withheld = true;
+    }
+    (message, withheld)
+}
+
+/// Lowercase words joined by `-`, as names are written here (`aegis-256`, `data-at-rest`,
+/// `list-streams`), and short: a key or token is long or mixes case and symbols.
+fn looks_like_a_name(value: &str) -> bool {
+    let digits = value.bytes().filter(u8::is_ascii_digit).count();
+    (1..=24).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && digits <= 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(message: &str, args: &[&str]) -> (String, bool) {
+        without_argument_values(message, args.iter().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn values_that_may_be_secrets_are_withheld_and_names_kept() {
+        let key = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+        let (message, withheld) = shown(
+            &format!("unexpected argument '{key}' found"),
+            &["vault", "encrypt", key],
+        );
+        assert!(withheld && !message.contains(key), "{message}");
+        let (message, _) = shown(
+            "invalid value 'hunter2-SECRET' for '--bits <BITS>'",
+            &["envelope", "keygen", "--bits=hunter2-SECRET"],
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        for hex in ["0123456789abcdef0123456789abcdef", "deadbeef01234567"] {
+            let (message, withheld) = shown(&format!("unexpected argument '{hex}' found"), &[hex]);
+            assert!(withheld && !message.contains(hex), "{message}");
         }
-        _ => None,
+        let url = "postgres://admin:S3cret@db/x";
+        assert!(
+            !shown(
+                &format!("unexpected argument '{url}'"),
+                &["vault", "migrate", url]
+            )
+            .0
+            .contains("S3cret")
+        );
+        // Names stay: they are what the person needs to see to fix the command.
+        let (message, withheld) = shown(
+            "invalid value 'aegis-257' for '--cipher <CIPHER>'",
+            &["stream", "seal", "--cipher", "aegis-257"],
+        );
+        assert!(!withheld && message.contains("aegis-257"), "{message}");
+        let (message, withheld) = shown("unrecognized subcommand 'strem'", &["strem"]);
+        assert!(!withheld && message.contains("strem"), "{message}");
+        let (message, withheld) = shown(
+            "unexpected argument '--bogus' found",
+            &["keygen", "--bogus"],
+        );
+        assert!(!withheld && message.contains("--bogus"), "{message}");
+        let (message, withheld) = shown(
+            "invalid value 'B' for '--bits <BITS>'",
+            &["keygen", "--bits", "B"],
+        );
+        assert!(!withheld && message.contains("<BITS>"), "{message}");
     }
 }

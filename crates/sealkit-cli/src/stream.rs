@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::failure::{CliError, CliResult};
 use crate::io;
-use crate::output::{Access, StagedFile};
+use crate::output::{Access, NewFile};
 
 /// Environment variable holding the stream key (as the s2 CLI reads it).
 const KEY_ENV: &str = "S2_ENCRYPTION_KEY";
@@ -160,8 +160,9 @@ fn read_key_check(path: &Path) -> Result<KeyCheck, CliError> {
 /// Stores the key-check value of a stream's first record. The file is created exclusively: when
 /// another first append won the race, its value is the stream's, and this key must match it.
 fn store_key_check(path: &Path, check: &KeyCheck) -> Result<(), CliError> {
-    let staged = StagedFile::new_file(path, format!("{check}\n").as_bytes(), Access::Private)?;
-    match staged.link_new() {
+    let line = format!("{check}\n");
+    let staged = NewFile::stage(path, line.as_bytes(), Access::Private)?;
+    match staged.create() {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             if read_key_check(path)? == *check {

@@ -595,6 +595,7 @@ fn helpful_errors() {
 }
 
 /// Runs `sealkit envelope <args>` with stdout going to a full disk (`/dev/full`).
+#[cfg(target_os = "linux")]
 fn sealkit_to_full_disk(args: &[&str], stdin_file: Option<&Path>) -> Output {
     let stdin = match stdin_file {
         Some(path) => std::process::Stdio::from(std::fs::File::open(path).unwrap()),
@@ -616,6 +617,7 @@ fn sealkit_to_full_disk(args: &[&str], stdin_file: Option<&Path>) -> Output {
 }
 
 /// The names in `dir`, sorted: what a command left behind (temporary files included).
+#[cfg(target_os = "linux")]
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -626,7 +628,8 @@ fn listing(dir: &Path) -> Vec<String> {
 }
 
 /// A command that fails leaves no file it made and changes no file it would have replaced; an
-/// existing key file is never replaced at all.
+/// existing key file is never replaced at all. (Linux: a full disk is `/dev/full`.)
+#[cfg(target_os = "linux")]
 #[test]
 fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
@@ -665,7 +668,7 @@ fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
             "--private-key-out",
             &at("same.pem"),
             "--public-key-out",
-            &at("same.pem"),
+            &format!("{}/./same.pem", dir.path().display()),
         ],
         &[],
         b"",
@@ -707,6 +710,21 @@ fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
         b"",
     ));
     let before = std::fs::read(&registry).unwrap();
+    // The same file under another spelling: refused, not written twice.
+    let out = sealkit(
+        &[
+            "registry",
+            "rotate",
+            "--registry",
+            &registry,
+            "--public-key-out",
+            &format!("{}/./registry.json", dir.path().display()),
+        ],
+        &[],
+        b"",
+    );
+    assert_fails_with(&out, "usage");
+    assert_eq!(std::fs::read(&registry).unwrap(), before);
     for public_out in [at("no/dir.pub"), existing.clone()] {
         let out = sealkit(
             &[
@@ -800,6 +818,36 @@ fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
             "pub.pem",
             "registry.json"
         ]
+    );
+    // A body written to something that is not a regular file (a device, a pipe, `/dev/stdout`)
+    // is written into it, never replaced by a file; a link to one is followed and kept.
+    use std::os::unix::fs::FileTypeExt as _;
+    let is_device = || {
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    };
+    let link = at("null-link");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    for target in ["/dev/null", link.as_str()] {
+        let seal = [
+            "seal",
+            "--public-key",
+            &public,
+            "--key-id",
+            key_id,
+            "--body-out",
+            target,
+        ];
+        ok(&sealkit(&seal, &[], b"contents"));
+        assert!(is_device(), "{target}");
+    }
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
     );
 }
 

@@ -107,7 +107,16 @@ impl EnvLookup for ProcessEnv {
         std::env::var_os(name).map(|v| {
             v.into_string().unwrap_or_else(|not_utf8| {
                 let bytes = Zeroizing::new(not_utf8.into_encoded_bytes());
-                String::from_utf8_lossy(&bytes).into_owned()
+                // As `String::from_utf8_lossy`, in a buffer sized once (an invalid byte becomes at
+                // most three): growing it would free a partial copy unwiped.
+                let mut text = String::with_capacity(bytes.len() * 3);
+                for chunk in bytes.utf8_chunks() {
+                    text.push_str(chunk.valid());
+                    if !chunk.invalid().is_empty() {
+                        text.push(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                text
             })
         })
     }

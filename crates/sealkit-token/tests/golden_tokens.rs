@@ -104,8 +104,7 @@ fn a_token_sealed_by_hand_verifies_to_its_claims() {
     assert_eq!(token, GOLDEN, "the documented format gives another string");
     let verified = authority_at(1_750_000_000).verify(GOLDEN).unwrap();
     assert_eq!(verified.claims(), &expected_claims());
-    // Under another key id's derivation, or with one byte of the associated data changed, it is
-    // not a token.
+    // Under another key id (whose derivation and associated data differ) it is not a token.
     let relabelled = GOLDEN.replacen("_k7_", "_k8_", 1);
     let keyring = TokenKeyring::new("k8", &ServerKey::from_bytes(SERVER_KEY)).unwrap();
     assert!(TokenAuthority::new(keyring).verify(&relabelled).is_err());
@@ -158,7 +157,7 @@ fn the_system_clock_decides_expiry_by_default() {
         )
         .unwrap()
     };
-    // Issued in 2001, expired an hour later.
+    // Issued in 2001, expired two hours later.
     let past = authority_at(1_000_000_000)
         .issue(Issuer::Root, &request("2001-09-09T03:46:40Z"))
         .unwrap();
