@@ -103,44 +103,88 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    let (message, withheld) = without_argument_values(message, std::env::args_os().skip(1));
-    let hint = if withheld {
-        "; sealkit reads secrets from the environment or files, never from arguments"
-    } else {
-        ""
-    };
-    CliError::usage(format!("{message} (see `sealkit --help`{hint})")).report()
+    let typed = values_typed(std::env::args_os().skip(1));
+    if repeats_any(&text, &typed) || repeats_any(message, &typed) {
+        return CliError::usage(format!(
+            "{} (the value is not repeated here, in case it is a secret: sealkit reads secrets \
+             from the environment or files, never from arguments; see `sealkit --help`)",
+            message_without_values(error)
+        ))
+        .report();
+    }
+    CliError::usage(format!("{message} (see `sealkit --help`)")).report()
 }
 
-/// clap repeats what was typed (an unexpected argument, a value it refused), and what was typed
-/// may be a key, a token or a database URL pasted in by mistake, which must not reach a terminal
-/// log or CI output. Every value on the command line (a positional argument, a flag's value, the
-/// part after `=`) is therefore replaced in the message unless it looks like a name: a subcommand,
-/// a cipher, a scope, an operation. Returns whether anything was withheld.
-fn without_argument_values(
-    message: &str,
-    args: impl Iterator<Item = std::ffi::OsString>,
-) -> (String, bool) {
-    let mut message = message.to_owned();
-    let mut withheld = false;
-    for arg in args {
-        let arg = arg.to_string_lossy();
-        let value = match arg.strip_prefix('-') {
-            Some(flag) => match flag.split_once('=') {
-                Some((_, value)) => value,
-                None => continue,
-            },
-            None => &arg,
-        };
-        // Under six characters a value is no secret worth the name, and replacing it could mangle
-        // the rest of the message (a stream named `B` inside `<BITS>`).
-        if value.len() < 6 || looks_like_a_name(value) || !message.contains(value) {
-            continue;
+/// What clap says went wrong, naming no value: the kind of error, and the flag it concerns when
+/// that is a flag of ours rather than something typed.
+fn message_without_values(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let what = error.kind().as_str().unwrap_or("invalid arguments");
+    let flag = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg))
+            if !matches!(error.kind(), ErrorKind::UnknownArgument)
+                && arg.starts_with('-')
+                && arg.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b' ' | b'<' | b'>')
+                }) =>
+        {
+            Some(arg.as_str())
         }
-        message = message.replace(value, "(a value not shown)");
-        withheld = true;
+        _ => None,
+    };
+    match flag {
+        Some(flag) => format!("{what} ({flag})"),
+        None => what.to_owned(),
     }
-    (message, withheld)
+}
+
+/// The values on a command line that may be secrets: positional arguments, flag values (after `=`
+/// too), anything after `--`, and anything that only looks like a flag. Names (`aegis-256`,
+/// `data-at-rest`, `--cipher`) and values under six characters are left out: they are what the
+/// person needs to see to fix the command, and too short to be a secret worth the name.
+fn values_typed(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut only_values = false;
+    for arg in args {
+        let arg = arg.to_string_lossy().into_owned();
+        let value = if only_values {
+            arg
+        } else if arg == "--" {
+            only_values = true;
+            continue;
+        } else if let Some(flag) = arg.strip_prefix('-') {
+            let (name, value) = flag.split_once('=').unwrap_or((flag, ""));
+            if !looks_like_a_name(name.trim_start_matches('-')) {
+                arg.clone()
+            } else {
+                value.to_owned()
+            }
+        } else {
+            arg
+        };
+        if value.chars().count() >= 6 && !looks_like_a_name(&value) {
+            values.push(value);
+        }
+    }
+    values
+}
+
+/// Whether `message` repeats any of `values`, in any form a message may take: whole or cut short,
+/// quoted and escaped, spread over lines. Any run of six letters or digits from a value counts, so
+/// a false alarm only makes the message plainer.
+fn repeats_any(message: &str, values: &[String]) -> bool {
+    const WINDOW: usize = 6;
+    values.iter().any(|value| {
+        value
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|run| run.chars().count() >= WINDOW)
+            .any(|run| {
+                let chars: Vec<char> = run.chars().collect();
+                chars
+                    .windows(WINDOW)
+                    .any(|w| message.contains(&w.iter().collect::<String>()))
+            })
+    })
 }
 
 /// Lowercase words joined by `-`, as names are written here (`aegis-256`, `data-at-rest`,
@@ -159,53 +203,78 @@ fn looks_like_a_name(value: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn shown(message: &str, args: &[&str]) -> (String, bool) {
-        without_argument_values(message, args.iter().map(std::ffi::OsString::from))
+    fn typed(args: &[&str]) -> Vec<String> {
+        values_typed(args.iter().map(std::ffi::OsString::from))
     }
 
     #[test]
-    fn values_that_may_be_secrets_are_withheld_and_names_kept() {
+    fn values_that_may_be_secrets_are_found_in_any_form() {
         let key = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
-        let (message, withheld) = shown(
-            &format!("unexpected argument '{key}' found"),
-            &["vault", "encrypt", key],
-        );
-        assert!(withheld && !message.contains(key), "{message}");
-        let (message, _) = shown(
-            "invalid value 'hunter2-SECRET' for '--bits <BITS>'",
-            &["envelope", "keygen", "--bits=hunter2-SECRET"],
-        );
-        assert!(!message.contains("hunter2"), "{message}");
+        // Cut short and quoted by a value parser's own message.
+        let cut = format!("unknown stream cipher \"{}…\"", &key[..32]);
+        assert!(repeats_any(
+            &cut,
+            &typed(&["stream", "seal", "--cipher", key])
+        ));
+        // Escaped.
+        let escaped = r#"unknown stream cipher "Hunter2\"Pass\\word""#;
+        assert!(repeats_any(
+            escaped,
+            &typed(&["--cipher", "Hunter2\"Pass\\word"])
+        ));
+        // Spread over lines, as a PEM is, then joined with spaces.
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        let joined =
+            "unexpected argument '-----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'";
+        assert!(repeats_any(joined, &typed(&["vault", "encrypt", pem])));
+        // After `--`, after `=`, and a "flag" that is really a value.
+        assert!(repeats_any(
+            "'-Abc123SECRETvalue'",
+            &typed(&["--", "-Abc123SECRETvalue"])
+        ));
+        assert!(repeats_any(
+            "'--Abc123SECRETvalue'",
+            &typed(&["--Abc123SECRETvalue"])
+        ));
+        assert!(repeats_any(
+            "'hunter2-SECRET'",
+            &typed(&["--bits=hunter2-SECRET"])
+        ));
+        let url = "postgres://admin:S3cretPw@db/x";
+        assert!(repeats_any(
+            &format!("unexpected argument '{url}'"),
+            &typed(&["vault", "migrate", url])
+        ));
         for hex in ["0123456789abcdef0123456789abcdef", "deadbeef01234567"] {
-            let (message, withheld) = shown(&format!("unexpected argument '{hex}' found"), &[hex]);
-            assert!(withheld && !message.contains(hex), "{message}");
+            assert!(repeats_any(
+                &format!("unexpected argument '{hex}'"),
+                &typed(&[hex])
+            ));
         }
-        let url = "postgres://admin:S3cret@db/x";
-        assert!(
-            !shown(
-                &format!("unexpected argument '{url}'"),
-                &["vault", "migrate", url]
-            )
-            .0
-            .contains("S3cret")
-        );
-        // Names stay: they are what the person needs to see to fix the command.
-        let (message, withheld) = shown(
-            "invalid value 'aegis-257' for '--cipher <CIPHER>'",
-            &["stream", "seal", "--cipher", "aegis-257"],
-        );
-        assert!(!withheld && message.contains("aegis-257"), "{message}");
-        let (message, withheld) = shown("unrecognized subcommand 'strem'", &["strem"]);
-        assert!(!withheld && message.contains("strem"), "{message}");
-        let (message, withheld) = shown(
-            "unexpected argument '--bogus' found",
-            &["keygen", "--bogus"],
-        );
-        assert!(!withheld && message.contains("--bogus"), "{message}");
-        let (message, withheld) = shown(
-            "invalid value 'B' for '--bits <BITS>'",
-            &["keygen", "--bits", "B"],
-        );
-        assert!(!withheld && message.contains("<BITS>"), "{message}");
+    }
+
+    #[test]
+    fn names_are_shown() {
+        for (message, args) in [
+            (
+                "invalid value 'aegis-257' for '--cipher <CIPHER>'",
+                &["stream", "seal", "--cipher", "aegis-257"][..],
+            ),
+            ("unrecognized subcommand 'strem'", &["strem"]),
+            (
+                "unexpected argument '--bogus' found",
+                &["keygen", "--bogus"],
+            ),
+            (
+                "invalid value 'B' for '--bits <BITS>'",
+                &["keygen", "--bits", "B"],
+            ),
+            (
+                "invalid value '1000' for '--bits <BITS>'",
+                &["envelope", "keygen", "--bits=1000"],
+            ),
+        ] {
+            assert!(!repeats_any(message, &typed(args)), "{message}");
+        }
     }
 }

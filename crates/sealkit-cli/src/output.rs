@@ -48,7 +48,7 @@ impl<'a> NewFile<'a> {
     /// Creates the file, which must not exist yet: an existing file (a key, say) is never
     /// replaced. The temporary name is removed either way.
     pub fn publish(self) -> Result<CreatedFile, CliError> {
-        self.create().map_err(|e| {
+        self.create_unsynced().map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 already_exists(&self.path)
             } else {
@@ -63,9 +63,14 @@ impl<'a> NewFile<'a> {
         Ok(created)
     }
 
-    /// Creates the file with the raw I/O error, `AlreadyExists` when another process got there
-    /// first: for a caller that treats an existing file as an answer (the key-check file).
+    /// Creates the file, durably, with the raw I/O error: `AlreadyExists` when another process got
+    /// there first, for a caller that treats an existing file as an answer (the key-check file).
     pub fn create(&self) -> std::io::Result<()> {
+        self.create_unsynced()?;
+        sync_dir(&self.path)
+    }
+
+    fn create_unsynced(&self) -> std::io::Result<()> {
         // A hard link either creates the file complete or fails because it exists, so another
         // process never sees it empty or half-written.
         match std::fs::hard_link(self.temp.path(), &self.path) {
@@ -270,12 +275,18 @@ fn new_file_mode(access: Access) -> u32 {
     }
 }
 
-/// Filesystems that have no hard links answer `link` with EPERM or EOPNOTSUPP.
+/// Filesystems that have no hard links answer `link` with EPERM, ENOSYS or EOPNOTSUPP (which std
+/// leaves uncategorised).
 fn no_hard_links(error: &std::io::Error) -> bool {
+    /// EOPNOTSUPP (= ENOTSUP) on Linux.
+    #[cfg(target_os = "linux")]
+    const NOT_SUPPORTED: Option<i32> = Some(95);
+    #[cfg(not(target_os = "linux"))]
+    const NOT_SUPPORTED: Option<i32> = None;
     matches!(
         error.kind(),
         std::io::ErrorKind::Unsupported | std::io::ErrorKind::PermissionDenied
-    )
+    ) || (NOT_SUPPORTED.is_some() && error.raw_os_error() == NOT_SUPPORTED)
 }
 
 fn parent_dir(path: &Path) -> &Path {
