@@ -616,6 +616,21 @@ mod tests {
         assert!(parse_bits("1024").is_err());
     }
 
+    /// Built by hand to keep private keys in wiped buffers, the JSON must be exactly what
+    /// `serde_json` writes, for every character a PEM or key id could hold and then some.
+    #[test]
+    fn hand_built_json_is_what_serde_json_writes() {
+        let mut awkward: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        awkward.push_str("é\u{2028}\u{2029}\u{7f}\u{fffd}😀");
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIE\"\\/\n-----END PRIVATE KEY-----\n";
+        for value in [awkward.as_str(), pem, "", "plain"] {
+            let ours = json_object(&[("keyId", "k1"), ("privateKeyPem", value)]);
+            let theirs = serde_json::json!({"keyId": "k1", "privateKeyPem": value}).to_string();
+            assert_eq!(ours.as_str(), theirs, "{value:?}");
+            assert!(ours.capacity() >= ours.len());
+        }
+    }
+
     #[test]
     fn env_lines_refuse_values_that_would_break_quoting() {
         assert_eq!(env_line("A", "x\\ny").unwrap().as_str(), "A='x\\ny'");
