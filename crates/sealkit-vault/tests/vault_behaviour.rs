@@ -273,3 +273,53 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The same bytes spelt another way are not the same value: a `v2` value whose IV, tag or
+    /// ciphertext is re-spelt (padding dropped, the URL-safe alphabet, whitespace, leftover bits
+    /// set) is a format error. It is never decrypted, never passed through as plain text.
+    #[test]
+    fn respelt_v2_values_are_format_errors(plain in ".{1,40}") {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let v = vault(KEY);
+        let value = v.encrypt(&plain).unwrap();
+        let parts: Vec<&str> = value[3..].split(':').collect();
+        let mut tried = 0;
+        for part in 0..3 {
+            let original = parts[part];
+            let unpadded = original.trim_end_matches('=');
+            let mut variants = vec![
+                unpadded.to_owned(),
+                original.replace('+', "-").replace('/', "_"),
+                format!(" {original}"),
+                format!("{}\n{}", &original[..2], &original[2..]),
+            ];
+            // Leftover bits: the last character before the padding carries 2 (`=`) or 4 (`==`)
+            // bits that a canonical encoder leaves zero.
+            let padding = original.len() - unpadded.len();
+            if padding > 0 {
+                let last = unpadded.as_bytes()[unpadded.len() - 1];
+                let index = ALPHABET.iter().position(|&c| c == last).unwrap();
+                let mask = if padding == 2 { 0b1111 } else { 0b11 };
+                let respelt = char::from(ALPHABET[index | mask]);
+                variants.push(format!("{}{respelt}{}", &unpadded[..unpadded.len() - 1], &original[unpadded.len()..]));
+            }
+            for variant in variants.into_iter().filter(|v| v != original) {
+                let mut respelt = parts.clone();
+                respelt[part] = &variant;
+                let text = format!("v2:{}", respelt.join(":"));
+                tried += 1;
+                let result = v.decrypt(&text);
+                prop_assert!(
+                    matches!(result, Err(VaultError::Format(_))),
+                    "part {} as {:?}: {:?}", part, variant, result.map(|p| p.len())
+                );
+            }
+        }
+        // Whitespace twice per part, and the tag (16 bytes) is always padded: at least 8 tries.
+        prop_assert!(tried >= 8, "{}", tried);
+    }
+}
