@@ -91,7 +91,7 @@ pub fn env_secret(name: &str) -> Option<Zeroizing<String>> {
 
 /// `String::from_utf8_lossy` into a buffer sized once (each invalid byte becomes at most three),
 /// so no outgrown copy of the secret is freed unwiped.
-fn lossy_utf8(raw: &[u8]) -> Zeroizing<String> {
+pub fn lossy_utf8(raw: &[u8]) -> Zeroizing<String> {
     let mut text = Zeroizing::new(String::with_capacity(raw.len() * 3));
     for chunk in raw.utf8_chunks() {
         text.push_str(chunk.valid());

@@ -195,9 +195,7 @@ fn read_key(args: &StreamArgs) -> Result<Option<Zeroizing<String>>, CliError> {
     match &args.encryption_key_file {
         Some(path) => {
             let bytes = io::read_secret_file(path)?;
-            Ok(Some(Zeroizing::new(
-                String::from_utf8_lossy(&bytes).into_owned(),
-            )))
+            Ok(Some(io::lossy_utf8(&bytes)))
         }
         None => Ok(io::env_secret(KEY_ENV)),
     }

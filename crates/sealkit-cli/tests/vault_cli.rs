@@ -436,6 +436,36 @@ fn migrate_refuses_unknown_urls_missing_files_and_bad_table_names() {
     assert_fails_with(&out, "table_name");
     let out = sealkit(&["vault", "migrate", "--database-url", &url], &[], b"");
     assert_fails_with(&out, "ENCRYPTION_KEY_ABSENT");
+    // A file name may hold `=`; a libpq keyword string is not a file name, and not supported.
+    let odd = dir.path().join("a=b.db");
+    create_db(&odd, &[("ciam_settings", "k", "plain", false)]);
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--dry-run",
+            "--database-url",
+            odd.to_str().unwrap(),
+        ],
+        &env,
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--database-url",
+            "host=localhost dbname=settings",
+        ],
+        &env,
+        b"",
+    );
+    assert_fails_with(&out, "database_url");
     // An empty URL would open SQLite's private temporary database and "migrate" nothing.
     for empty in [&["--database-url", ""][..], &[]] {
         let args = [&["vault", "migrate"][..], empty].concat();

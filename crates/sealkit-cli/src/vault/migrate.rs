@@ -52,14 +52,30 @@ pub struct Args {
 }
 
 /// The database URL to open: the default when none is given; a plain path (no `scheme:` in front,
-/// no `key=value` connection string) names a SQLite file, as the default does.
-fn database_url(given: Option<&str>) -> Cow<'_, str> {
+/// not a libpq `keyword=value` string, which only the store can refuse) names a SQLite file, as
+/// the default does. An empty value is refused: it is more likely a variable that was meant to
+/// be set than a wish for the default.
+fn database_url(given: Option<&str>) -> Result<Cow<'_, str>, CliError> {
+    const LIBPQ_KEYWORDS: [&str; 8] = [
+        "host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "service",
+    ];
     match given {
-        None => Cow::Borrowed(DEFAULT_DATABASE_URL),
-        Some(url) if url.contains("://") || url.starts_with("sqlite:") || url.contains('=') => {
-            Cow::Borrowed(url)
+        None => Ok(Cow::Borrowed(DEFAULT_DATABASE_URL)),
+        Some(url) if url.trim().is_empty() => Err(CliError::new(
+            "database_url",
+            "DATABASE_URL (or --database-url) is empty: give a SQLite file, sqlite://PATH or \
+             postgres://…, or leave it unset for sqlite://settings.db",
+        )),
+        Some(url)
+            if url.contains("://")
+                || url.starts_with("sqlite:")
+                || url
+                    .split_once('=')
+                    .is_some_and(|(keyword, _)| LIBPQ_KEYWORDS.contains(&keyword.trim())) =>
+        {
+            Ok(Cow::Borrowed(url))
         }
-        Some(path) => Cow::Owned(format!("sqlite://{path}")),
+        Some(path) => Ok(Cow::Owned(format!("sqlite://{path}"))),
     }
 }
 
@@ -78,7 +94,7 @@ pub fn run(args: Args) -> CliResult {
     if !args.tables.is_empty() {
         migrator = migrator.tables(&args.tables).map_err(|e| vault_error(&e))?;
     }
-    let url = database_url(args.database_url.as_deref());
+    let url = database_url(args.database_url.as_deref())?;
     let mut options = migrate::store::StoreOptions::default();
     if let Some(path) = &args.database_ca_file {
         options = options.ca_file(path);
