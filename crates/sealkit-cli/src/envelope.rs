@@ -232,6 +232,15 @@ fn utf8_file(path: &Path, secret: bool) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(text))
 }
 
+/// Stages `--public-key-out`, when given, as a new file readable by others.
+fn stage_public_key<'a>(
+    path: Option<&Path>,
+    pair: &'a env::GeneratedKeyPair,
+) -> Result<Option<NewFile<'a>>, CliError> {
+    path.map(|path| NewFile::stage(path, pair.public_key_pem.as_bytes(), Access::Shared))
+        .transpose()
+}
+
 fn keygen(args: KeygenArgs) -> CliResult {
     if let (Some(private), Some(public)) = (&args.private_key_out, &args.public_key_out)
         && output::same_destination(private, public)
@@ -248,11 +257,7 @@ fn keygen(args: KeygenArgs) -> CliResult {
         .as_deref()
         .map(|path| NewFile::stage(path, pair.private_key_pem.as_bytes(), Access::Private))
         .transpose()?;
-    let staged_public = args
-        .public_key_out
-        .as_deref()
-        .map(|path| NewFile::stage(path, pair.public_key_pem.as_bytes(), Access::Shared))
-        .transpose()?;
+    let staged_public = stage_public_key(args.public_key_out.as_deref(), &pair)?;
     let private_file = staged_private.map(NewFile::publish).transpose()?;
     let public_file = staged_public.map(NewFile::publish).transpose()?;
     if args.json {
@@ -527,11 +532,7 @@ fn rotate(args: RotateArgs) -> CliResult {
     } else {
         Zeroizing::new(format!("{}\n", pair.key_id))
     };
-    let staged_public = args
-        .public_key_out
-        .as_deref()
-        .map(|path| NewFile::stage(path, pair.public_key_pem.as_bytes(), Access::Shared))
-        .transpose()?;
+    let staged_public = stage_public_key(args.public_key_out.as_deref(), &pair)?;
     let staged_registry = args
         .registry
         .as_deref()

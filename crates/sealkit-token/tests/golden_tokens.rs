@@ -11,8 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sealkit_token::claims::TokenClaims;
 use sealkit_token::{
-    AccessTokenScope, FixedClock, IssueRequest, Issuer, OpSet, Operation, ResourceSet, ServerKey,
-    TokenAuthority, TokenKeyring,
+    AccessTokenScope, FixedClock, IssueRequest, IssuedToken, Issuer, OpSet, Operation, ResourceSet,
+    ServerKey, TokenAuthority, TokenKeyring,
 };
 
 const SERVER_KEY: [u8; 32] = [0x42; 32];
@@ -67,20 +67,31 @@ fn claims_by_hand() -> Vec<u8> {
     out
 }
 
-/// Seals `claims` as the documented format says, with no code of the crate.
-fn seal_by_hand(claims: &[u8]) -> String {
+/// The AEGIS-256 sealing key for [`KEY_ID`], derived as `docs/formats.md` says.
+fn sealing_key_by_hand() -> [u8; 32] {
     let mut info = b"sealkit-token aegis-256 sealing key ".to_vec();
     info.extend_from_slice(KEY_ID.as_bytes());
     let mut key = [0u8; 32];
     hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sealkit-token v1"), &SERVER_KEY)
         .expand(&info, &mut key)
         .unwrap();
+    key
+}
+
+/// The associated data for [`KEY_ID`]: format tag, version, then the length-prefixed key id.
+fn associated_data_by_hand() -> Vec<u8> {
     let mut ad = b"sealkit-token\x01".to_vec();
     ad.push(u8::try_from(KEY_ID.len()).unwrap());
     ad.extend_from_slice(KEY_ID.as_bytes());
+    ad
+}
+
+/// Seals `claims` as the documented format says, with no code of the crate.
+fn seal_by_hand(claims: &[u8]) -> String {
     let mut sealed = NONCE.to_vec();
     let mut ciphertext = claims.to_vec();
-    let tag = Aegis256::<16>::new(&key, &NONCE).encrypt_in_place(&mut ciphertext, &ad);
+    let tag = Aegis256::<16>::new(&sealing_key_by_hand(), &NONCE)
+        .encrypt_in_place(&mut ciphertext, &associated_data_by_hand());
     sealed.extend_from_slice(&ciphertext);
     sealed.extend_from_slice(&tag);
     format!("sktok1_{KEY_ID}_{}", URL_SAFE_NO_PAD.encode(sealed))
@@ -124,16 +135,13 @@ fn tokens_the_crate_seals_open_by_hand() {
     let sealed = URL_SAFE_NO_PAD.decode(payload).unwrap();
     let (nonce, rest) = sealed.split_at(32);
     let (ciphertext, tag) = rest.split_at(rest.len() - 16);
-    let mut info = b"sealkit-token aegis-256 sealing key ".to_vec();
-    info.extend_from_slice(KEY_ID.as_bytes());
-    let mut key = [0u8; 32];
-    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"sealkit-token v1"), &SERVER_KEY)
-        .expand(&info, &mut key)
-        .unwrap();
-    let ad = [&b"sealkit-token\x01"[..], &[2], KEY_ID.as_bytes()].concat();
     let mut plaintext = ciphertext.to_vec();
-    Aegis256::<16>::new(&key, nonce.try_into().unwrap())
-        .decrypt_in_place(&mut plaintext, tag.try_into().unwrap(), &ad)
+    Aegis256::<16>::new(&sealing_key_by_hand(), nonce.try_into().unwrap())
+        .decrypt_in_place(
+            &mut plaintext,
+            tag.try_into().unwrap(),
+            &associated_data_by_hand(),
+        )
         .expect("opens under the documented key and associated data");
     let claims = TokenClaims::decode(&plaintext).unwrap();
     assert_eq!(claims.id, "golden");
@@ -148,6 +156,12 @@ fn the_system_clock_decides_expiry_by_default() {
     let system = || {
         TokenAuthority::new(TokenKeyring::new(KEY_ID, &ServerKey::from_bytes(SERVER_KEY)).unwrap())
     };
+    let refused_by_system_clock = |issued: &IssuedToken| {
+        system()
+            .verify(issued.token.expose_secret())
+            .unwrap_err()
+            .is_authn()
+    };
     let request = |expires: &str| {
         IssueRequest::from_json(
             format!(
@@ -161,22 +175,12 @@ fn the_system_clock_decides_expiry_by_default() {
     let past = authority_at(1_000_000_000)
         .issue(Issuer::Root, &request("2001-09-09T03:46:40Z"))
         .unwrap();
-    assert!(
-        system()
-            .verify(past.token.expose_secret())
-            .unwrap_err()
-            .is_authn()
-    );
+    assert!(refused_by_system_clock(&past));
     // Issued "in 2999": not yet valid.
     let future = authority_at(32_000_000_000)
         .issue(Issuer::Root, &request("2999-12-31T00:00:00Z"))
         .unwrap();
-    assert!(
-        system()
-            .verify(future.token.expose_secret())
-            .unwrap_err()
-            .is_authn()
-    );
+    assert!(refused_by_system_clock(&future));
     // Issued now by the default authority, valid until 2999.
     let current = system()
         .issue(Issuer::Root, &request("2999-12-31T00:00:00Z"))
