@@ -271,6 +271,15 @@ pub enum Error {
     /// Encoding a payload as JSON failed.
     #[error("the payload could not be encoded as JSON")]
     PayloadNotSerializable,
+    /// A context was given to a sealer that writes `1.0` envelopes, which cannot bind one: the
+    /// envelope would open under any context. Seal with a bound sealer ([`Sealer::bound`]), or
+    /// pass an empty context to write a reference-compatible `1.0` envelope.
+    ///
+    /// [`Sealer::bound`]: crate::Sealer::bound
+    #[error(
+        "a context was given, but 1.0 envelopes do not bind one: write the bound version, or pass no context"
+    )]
+    ContextNotBound,
     /// Sealing failed (RSA-OAEP wrap or AES-GCM refused the input).
     #[error("sealing failed")]
     SealFailed,
@@ -310,6 +319,7 @@ impl Error {
             Self::DecryptionFailed { .. } => "decryption_failed",
             Self::PlaintextNotJson => "plaintext_not_json",
             Self::PayloadNotSerializable => "payload_not_serializable",
+            Self::ContextNotBound => "context_not_bound",
             Self::SealFailed => "seal_failed",
         }
     }

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use rand::TryRng;
+use rand::TryRng as _;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use rsa::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
 };
@@ -89,7 +91,7 @@ pub fn generate_key_id() -> Result<String> {
     let mut id = String::with_capacity(KEY_ID_LEN);
     let mut buf = [0u8; 32];
     while id.len() < KEY_ID_LEN {
-        rand::rngs::SysRng
+        SysRng
             .try_fill_bytes(&mut buf)
             .map_err(|_| Error::KeyGeneration)?;
         for &b in &buf {
@@ -126,7 +128,9 @@ pub fn generate_key_pair(bits: usize) -> Result<GeneratedKeyPair> {
     if !SUPPORTED_GENERATED_BITS.contains(&bits) {
         return Err(Error::UnsupportedKeySize { bits });
     }
-    let key = RsaPrivateKey::new(&mut rand::rng(), bits).map_err(|_| Error::KeyGeneration)?;
+    // Straight from the operating system: no generator state in this process that could outlive
+    // the key or be shared with a forked copy of it.
+    let key = RsaPrivateKey::new(&mut UnwrapErr(SysRng), bits).map_err(|_| Error::KeyGeneration)?;
     let private_key_pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|_| Error::KeyGeneration)?;
@@ -154,7 +158,7 @@ fn oaep(label: &[u8]) -> Oaep<Sha256> {
 /// empty for `1.0` envelopes.
 pub fn wrap_data_key(public: &RsaPublicKey, data_key: &[u8], label: &[u8]) -> Result<Vec<u8>> {
     public
-        .encrypt(&mut rand::rng(), oaep(label), data_key)
+        .encrypt(&mut UnwrapErr(SysRng), oaep(label), data_key)
         .map_err(|_| Error::SealFailed)
 }
 
@@ -166,7 +170,7 @@ pub fn unwrap_data_key(
     label: &[u8],
 ) -> Option<Zeroizing<Vec<u8>>> {
     private
-        .decrypt_blinded(&mut rand::rng(), oaep(label), wrapped)
+        .decrypt_blinded(&mut UnwrapErr(SysRng), oaep(label), wrapped)
         .ok()
         .map(Zeroizing::new)
 }

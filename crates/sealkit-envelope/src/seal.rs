@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use rand::Rng;
+use rand::Rng as _;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use rsa::RsaPublicKey;
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -144,10 +146,22 @@ impl Sealer {
         &self.public_key
     }
 
-    /// Seals raw bytes into the object-store form. `context` is bound into bound-version envelopes
-    /// (object name, user id, …) and ignored by `1.0`.
+    /// Seals raw bytes into the object-store form. `context` (object name, user id, …) is bound
+    /// into bound-version envelopes: they open only under the same context. A `1.0` envelope binds
+    /// nothing, so a `1.0` sealer takes only an empty context.
+    ///
+    /// # Errors
+    /// [`Error::ContextNotBound`] for a non-empty context on a `1.0` sealer (the caller would
+    /// believe the envelope tied to it); [`Error::SealFailed`] if RSA-OAEP or AES-GCM refuses the
+    /// input.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<SealedObject> {
-        let mut rng = rand::rng();
+        if self.version == EnvelopeVersion::V1 && !context.is_empty() {
+            return Err(Error::ContextNotBound);
+        }
+        // The operating system's generator on every call: a thread-local one's state is shared with
+        // every copy of the process a fork or VM snapshot makes, and a repeated data key and IV
+        // under AES-GCM would give away both plaintexts.
+        let mut rng = UnwrapErr(SysRng);
         let mut data_key = Zeroizing::new([0u8; DATA_KEY_LEN]);
         rng.fill_bytes(data_key.as_mut());
         let mut iv = [0u8; IV_LEN];

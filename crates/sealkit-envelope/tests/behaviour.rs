@@ -58,23 +58,52 @@ fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     move |name: &str| map.get(name).cloned()
 }
 
+/// The context a sealer of `version` takes: `context` for bound envelopes, none for `1.0`.
+fn sealed_for(version: EnvelopeVersion, context: &[u8]) -> &[u8] {
+    match version {
+        EnvelopeVersion::V1 => b"",
+        _ => context,
+    }
+}
+
 #[test]
 fn v1_and_bound_round_trip_in_both_forms() {
     let opener = Opener::new(registry());
+    // 1.0 binds no context (and its opener ignores the one it is given); bound needs the same one.
     for version in [EnvelopeVersion::V1, EnvelopeVersion::Bound] {
+        let context = sealed_for(version, b"cases/1.json");
         let s = sealer(0).with_version(version);
-        let object = s.seal(b"payload", b"cases/1.json").unwrap();
+        let object = s.seal(b"payload", context).unwrap();
         assert_eq!(object.metadata.encryption_version, version.as_str());
         let opened = opener
             .open(&object.metadata, &object.body, b"cases/1.json")
             .unwrap();
         assert_eq!(&opened.plaintext[..], b"payload");
-        let kv = s.seal_kv(b"kv payload", b"user/u1").unwrap();
+        let kv = s.seal_kv(b"kv payload", context).unwrap();
         assert_eq!(
-            &opener.open_kv(&kv, b"user/u1").unwrap().plaintext[..],
+            &opener.open_kv(&kv, b"cases/1.json").unwrap().plaintext[..],
             b"kv payload"
         );
     }
+}
+
+/// A `1.0` envelope would open under any context, so a `1.0` sealer refuses one rather than let
+/// the caller believe the envelope is tied to it; every sealing entry point says so.
+#[test]
+fn a_v1_sealer_refuses_a_context_it_cannot_bind() {
+    let s = sealer(0);
+    assert_eq!(s.version(), EnvelopeVersion::V1);
+    let refused = |result: Result<(), Error>| {
+        let e = result.unwrap_err();
+        assert!(matches!(e, Error::ContextNotBound), "{e:?}");
+        assert_eq!(e.code(), "context_not_bound");
+    };
+    refused(s.seal(b"payload", b"users/u1").map(drop));
+    refused(s.seal_kv(b"payload", b"users/u1").map(drop));
+    refused(s.seal_json(&["payload"], b"users/u1").map(drop));
+    refused(s.seal_json_kv(&["payload"], b"users/u1").map(drop));
+    // The same sealer, bound, takes it.
+    s.bound().seal(b"payload", b"users/u1").unwrap();
 }
 
 #[test]
@@ -202,7 +231,7 @@ fn rewrap_moves_to_the_active_key_without_touching_the_body() {
     for version in [EnvelopeVersion::V1, EnvelopeVersion::Bound] {
         let object = sealer(0)
             .with_version(version)
-            .seal(b"keep me", b"obj")
+            .seal(b"keep me", sealed_for(version, b"obj"))
             .unwrap();
         let (rewrapped, telemetry) = opener.rewrap(&object.metadata, b"obj").unwrap();
         assert_eq!(
@@ -245,7 +274,7 @@ fn rewrap_refuses_a_body_that_does_not_authenticate() {
     for version in [EnvelopeVersion::V1, EnvelopeVersion::Bound] {
         let object = sealer(0)
             .with_version(version)
-            .seal(b"keep me", b"obj")
+            .seal(b"keep me", sealed_for(version, b"obj"))
             .unwrap();
         let (checked, telemetry) = opener
             .rewrap_checked(&object.metadata, &object.body, b"obj")

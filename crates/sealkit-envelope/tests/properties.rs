@@ -46,8 +46,12 @@ fn fixture(bound: bool) -> &'static (EnvelopeMetadata, Vec<u8>, String) {
     static BOUND: OnceLock<(EnvelopeMetadata, Vec<u8>, String)> = OnceLock::new();
     let cell = if bound { &BOUND } else { &V1 };
     cell.get_or_init(|| {
-        let s = if bound { sealer().bound() } else { sealer() };
-        let object = s.seal(PAYLOAD, CTX).unwrap();
+        let (s, context) = if bound {
+            (sealer().bound(), CTX)
+        } else {
+            (sealer(), &b""[..])
+        };
+        let object = s.seal(PAYLOAD, context).unwrap();
         let kv = object.clone().into_kv().to_json();
         (object.metadata, object.body, kv)
     })
@@ -121,8 +125,9 @@ proptest! {
         context in proptest::collection::vec(any::<u8>(), 0..64),
         bound in any::<bool>(),
     ) {
-        let s = if bound { sealer().bound() } else { sealer() };
-        let object = s.seal(&payload, &context).unwrap();
+        // A 1.0 envelope binds no context (its sealer takes none); it opens under any.
+        let (s, sealed_for) = if bound { (sealer().bound(), &context[..]) } else { (sealer(), &b""[..]) };
+        let object = s.seal(&payload, sealed_for).unwrap();
         prop_assert_eq!(object.body.len(), payload.len() + 16);
         let opened = opener().open(&object.metadata, &object.body, &context).unwrap();
         prop_assert_eq!(&opened.plaintext[..], &payload[..]);

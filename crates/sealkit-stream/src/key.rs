@@ -5,6 +5,8 @@ use std::fmt;
 
 use base64ct::{Base64, Encoding as _};
 use rand::Rng as _;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Length of a stream key in bytes.
@@ -38,10 +40,13 @@ impl EncryptionKey {
         Self(bytes)
     }
 
-    /// A fresh key from the thread-local CSPRNG (seeded from the operating system).
+    /// A fresh key from the operating system's CSPRNG.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn generate() -> Self {
         let mut key = Self([0; KEY_LEN]);
-        rand::rng().fill_bytes(&mut key.0);
+        UnwrapErr(SysRng).fill_bytes(&mut key.0);
         key
     }
 

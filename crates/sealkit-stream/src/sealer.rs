@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::Rng as _;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 
 use crate::cipher::StreamCipher;
 use crate::error::StreamError;
@@ -32,6 +34,13 @@ const MAX_AD_LEN: usize = AD_LABEL.len() + 1 + MAX_ENCODED_LEN + SEQ_FIELD_LEN;
 /// each record's sequence number and the limit is enforced exactly, per stream (the key is derived
 /// per stream). Without sequence numbers, this sealer counts what it seals and stops at the limit;
 /// that count is only as good as the sealer's lifetime, so servers should pass sequence numbers.
+///
+/// **Nonces, fork and VM snapshots.** A nonce is the thread-local CSPRNG's output (fast: no system
+/// call per record) XORed with a mask this sealer drew from the operating system when it was
+/// built. The thread-local generator's state is copied into every process a `fork` or a VM
+/// snapshot restore makes, and would then repeat its output there; the mask keeps the nonces of
+/// sealers built afterwards apart. So build sealers after forking, and after a restore drop the
+/// sealers built before it: a sealer in use on both sides of a fork or restore can repeat nonces.
 pub struct RecordSealer {
     format: RecordFormat,
     cipher: RecordCipher,
@@ -41,13 +50,26 @@ pub struct RecordSealer {
     ad_unsequenced: Vec<u8>,
     /// Records sealed without an explicit sequence number (only counted for bounded ciphers).
     unsequenced: AtomicU64,
+    /// XORed into every nonce; from the operating system, so it differs in each copy of a process
+    /// that builds its sealer after a fork or snapshot (see the type's documentation).
+    nonce_mask: [u8; MAX_NONCE_LEN],
 }
+
+/// The longest nonce of any stream cipher (AEGIS-256's).
+const MAX_NONCE_LEN: usize = 32;
+const _: () = assert!(
+    StreamCipher::Aegis256.nonce_len() <= MAX_NONCE_LEN
+        && StreamCipher::Aes256Gcm.nonce_len() <= MAX_NONCE_LEN
+);
 
 impl RecordSealer {
     /// Derives this stream's keys from `key` and builds the sealer.
     ///
     /// Use this for the first append to a new stream, then store [`RecordSealer::key_check`] in the
     /// stream's metadata; afterwards use [`RecordSealer::with_key_check`].
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn new(cipher: StreamCipher, key: &EncryptionKey, identity: &StreamIdentity) -> Self {
         let format = RecordFormat::for_cipher(cipher);
         let mut ad_prefix = Vec::with_capacity(MAX_AD_LEN);
@@ -57,12 +79,15 @@ impl RecordSealer {
         identity.encode_into(&mut ad_prefix);
         let keys = derive(key, cipher, &ad_prefix[identity_start..]);
         ad_prefix.push(0);
+        let mut nonce_mask = [0; MAX_NONCE_LEN];
+        UnwrapErr(SysRng).fill_bytes(&mut nonce_mask);
         Self {
             format,
             cipher: RecordCipher::new(cipher, &keys.record_key),
             key_check: keys.key_check,
             ad_unsequenced: ad_prefix,
             unsequenced: AtomicU64::new(0),
+            nonce_mask,
         }
     }
 
@@ -280,6 +305,9 @@ impl RecordSealer {
         head[0] = self.format.byte();
         let nonce = &mut head[1..];
         rand::rng().fill_bytes(nonce);
+        for (byte, mask) in nonce.iter_mut().zip(&self.nonce_mask) {
+            *byte ^= mask;
+        }
         let tag =
             self.with_associated_data(seq_num, |ad| self.cipher.encrypt_in_place(nonce, ad, body));
         tag_out.copy_from_slice(&tag);

@@ -11,6 +11,9 @@ use std::fmt;
 use aegis::aegis256::Aegis256;
 use base64_simd::URL_SAFE_NO_PAD;
 use base64ct::{Base64, Encoding as _};
+use rand::Rng as _;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
@@ -92,10 +95,13 @@ impl ServerKey {
         Ok(Self(key))
     }
 
-    /// A fresh random key.
+    /// A fresh random key from the operating system's CSPRNG.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn generate() -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
-        rand::Rng::fill_bytes(&mut rand::rng(), key.as_mut_slice());
+        UnwrapErr(SysRng).fill_bytes(key.as_mut_slice());
         Self(key)
     }
 
@@ -223,8 +229,11 @@ impl TokenKeyring {
     pub fn seal(&self, claims: &TokenClaims) -> Result<AccessToken, TokenError> {
         let key = &self.keys[0];
         let plaintext = Zeroizing::new(claims.encode()?);
+        // From the operating system on every call (issuing is not a hot path): a thread-local
+        // generator's state is shared with every copy a fork or VM snapshot makes of the process,
+        // and a repeated nonce under one AEGIS-256 key would let a holder forge tokens.
         let mut nonce = [0u8; NONCE_LEN];
-        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+        UnwrapErr(SysRng).fill_bytes(&mut nonce);
         let mut sealed = Zeroizing::new(Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN));
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&plaintext);

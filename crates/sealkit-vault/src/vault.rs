@@ -5,6 +5,8 @@ use std::fmt;
 
 use aes_gcm::AeadInOut;
 use rand::Rng as _;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
 use zeroize::Zeroizing;
 
 use crate::error::VaultError;
@@ -102,8 +104,11 @@ impl SettingsVault {
         if plaintext.is_empty() {
             return Ok(String::new());
         }
+        // From the operating system on every call: a thread-local generator's state is shared with
+        // every copy a fork or VM snapshot makes of the process, and one repeated IV under the
+        // vault key gives away both plaintexts and lets anyone forge values.
         let mut iv = [0u8; V2_IV_LEN];
-        rand::rng().fill_bytes(&mut iv);
+        UnwrapErr(SysRng).fill_bytes(&mut iv);
         let mut buf = Zeroizing::new(plaintext.as_bytes().to_vec());
         let tag = self
             .current
