@@ -84,7 +84,7 @@ fn main() {
             let allowed = authority
                 .authorize(black_box(&token), black_box(&request))
                 .unwrap();
-            black_box(allowed);
+            drop(black_box(allowed));
         })
     });
     let mut stream_buffer = String::new();

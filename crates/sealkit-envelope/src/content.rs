@@ -1,6 +1,10 @@
 //! Content encryption: AES-256-GCM with a 12-byte IV and the 16-byte tag appended (`C ‖ T`), the
 //! only AEAD the envelopes use. Public so the primitive itself can be checked against known-answer
 //! vectors.
+//!
+//! **Hazardous:** the caller chooses the IV, and one IV used twice under a data key gives away
+//! plaintexts and the authentication key. Use [`crate::Sealer`], which draws a fresh data key and
+//! IV for every envelope.
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit};

@@ -10,15 +10,20 @@
 const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Why a base64 field was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// A character outside both base64 alphabets (or `=` before the end).
+    #[error("a character outside the base64 alphabets, or padding before the end")]
     InvalidCharacter,
     /// A length that cannot come from whole bytes, or the wrong amount of padding.
+    #[error("a length that cannot come from whole bytes, or the wrong padding")]
     InvalidLength,
     /// The last character carries non-zero bits that belong to no byte.
+    #[error("the last character carries bits that belong to no byte")]
     NonCanonical,
     /// Longer than the field may be.
+    #[error("longer than the field may be")]
     TooLong,
 }
 

@@ -48,6 +48,11 @@ mod rewrap;
 mod seal;
 mod telemetry;
 
+/// The `rsa` crate whose key types this API takes and returns (`RsaPublicKey`, `RsaPrivateKey`),
+/// pinned to the release with the Marvin fix: use these paths rather than a dependency of your own,
+/// so the types are always the same ones.
+pub use rsa;
+
 pub use cache::DataKeyCache;
 pub use candidates::CandidatePolicy;
 pub use envelope::{

@@ -23,7 +23,9 @@ use crate::telemetry::{DecryptionTelemetry, Outcome};
 pub struct OpenPolicy {
     /// Candidate bounds (max attempts, authoritative record key id).
     pub candidates: CandidatePolicy,
-    /// Refuse unbound `1.0` envelopes (anyone with the public key can forge one for any object).
+    /// Refuse unbound `1.0` envelopes: their metadata is not authenticated, so a genuine one moved
+    /// to another object or relabelled still opens. (Either version can be made by anyone holding
+    /// the public key; binding stops moving and relabelling, not forgery.)
     pub require_bound: bool,
 }
 

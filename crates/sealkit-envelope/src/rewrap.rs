@@ -5,8 +5,8 @@
 //! under the data key first, exactly as when opening: a record whose body was damaged is refused
 //! while the old key can still be used to investigate, rather than carried forward under the new
 //! key. [`Opener::rewrap`] gets only the metadata and so cannot check the body. Neither adds
-//! authenticity beyond the envelope's own: a `1.0` envelope anyone built with the public key is
-//! as valid as a genuine one, for rewrap as for opening.
+//! authenticity beyond the envelope's own: an envelope anyone built with the public key (either
+//! version) is as valid as a genuine one, for rewrap as for opening.
 
 use crate::encoding;
 use crate::envelope::{EnvelopeMetadata, KvRecord};

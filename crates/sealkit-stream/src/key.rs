@@ -18,19 +18,25 @@ pub const MAX_KEY_CHARS: usize = 44;
 /// A 256-bit stream key.
 ///
 /// Wiped from memory when dropped; `Debug` prints `[REDACTED]`; there is deliberately no `Display`,
-/// `Clone` or accessor that hands the bytes out, so the key cannot end up in a log by accident.
+/// `Clone` or accessor that hands out the raw bytes, so the key cannot end up in a log by accident.
+/// The one way out is [`EncryptionKey::to_base64`], explicitly, into memory wiped on drop (to give
+/// a generated key to the client that will send it).
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct EncryptionKey([u8; KEY_LEN]);
 
 /// Why a key header value was refused. The stream cipher is added by [`crate::StreamError`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyParseError {
     /// Empty after trimming.
+    #[error("no key was given")]
     Missing,
-    /// Not standard, padded base64 (URL-safe alphabet, inner whitespace, bad padding, too long).
+    /// Not standard, padded base64 (URL-safe alphabet, inner whitespace, bad padding).
+    #[error("the key is not standard padded base64")]
     InvalidBase64,
-    /// Valid base64 that does not decode to exactly 32 bytes; carries the real decoded length.
+    /// Valid base64 that does not decode to exactly 32 bytes (too long ones included); carries the
+    /// real decoded length.
+    #[error("the key decodes to {0} bytes, not 32")]
     InvalidLength(usize),
 }
 

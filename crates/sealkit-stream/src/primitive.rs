@@ -1,8 +1,10 @@
 //! The AEAD primitives a stream seals with, keyed once and reused for every record.
 //!
-//! This is the layer the known-answer vectors (CFRG AEGIS-256, Wycheproof) are run through. Most
-//! callers want [`crate::RecordSealer`] instead, which adds nonces, the record format and the
-//! stream binding on top.
+//! This is the layer the known-answer vectors (CFRG AEGIS-256, Wycheproof) are run through.
+//!
+//! **Hazardous:** here the caller chooses every nonce, and one nonce used twice under a key breaks
+//! both ciphers (AES-256-GCM gives away its authentication key). Use [`crate::RecordSealer`], which
+//! draws nonces, writes the record format and binds each record to its stream.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
@@ -18,7 +20,8 @@ type Aegis256 = aegis::aegis256::Aegis256<TAG_LEN>;
 
 /// The tag did not verify (wrong key, wrong associated data, or altered ciphertext or tag), or the
 /// nonce had the wrong length for the cipher.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("authentication failed")]
 pub struct AuthenticationFailed;
 
 /// One keyed AEAD instance.

@@ -94,7 +94,11 @@ impl<'r> OpRequest<'r> {
 }
 
 /// A request that was allowed.
+///
+/// Act on [`Authorization::effective_stream`], not on the stream name the request gave: with an
+/// auto-prefixing token the name that was checked is the prefixed one.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "act on effective_stream(), not the requested name: an auto-prefixing token was checked against the prefixed name"]
 pub struct Authorization<'r> {
     effective_stream: Option<Cow<'r, str>>,
 }
@@ -589,7 +593,8 @@ impl TokenAuthority {
     /// never issued is a 404.
     pub fn revoke(&self, issuer: Issuer<'_>, id: &str) -> Result<(), TokenError> {
         if let Issuer::Token(token) = issuer {
-            self.authorize(
+            // No stream is involved, so there is no effective name to act on.
+            let _allowed = self.authorize(
                 token,
                 &OpRequest::new(Operation::RevokeAccessToken).access_token(id),
             )?;
@@ -609,7 +614,9 @@ impl TokenAuthority {
         let lister = match issuer {
             Issuer::Root => None,
             Issuer::Token(token) => {
-                self.authorize(token, &OpRequest::new(Operation::ListAccessTokens))?;
+                // No stream is involved, so there is no effective name to act on.
+                let _allowed =
+                    self.authorize(token, &OpRequest::new(Operation::ListAccessTokens))?;
                 Some(self.verify(token)?)
             }
         };

@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+/// The longest message a 422 [`TokenError::Invalid`] made by this crate carries, in characters.
+pub const MAX_INVALID_MESSAGE_CHARS: usize = 300;
+
 /// Why a request was refused with 403 `permission_denied`.
 ///
 /// The caller only ever sees "Operation not permitted" (as the reference answers); the reason is
@@ -150,7 +153,32 @@ impl TokenError {
         Self::PermissionDenied { reason }
     }
 
+    /// A 422 whose message may quote the request (a serde error names an unknown field or variant
+    /// exactly as sent): control characters are written as escapes, so a quoted name cannot break
+    /// a log line or a response apart, and the message is cut at [`MAX_INVALID_MESSAGE_CHARS`].
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::Invalid(message.into())
+        let message = message.into();
+        if !message.chars().any(char::is_control)
+            && message.chars().count() <= MAX_INVALID_MESSAGE_CHARS
+        {
+            return Self::Invalid(message);
+        }
+        let mut shown = String::with_capacity(4 * MAX_INVALID_MESSAGE_CHARS);
+        let escaped = message.chars().flat_map(|c| {
+            let (escape, plain) = if c.is_control() {
+                (Some(c.escape_default()), None)
+            } else {
+                (None, Some(c))
+            };
+            escape.into_iter().flatten().chain(plain)
+        });
+        for (n, c) in escaped.enumerate() {
+            if n == MAX_INVALID_MESSAGE_CHARS {
+                shown.push('…');
+                break;
+            }
+            shown.push(c);
+        }
+        Self::Invalid(shown)
     }
 }

@@ -79,7 +79,7 @@ mod token;
 
 pub use authorize::{Authorization, IssuedToken, Issuer, OpRequest, TokenAuthority, VerifiedToken};
 pub use clock::{Clock, DEFAULT_CLOCK_SKEW_SECS, FixedClock, SystemClock};
-pub use error::{DenialReason, TokenError};
+pub use error::{DenialReason, MAX_INVALID_MESSAGE_CHARS, TokenError};
 pub use request::IssueRequest;
 pub use revocation::{InMemoryRevocationSet, RevocationSet};
 pub use scope::{

@@ -46,7 +46,8 @@ fn narrower_token_issued_from_a_token() {
         .unwrap();
     let v = f.authority.verify(&child).unwrap();
     assert_eq!(v.claims().chain, ["admin"]);
-    f.authority
+    let allowed = f
+        .authority
         .authorize(
             &child,
             &OpRequest::new(Operation::Read)
@@ -54,6 +55,7 @@ fn narrower_token_issued_from_a_token() {
                 .stream("app/x/1"),
         )
         .unwrap();
+    assert_eq!(allowed.effective_stream(), Some("app/x/1"));
 }
 
 #[test]

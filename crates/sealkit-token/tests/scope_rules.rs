@@ -281,13 +281,40 @@ fn unknown_fields_and_bad_timestamps_are_rejected() {
     }
 }
 
+/// serde quotes an unknown field or variant exactly as sent: the 422 message escapes control
+/// characters (a newline in a field name cannot start a line of its own in a log or a response)
+/// and is bounded however long the name is.
+#[test]
+fn invalid_request_messages_escape_and_bound_what_they_quote() {
+    let forged = r#"{"id": "t", "scope": {"ops": ["read"]}, "a\nFAKE 200 OK\r\u001b[2J": 1}"#;
+    let err = IssueRequest::from_json(forged.as_bytes()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(r"a\nFAKE 200 OK\r\u{1b}[2J"), "{message}");
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+
+    let long_op = format!(
+        r#"{{"id": "t", "scope": {{"ops": ["{}"]}}}}"#,
+        "x".repeat(10_000)
+    );
+    let message = IssueRequest::from_json(long_op.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.chars().count() <= sealkit_token::MAX_INVALID_MESSAGE_CHARS + 1,
+        "{} characters",
+        message.chars().count()
+    );
+    assert!(message.ends_with('…'), "{message}");
+}
+
 #[test]
 fn exact_basin_scope_allows_only_that_basin() {
     let f = fixture();
     let t =
         f.root(r#"{"id": "t", "scope": {"basins": {"exact": "b1"}, "ops": ["get-basin-config"]}}"#);
     let req = |b| OpRequest::new(Operation::GetBasinConfig).basin(b);
-    f.authority.authorize(&t, &req("b1")).unwrap();
+    let allowed = f.authority.authorize(&t, &req("b1")).unwrap();
+    assert_eq!(allowed.effective_stream(), None);
     assert_eq!(
         f.authority.authorize(&t, &req("b2")).unwrap_err(),
         denied(DenialReason::Basin)
@@ -348,7 +375,8 @@ fn trim_and_fence_need_their_own_ops() {
     let append_only =
         f.root(r#"{"id": "a", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""}, "ops": ["append"]}}"#);
     let append = OpRequest::new(Operation::Append).basin("b").stream("s");
-    f.authority.authorize(&append_only, &append).unwrap();
+    let allowed = f.authority.authorize(&append_only, &append).unwrap();
+    assert_eq!(allowed.effective_stream(), Some("s"));
     for command in [Operation::Trim, Operation::Fence] {
         let err = f
             .authority
@@ -364,9 +392,11 @@ fn trim_and_fence_need_their_own_ops() {
     let with_trim = f.root(
         r#"{"id": "t", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""}, "ops": ["append", "trim"]}}"#,
     );
-    f.authority
+    let allowed = f
+        .authority
         .authorize(&with_trim, &append.also(Operation::Trim))
         .unwrap();
+    assert_eq!(allowed.effective_stream(), Some("s"));
     let err = f
         .authority
         .authorize(&with_trim, &append.also(Operation::Fence))
@@ -467,9 +497,11 @@ fn auto_prefix_strips_listed_names_and_filters_to_scope() {
         r#"{"id": "t", "auto_prefix_streams": true,
             "scope": {"basins": {"prefix": ""}, "streams": {"prefix": "session/g7/"}, "ops": ["list-streams"]}}"#,
     );
-    f.authority
+    let allowed = f
+        .authority
         .authorize(&t, &OpRequest::new(Operation::ListStreams).basin("b"))
         .unwrap();
+    assert_eq!(allowed.effective_stream(), None);
     let v = f.authority.verify(&t).unwrap();
     assert_eq!(v.stream_list_prefix("con"), "session/g7/con");
     let listed = [
@@ -525,7 +557,8 @@ fn access_token_operations_check_the_access_token_scope() {
     let f = fixture();
     let t = f.root(r#"{"id": "t", "scope": {"access_tokens": {"prefix": "user/"}, "ops": ["revoke-access-token"]}}"#);
     let req = |id| OpRequest::new(Operation::RevokeAccessToken).access_token(id);
-    f.authority.authorize(&t, &req("user/1")).unwrap();
+    let allowed = f.authority.authorize(&t, &req("user/1")).unwrap();
+    assert_eq!(allowed.effective_stream(), None);
     assert_eq!(
         f.authority.authorize(&t, &req("svc/1")).unwrap_err(),
         denied(DenialReason::AccessToken)

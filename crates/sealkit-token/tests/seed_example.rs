@@ -23,9 +23,11 @@ fn agent_token_from_the_seed_example() {
     let agent = f.from(&dashboard, SEED_AGENT_REQUEST).unwrap();
 
     // s2 ls browser-instances-wtvr: only its own streams, prefix stripped.
-    f.authority
+    let listing = f
+        .authority
         .authorize(&agent, &OpRequest::new(Operation::ListStreams).basin(BASIN))
         .unwrap();
+    assert_eq!(listing.effective_stream(), None);
     let verified = f.authority.verify(&agent).unwrap();
     let all_streams = [
         "session/g7wrzr9t/console",
@@ -108,7 +110,8 @@ fn revoking_the_dashboard_token_cuts_off_the_agent() {
     let append = OpRequest::new(Operation::Append)
         .basin(BASIN)
         .stream("console");
-    f.authority.authorize(&agent, &append).unwrap();
+    let allowed = f.authority.authorize(&agent, &append).unwrap();
+    assert_eq!(allowed.effective_stream(), Some("session/g7wrzr9t/console"));
     f.authority.revoke(Issuer::Root, "admin").unwrap();
     assert_eq!(
         f.authority.authorize(&agent, &append).unwrap_err(),

@@ -114,7 +114,8 @@ pub enum VaultError {
 }
 
 impl VaultError {
-    /// A stable snake_case code for scripts and logs.
+    /// A stable code for scripts and logs: snake_case, except for an empty key, which has the
+    /// startup check's code for the same condition (`ENCRYPTION_KEY_ABSENT`, the reference's).
     pub fn code(&self) -> &'static str {
         match self {
             VaultError::EmptyKey => "ENCRYPTION_KEY_ABSENT",

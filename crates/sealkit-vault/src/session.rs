@@ -87,6 +87,10 @@ impl SessionSigner {
 
     /// Verifies a cookie's signature (constant time) and returns its JSON payload.
     ///
+    /// The signature only, as the reference does: a cookie once signed verifies here for as long
+    /// as the key is in use. Unless the caller checks an expiry in the payload itself, use
+    /// [`SessionSigner::verify_unexpired`].
+    ///
     /// # Errors
     /// [`VaultError::CookieMalformed`], [`VaultError::CookieSignature`],
     /// [`VaultError::CookiePayload`] when the signed payload is not UTF-8 JSON.

@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | `stream` | [`stream`] | per-stream record encryption (AEGIS-256 / AES-256-GCM) with a client-supplied key |
 //! | `vault` | [`vault`] | Olympus-compatible `v2:` settings vault, startup key validation, migration |
+//! | `vault-sqlite`, `vault-postgres` | [`vault`] | the migration's SQLite / PostgreSQL stores (each brings its client library) |
 //! | `envelope` | [`envelope`] | Striae-compatible RSA-OAEP + AES-256-GCM envelopes with a key registry |
 //! | `token` | [`token`] | scoped, expiring, revocable access tokens |
 #![forbid(unsafe_code)]
