@@ -3,8 +3,8 @@
 //! A token is `sktok1_<key id>_<base64url(nonce ‖ ciphertext ‖ tag)>`: the prefix names the format
 //! and its version (and gives secret scanners something to match); the key id says which server
 //! key sealed it so keys can rotate; the rest is the claims sealed with AEGIS-256 under a 32-byte
-//! random nonce, with the prefix and key id as associated data. Nothing in the string is readable
-//! without the server key.
+//! random nonce, with the prefix and key id as associated data. Nothing in the string but its
+//! length is readable without the server key.
 
 use std::fmt;
 
