@@ -35,6 +35,13 @@ pub struct Resealed {
 /// The buffer `edit` gets is wiped when resealing is done, but growing it in place (`push`,
 /// `extend`) reallocates and frees the outgrown copy unwiped: build the new contents in a buffer of
 /// the right size and swap it in, as [`append_json_entry`] does.
+///
+/// `context` opens a bound existing object and binds the new one; `1.0` binds none, so with
+/// [`EnvelopeVersion::V1`] it must be empty.
+///
+/// # Errors
+/// [`Error::ContextNotBound`] for a context with `1.0`, before anything is opened; any error of
+/// opening the existing object, of `edit`, or of sealing.
 pub fn reseal_with(
     opener: &Opener,
     existing: Option<StoredObject<'_>>,
@@ -42,6 +49,9 @@ pub fn reseal_with(
     version: EnvelopeVersion,
     edit: impl FnOnce(&mut Vec<u8>) -> Result<()>,
 ) -> Result<Resealed> {
+    if version == EnvelopeVersion::V1 && !context.is_empty() {
+        return Err(Error::ContextNotBound);
+    }
     let sealer = opener.registry().active_sealer(version)?;
     let (mut plaintext, telemetry) = match existing {
         Some(object) => {
@@ -64,6 +74,9 @@ pub fn reseal_with(
 /// [`Error::PlaintextNotJson`]), but is only checked, never turned into that tree: the existing
 /// entries are kept byte for byte, with the new one spliced in before the closing `]` (a leading
 /// UTF-8 BOM and the whitespace around the array are dropped).
+///
+/// # Errors
+/// As [`reseal_with`], and [`Error::PlaintextNotJson`].
 pub fn append_json_entry(
     opener: &Opener,
     existing: Option<StoredObject<'_>>,

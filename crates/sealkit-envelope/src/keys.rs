@@ -124,6 +124,9 @@ impl fmt::Debug for GeneratedKeyPair {
 }
 
 /// Generates an RSA key pair (e = 65537) of 2048, 3072 or 4096 bits and a fresh key id.
+///
+/// # Panics
+/// Only if the operating system cannot provide random bytes while the primes are drawn.
 pub fn generate_key_pair(bits: usize) -> Result<GeneratedKeyPair> {
     if !SUPPORTED_GENERATED_BITS.contains(&bits) {
         return Err(Error::UnsupportedKeySize { bits });

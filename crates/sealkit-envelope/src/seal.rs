@@ -154,6 +154,9 @@ impl Sealer {
     /// [`Error::ContextNotBound`] for a non-empty context on a `1.0` sealer (the caller would
     /// believe the envelope tied to it); [`Error::SealFailed`] if RSA-OAEP or AES-GCM refuses the
     /// input.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<SealedObject> {
         if self.version == EnvelopeVersion::V1 && !context.is_empty() {
             return Err(Error::ContextNotBound);

@@ -516,6 +516,41 @@ fn keys_below_2048_bits_are_refused() {
     ));
 }
 
+/// A context with `1.0` is refused before the existing object is opened (an RSA operation) or the
+/// caller's edit runs; with the bound version the same call goes through.
+#[test]
+fn audit_reseal_refuses_a_context_for_v1_before_opening_anything() {
+    let opener = Opener::new(registry());
+    let existing = sealer(0).bound().seal(b"[]", b"audit/day").unwrap();
+    let stored = || StoredObject {
+        metadata: &existing.metadata,
+        body: &existing.body,
+    };
+    let mut edited = false;
+    let err = audit::reseal_with(
+        &opener,
+        Some(stored()),
+        b"audit/day",
+        EnvelopeVersion::V1,
+        |_| {
+            edited = true;
+            Ok(())
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::ContextNotBound), "{err:?}");
+    assert!(!edited);
+    let resealed = audit::reseal_with(
+        &opener,
+        Some(stored()),
+        b"audit/day",
+        EnvelopeVersion::Bound,
+        |_| Ok(()),
+    )
+    .unwrap();
+    assert!(resealed.telemetry.is_some());
+}
+
 #[test]
 fn audit_pattern_reseals_under_the_active_key() {
     let [old, new] = pairs();

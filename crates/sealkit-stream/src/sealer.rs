@@ -30,10 +30,12 @@ const MAX_AD_LEN: usize = AD_LABEL.len() + 1 + MAX_ENCODED_LEN + SEQ_FIELD_LEN;
 /// identity and cipher, and — when the caller passes one — to its sequence number, so a record
 /// replayed at another position of the same stream fails too.
 ///
-/// **Record limit.** AES-256-GCM with random 96-bit nonces is safe for 2^32 records per key. Pass
-/// each record's sequence number and the limit is enforced exactly, per stream (the key is derived
-/// per stream). Without sequence numbers, this sealer counts what it seals and stops at the limit;
-/// that count is only as good as the sealer's lifetime, so servers should pass sequence numbers.
+/// **Record limit.** AES-256-GCM with random 96-bit nonces is safe for 2^32 encryptions per key
+/// (the key is derived per stream). Pass each record's sequence number and positions beyond 2^32
+/// are refused; without sequence numbers, this sealer counts what it seals and stops at the limit,
+/// a count only as good as the sealer's lifetime. Neither counts sealing the same position again (a
+/// retried append, a rewrite): each seal draws a fresh nonce from the same budget, so a server that
+/// re-seals positions often should count them or give the stream a new incarnation.
 ///
 /// **Nonces, fork and VM snapshots.** A nonce is the thread-local CSPRNG's output (fast: no system
 /// call per record) XORed with a mask this sealer drew from the operating system when it was
@@ -57,10 +59,13 @@ pub struct RecordSealer {
 
 /// The longest nonce of any stream cipher (AEGIS-256's).
 const MAX_NONCE_LEN: usize = 32;
-const _: () = assert!(
-    StreamCipher::Aegis256.nonce_len() <= MAX_NONCE_LEN
-        && StreamCipher::Aes256Gcm.nonce_len() <= MAX_NONCE_LEN
-);
+const _: () = {
+    let mut i = 0;
+    while i < StreamCipher::ALL.len() {
+        assert!(StreamCipher::ALL[i].nonce_len() <= MAX_NONCE_LEN);
+        i += 1;
+    }
+};
 
 impl RecordSealer {
     /// Derives this stream's keys from `key` and builds the sealer.
@@ -93,6 +98,9 @@ impl RecordSealer {
 
     /// Builds the sealer only if `key` matches the stream's stored key-check value; otherwise fails
     /// with [`StreamError::WrongKey`] before any record is sealed or opened.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn with_key_check(
         cipher: StreamCipher,
         key: &EncryptionKey,

@@ -111,6 +111,9 @@ impl StreamSpec {
     ///
     /// Returns `None` for a plain stream. For an encrypted stream without a stored key-check value
     /// (its first append), store [`RecordSealer::key_check`] of the returned sealer.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn sealer(
         self,
         key_header: Option<&str>,

@@ -513,6 +513,9 @@ impl TokenAuthority {
     /// resource set, expiry or auto-prefixing (403 otherwise). A missing expiry inherits the
     /// issuer's. When the issuer auto-prefixes, the request's stream scope is relative to the
     /// issuer's namespace and the new token must auto-prefix too.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn issue(
         &self,
         issuer: Issuer<'_>,

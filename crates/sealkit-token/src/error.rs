@@ -154,31 +154,53 @@ impl TokenError {
     }
 
     /// A 422 whose message may quote the request (a serde error names an unknown field or variant
-    /// exactly as sent): control characters are written as escapes, so a quoted name cannot break
-    /// a log line or a response apart, and the message is cut at [`MAX_INVALID_MESSAGE_CHARS`].
+    /// exactly as sent). Characters that could break a log line or a response apart, or make it
+    /// read differently (control characters, line and paragraph separators, bidirectional
+    /// overrides, and `\` so that an escape cannot be faked), are written as Rust escapes, and the
+    /// message is cut to at most [`MAX_INVALID_MESSAGE_CHARS`] characters, ending in `…` when cut.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         let message = message.into();
-        if !message.chars().any(char::is_control)
-            && message.chars().count() <= MAX_INVALID_MESSAGE_CHARS
-        {
-            return Self::Invalid(message);
-        }
-        let mut shown = String::with_capacity(4 * MAX_INVALID_MESSAGE_CHARS);
-        let escaped = message.chars().flat_map(|c| {
-            let (escape, plain) = if c.is_control() {
+        let escaped = |c: char| {
+            let (escape, plain) = if must_escape(c) {
                 (Some(c.escape_default()), None)
             } else {
                 (None, Some(c))
             };
             escape.into_iter().flatten().chain(plain)
-        });
-        for (n, c) in escaped.enumerate() {
-            if n == MAX_INVALID_MESSAGE_CHARS {
-                shown.push('…');
+        };
+        let shown_len: usize = message.chars().map(|c| escaped(c).count()).sum();
+        if shown_len == message.chars().count() && shown_len <= MAX_INVALID_MESSAGE_CHARS {
+            return Self::Invalid(message);
+        }
+        let mut shown = String::with_capacity(4 * MAX_INVALID_MESSAGE_CHARS);
+        if shown_len <= MAX_INVALID_MESSAGE_CHARS {
+            shown.extend(message.chars().flat_map(escaped));
+            return Self::Invalid(shown);
+        }
+        // Whole escapes only, leaving room for the ellipsis.
+        let mut len = 0;
+        for c in message.chars() {
+            let piece = escaped(c);
+            let piece_len = piece.clone().count();
+            if len + piece_len > MAX_INVALID_MESSAGE_CHARS - 1 {
                 break;
             }
-            shown.push(c);
+            shown.extend(piece);
+            len += piece_len;
         }
+        shown.push('…');
         Self::Invalid(shown)
     }
+}
+
+/// Characters an error message quoting a request writes as escapes (see [`TokenError::invalid`]).
+fn must_escape(c: char) -> bool {
+    c.is_control()
+        || c == '\\'
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' // line and paragraph separators
+                | '\u{061c}' | '\u{200e}' | '\u{200f}' // bidirectional marks
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' // bidirectional overrides
+        )
 }

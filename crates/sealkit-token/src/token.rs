@@ -226,6 +226,9 @@ impl TokenKeyring {
     }
 
     /// Seals claims under the active key.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn seal(&self, claims: &TokenClaims) -> Result<AccessToken, TokenError> {
         let key = &self.keys[0];
         let plaintext = Zeroizing::new(claims.encode()?);

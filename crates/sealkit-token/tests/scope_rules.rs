@@ -281,30 +281,47 @@ fn unknown_fields_and_bad_timestamps_are_rejected() {
     }
 }
 
-/// serde quotes an unknown field or variant exactly as sent: the 422 message escapes control
-/// characters (a newline in a field name cannot start a line of its own in a log or a response)
-/// and is bounded however long the name is.
+/// serde quotes an unknown field or variant exactly as sent: the 422 message escapes what could
+/// break a log line or a response apart or make it read differently (control characters, line
+/// separators, bidirectional overrides, and `\` itself, so an escape cannot be faked), and is at
+/// most `MAX_INVALID_MESSAGE_CHARS` characters however long the name is, cut between escapes.
 #[test]
 fn invalid_request_messages_escape_and_bound_what_they_quote() {
-    let forged = r#"{"id": "t", "scope": {"ops": ["read"]}, "a\nFAKE 200 OK\r\u001b[2J": 1}"#;
-    let err = IssueRequest::from_json(forged.as_bytes()).unwrap_err();
-    let message = err.to_string();
-    assert!(message.contains(r"a\nFAKE 200 OK\r\u{1b}[2J"), "{message}");
-    assert!(!message.chars().any(char::is_control), "{message:?}");
+    let message = |request: &str| {
+        let err = IssueRequest::from_json(request.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), "invalid");
+        err.to_string()
+    };
+    let forged = message(
+        r#"{"id": "t", "scope": {"ops": ["read"]}, "a\nFAKE\r\u001b[2J\u2028\u202e\\n": 1}"#,
+    );
+    assert!(
+        forged.contains(r"a\nFAKE\r\u{1b}[2J\u{2028}\u{202e}\\n"),
+        "{forged}"
+    );
+    assert!(
+        !forged
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{202e}')),
+        "{forged:?}"
+    );
 
+    let max = sealkit_token::MAX_INVALID_MESSAGE_CHARS;
     let long_op = format!(
         r#"{{"id": "t", "scope": {{"ops": ["{}"]}}}}"#,
         "x".repeat(10_000)
     );
-    let message = IssueRequest::from_json(long_op.as_bytes())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        message.chars().count() <= sealkit_token::MAX_INVALID_MESSAGE_CHARS + 1,
-        "{} characters",
-        message.chars().count()
+    let cut = message(&long_op);
+    assert_eq!(cut.chars().count(), max, "{cut}");
+    assert!(cut.ends_with("xx…"), "{cut}");
+    // A long run of escapes is cut between two of them, never inside one.
+    let escapes = format!(
+        r#"{{"id": "t", "scope": {{"ops": ["{}"]}}}}"#,
+        r"\u0007".repeat(1_000)
     );
-    assert!(message.ends_with('…'), "{message}");
+    let cut = message(&escapes);
+    assert!(cut.chars().count() <= max, "{cut}");
+    assert!(cut.ends_with(r"\u{7}…"), "{cut}");
 }
 
 #[test]

@@ -106,6 +106,16 @@ pub enum VaultError {
     /// A `--database-url` this build cannot open.
     #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
     DatabaseUrl,
+    /// The URL names a database whose store this build leaves out (a cargo feature).
+    #[error(
+        "this build has no {backend} store: enable this crate's `{feature}` feature (`vault-{feature}` in sealkit)"
+    )]
+    StoreNotBuilt {
+        /// `SQLite` or `PostgreSQL`.
+        backend: &'static str,
+        /// The feature that adds it: `sqlite` or `postgres`.
+        feature: &'static str,
+    },
     /// A connection option that does not apply to the database the URL names (for example a CA
     /// file for a SQLite database), refused rather than ignored: the URL is most likely not the
     /// database the caller meant.
@@ -134,6 +144,7 @@ impl VaultError {
             VaultError::Store { .. } => "store",
             VaultError::DuplicateKeys { .. } => "duplicate_keys",
             VaultError::DatabaseUrl => "database_url",
+            VaultError::StoreNotBuilt { .. } => "store_not_built",
             VaultError::DatabaseOption(_) => "database_option",
         }
     }

@@ -100,6 +100,9 @@ impl SettingsVault {
     ///
     /// # Errors
     /// [`VaultError::TooLong`] only for a plaintext beyond AES-GCM's 64 GiB message limit.
+    ///
+    /// # Panics
+    /// Only if the operating system cannot provide random bytes.
     pub fn encrypt(&self, plaintext: &str) -> Result<String, VaultError> {
         if plaintext.is_empty() {
             return Ok(String::new());

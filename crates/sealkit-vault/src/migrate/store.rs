@@ -256,7 +256,10 @@ pub fn open_store_with(
         #[cfg(not(feature = "sqlite"))]
         {
             let _ = path;
-            return Err(VaultError::DatabaseUrl);
+            return Err(VaultError::StoreNotBuilt {
+                backend: "SQLite",
+                feature: "sqlite",
+            });
         }
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -272,7 +275,10 @@ pub fn open_store_with(
         #[cfg(not(feature = "postgres"))]
         {
             let _ = options;
-            return Err(VaultError::DatabaseUrl);
+            return Err(VaultError::StoreNotBuilt {
+                backend: "PostgreSQL",
+                feature: "postgres",
+            });
         }
     }
     Err(VaultError::DatabaseUrl)
@@ -290,6 +296,29 @@ mod tests {
                 open_store_with(url, &options),
                 Err(VaultError::DatabaseOption(_))
             ));
+        }
+    }
+
+    /// A build without a store names the feature that adds it (CI runs these unit tests once
+    /// with no default features, where both are left out).
+    #[test]
+    fn a_store_left_out_of_the_build_names_its_feature() {
+        let cases = [
+            ("sqlite://settings.db", cfg!(feature = "sqlite"), "sqlite"),
+            (
+                "postgres://db.invalid/x",
+                cfg!(feature = "postgres"),
+                "postgres",
+            ),
+        ];
+        for (url, built, wanted) in cases {
+            if built {
+                continue;
+            }
+            match open_store_with(url, &StoreOptions::default()) {
+                Err(VaultError::StoreNotBuilt { feature, .. }) => assert_eq!(feature, wanted),
+                other => panic!("{url}: {:?}", other.map(|_| "a store")),
+            }
         }
     }
 
