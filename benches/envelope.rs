@@ -4,6 +4,8 @@
 //! in Node WebCrypto (`benches/node/envelope-reference.mjs`), all in the same run.
 //!
 //! Run: `cargo bench -p sealkit-benches --bench envelope`.
+// `rand::rng()` is forbidden in library code (clippy.toml); here it draws benchmark inputs only (random payloads).
+#![allow(clippy::disallowed_methods)]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -493,7 +493,8 @@ fn registry_configuration_errors_are_distinct() {
 
 #[test]
 fn keys_below_2048_bits_are_refused() {
-    let small = rsa::RsaPrivateKey::new(&mut rand::rng(), 1024).unwrap();
+    let small =
+        rsa::RsaPrivateKey::new(&mut rand::rand_core::UnwrapErr(rand::rngs::SysRng), 1024).unwrap();
     let pem = small.to_pkcs8_pem(LineEnding::LF).unwrap();
     let err = KeyRegistry::from_json(
         Scope::DataAtRest,
