@@ -156,8 +156,10 @@ impl TokenError {
     /// A 422 whose message may quote the request (a serde error names an unknown field or variant
     /// exactly as sent). Characters that could break a log line or a response apart, or make it
     /// read differently (control characters, line and paragraph separators, bidirectional
-    /// overrides, and `\` so that an escape cannot be faked), are written as Rust escapes, and the
-    /// message is cut to at most [`MAX_INVALID_MESSAGE_CHARS`] characters, ending in `…` when cut.
+    /// overrides), are written as Rust escapes, and the message is cut to at most
+    /// [`MAX_INVALID_MESSAGE_CHARS`] characters, between whole escapes, ending in `…` when cut.
+    /// Escaping twice changes nothing (an escape is printable), so a message that quotes another
+    /// such message, as serde does with ours, stays readable.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         let message = message.into();
         let escaped = |c: char| {
@@ -196,7 +198,6 @@ impl TokenError {
 /// Characters an error message quoting a request writes as escapes (see [`TokenError::invalid`]).
 fn must_escape(c: char) -> bool {
     c.is_control()
-        || c == '\\'
         || matches!(
             c,
             '\u{2028}' | '\u{2029}' // line and paragraph separators

@@ -209,6 +209,9 @@ impl fmt::Display for Operation {
     }
 }
 
+/// How much of an unknown operation name its error repeats.
+const MAX_SHOWN_OPERATION_CHARS: usize = 40;
+
 impl FromStr for Operation {
     type Err = TokenError;
 
@@ -216,7 +219,13 @@ impl FromStr for Operation {
         Self::ALL
             .into_iter()
             .find(|op| op.as_str() == s)
-            .ok_or_else(|| TokenError::invalid(format!("unknown operation {s:?}")))
+            .ok_or_else(|| {
+                // Operation names are short: a few dozen characters of the input say which it
+                // was, and keep the message short enough that serde, quoting it, cuts nothing.
+                let shown: String = s.chars().take(MAX_SHOWN_OPERATION_CHARS).collect();
+                let more = if shown.len() < s.len() { "…" } else { "" };
+                TokenError::invalid(format!("unknown operation \"{shown}{more}\""))
+            })
     }
 }
 

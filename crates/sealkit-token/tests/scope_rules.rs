@@ -283,8 +283,8 @@ fn unknown_fields_and_bad_timestamps_are_rejected() {
 
 /// serde quotes an unknown field or variant exactly as sent: the 422 message escapes what could
 /// break a log line or a response apart or make it read differently (control characters, line
-/// separators, bidirectional overrides, and `\` itself, so an escape cannot be faked), and is at
-/// most `MAX_INVALID_MESSAGE_CHARS` characters however long the name is, cut between escapes.
+/// separators, bidirectional overrides), and is at most `MAX_INVALID_MESSAGE_CHARS` characters
+/// however long the name is, cut between whole escapes.
 #[test]
 fn invalid_request_messages_escape_and_bound_what_they_quote() {
     let message = |request: &str| {
@@ -292,36 +292,42 @@ fn invalid_request_messages_escape_and_bound_what_they_quote() {
         assert_eq!(err.code(), "invalid");
         err.to_string()
     };
-    let forged = message(
-        r#"{"id": "t", "scope": {"ops": ["read"]}, "a\nFAKE\r\u001b[2J\u2028\u202e\\n": 1}"#,
-    );
+    let field = |name: &str| format!(r#"{{"id": "t", "scope": {{"ops": ["read"]}}, "{name}": 1}}"#);
+    let op = |name: &str| format!(r#"{{"id": "t", "scope": {{"ops": ["{name}"]}}}}"#);
+    let forged = message(&field(r"a\nFAKE\r\u001b[2J\u2028\u202e"));
     assert!(
-        forged.contains(r"a\nFAKE\r\u{1b}[2J\u{2028}\u{202e}\\n"),
+        forged.contains(r"a\nFAKE\r\u{1b}[2J\u{2028}\u{202e}"),
         "{forged}"
     );
+    // An unknown operation goes through our parser, then serde quotes its message: escaped once.
+    let forged_op = message(&op(r"re\nad"));
     assert!(
-        !forged
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{202e}')),
-        "{forged:?}"
+        forged_op.contains(r#"unknown operation "re\nad""#),
+        "{forged_op}"
     );
+    for m in [&forged, &forged_op] {
+        assert!(
+            !m.chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{202e}')),
+            "{m:?}"
+        );
+    }
 
     let max = sealkit_token::MAX_INVALID_MESSAGE_CHARS;
-    let long_op = format!(
-        r#"{{"id": "t", "scope": {{"ops": ["{}"]}}}}"#,
-        "x".repeat(10_000)
-    );
-    let cut = message(&long_op);
+    let cut = message(&field(&"x".repeat(10_000)));
     assert_eq!(cut.chars().count(), max, "{cut}");
     assert!(cut.ends_with("xx…"), "{cut}");
     // A long run of escapes is cut between two of them, never inside one.
-    let escapes = format!(
-        r#"{{"id": "t", "scope": {{"ops": ["{}"]}}}}"#,
-        r"\u0007".repeat(1_000)
-    );
-    let cut = message(&escapes);
+    let cut = message(&field(&r"\u0007".repeat(1_000)));
     assert!(cut.chars().count() <= max, "{cut}");
     assert!(cut.ends_with(r"\u{7}…"), "{cut}");
+    // An unknown operation is repeated only in part, so nothing else of the message is cut.
+    let long_op = message(&op(&"y".repeat(10_000)));
+    assert!(
+        long_op.contains(&format!("\"{}…\"", "y".repeat(40))),
+        "{long_op}"
+    );
+    assert!(long_op.chars().count() < max, "{long_op}");
 }
 
 #[test]
