@@ -2,8 +2,8 @@
 //! only AEAD the envelopes use. Public so the primitive itself can be checked against known-answer
 //! vectors.
 //!
-//! **Hazardous:** the caller chooses the IV, and one IV used twice under a data key gives away
-//! plaintexts and the authentication key. Use [`crate::Sealer`], which draws a fresh data key and
+//! **Hazardous:** the caller chooses the IV, and one IV used twice under a data key reveals the
+//! XOR of the two plaintexts and the authentication key (so forgeries). Use [`crate::Sealer`], which draws a fresh data key and
 //! IV for every envelope.
 
 use aes_gcm::aead::{Aead, Payload};

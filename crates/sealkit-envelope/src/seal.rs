@@ -163,7 +163,7 @@ impl Sealer {
         }
         // The operating system's generator on every call: a thread-local one's state is shared with
         // every copy of the process a fork or VM snapshot makes, and a repeated data key and IV
-        // under AES-GCM would give away both plaintexts.
+        // under AES-GCM would reveal the XOR of two plaintexts and the authentication key.
         let mut rng = UnwrapErr(SysRng);
         let mut data_key = Zeroizing::new([0u8; DATA_KEY_LEN]);
         rng.fill_bytes(data_key.as_mut());

@@ -109,7 +109,7 @@ impl SettingsVault {
         }
         // From the operating system on every call: a thread-local generator's state is shared with
         // every copy a fork or VM snapshot makes of the process, and one repeated IV under the
-        // vault key gives away both plaintexts and lets anyone forge values.
+        // vault key reveals the XOR of two plaintexts and the authentication key (so forgeries).
         let mut iv = [0u8; V2_IV_LEN];
         UnwrapErr(SysRng).fill_bytes(&mut iv);
         let mut buf = Zeroizing::new(plaintext.as_bytes().to_vec());
