@@ -49,10 +49,9 @@ pub fn reseal_with(
     version: EnvelopeVersion,
     edit: impl FnOnce(&mut Vec<u8>) -> Result<()>,
 ) -> Result<Resealed> {
-    if version == EnvelopeVersion::V1 && !context.is_empty() {
-        return Err(Error::ContextNotBound);
-    }
     let sealer = opener.registry().active_sealer(version)?;
+    // Before the existing object is opened (an RSA operation) or `edit` runs.
+    sealer.check_context(context)?;
     let (mut plaintext, telemetry) = match existing {
         Some(object) => {
             let opened = opener.open(object.metadata, object.body, context)?;

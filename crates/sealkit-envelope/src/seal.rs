@@ -158,9 +158,7 @@ impl Sealer {
     /// # Panics
     /// Only if the operating system cannot provide random bytes.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<SealedObject> {
-        if self.version == EnvelopeVersion::V1 && !context.is_empty() {
-            return Err(Error::ContextNotBound);
-        }
+        self.check_context(context)?;
         // The operating system's generator on every call: a thread-local one's state is shared with
         // every copy of the process a fork or VM snapshot makes, and a repeated data key and IV
         // under AES-GCM would reveal the XOR of two plaintexts and the authentication key.
@@ -184,6 +182,15 @@ impl Sealer {
             },
             body,
         })
+    }
+
+    /// [`Error::ContextNotBound`] for a non-empty context on a `1.0` sealer, which binds none: a
+    /// caller passing one believes the envelope tied to it.
+    pub(crate) fn check_context(&self, context: &[u8]) -> Result<()> {
+        if self.version == EnvelopeVersion::V1 && !context.is_empty() {
+            return Err(Error::ContextNotBound);
+        }
+        Ok(())
     }
 
     /// Seals a value as UTF-8 JSON (what `JSON.stringify` then `TextEncoder` give).
