@@ -33,23 +33,20 @@ fn node_webcrypto_opens_what_we_seal() {
     // key alone.
     let keys = v["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2, "the vectors' key pairs");
+    let plaintexts: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"{\"caseNumber\":\"CASE-1\",\"note\":\"\xc3\x91o\xc3\xb1o \xf0\x9f\x94\xac\"}".to_vec(),
+        (0..=255u8).collect(),
+        vec![0xA5; 100_003],
+        serde_json::to_vec(&json!({"entries": [{"a": 1}, {"b": [true, null]}]})).unwrap(),
+    ];
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/open-envelope.mjs");
     for key in keys {
         let sealer = Sealer::from_public_key_pem(
             key["keyId"].as_str().unwrap(),
             key["publicKeySpkiPem"].as_str().unwrap(),
         )
         .unwrap();
-
-        let mut plaintexts: Vec<Vec<u8>> = vec![
-            Vec::new(),
-            b"{\"caseNumber\":\"CASE-1\",\"note\":\"\xc3\x91o\xc3\xb1o \xf0\x9f\x94\xac\"}"
-                .to_vec(),
-            (0..=255u8).collect(),
-            vec![0xA5; 100_003],
-        ];
-        plaintexts.push(
-            serde_json::to_vec(&json!({"entries": [{"a": 1}, {"b": [true, null]}]})).unwrap(),
-        );
 
         let mut cases = Vec::new();
         for p in &plaintexts {
@@ -60,8 +57,6 @@ fn node_webcrypto_opens_what_we_seal() {
             );
         }
         let input = json!({"privateKeyPem": key["privateKeyPkcs8Pem"], "cases": cases});
-
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/open-envelope.mjs");
         let mut child = Command::new("node")
             .arg(script)
             .stdin(Stdio::piped())
