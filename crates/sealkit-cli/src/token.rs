@@ -1,7 +1,8 @@
 //! `sealkit token …`: issue, verify and authorize scoped access tokens.
 //!
 //! The server key (32 bytes, standard base64) comes from `SEALKIT_TOKEN_KEY`; keys being rotated
-//! out from `SEALKIT_TOKEN_PREVIOUS_KEYS` (`id=base64` entries separated by commas or whitespace).
+//! out from `SEALKIT_TOKEN_PREVIOUS_KEYS` (`id=base64` entries separated by commas or whitespace;
+//! `id=base64@2027-01-31T00:00:00Z` retires the key at that RFC 3339 time).
 //! The token to check comes from `S2_ACCESS_TOKEN`, an issuing token from a file: never from a flag
 //! value.
 
@@ -173,13 +174,20 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
                     format!("{PREVIOUS_KEYS_ENV} entry {}: {what}", n + 1),
                 )
             };
-            let (id, b64) = entry
+            let (id, key_and_time) = entry
                 .split_once('=')
-                .ok_or_else(|| entry_error(&"entries are id=base64"))?;
+                .ok_or_else(|| entry_error(&"entries are id=base64 or id=base64@time"))?;
+            // Base64 has no `@`, so the first one starts the retirement time.
+            let (b64, not_after) = match key_and_time.split_once('@') {
+                None => (key_and_time, None),
+                Some((b64, at)) => (b64, Some(retirement_time(at).map_err(|e| entry_error(&e))?)),
+            };
             let old = ServerKey::from_base64(b64).map_err(|e| entry_error(&e))?;
-            keyring
-                .add_verification_key(id, &old)
-                .map_err(|e| entry_error(&e))?;
+            match not_after {
+                None => keyring.add_verification_key(id, &old),
+                Some(not_after) => keyring.add_verification_key_until(id, &old, not_after),
+            }
+            .map_err(|e| entry_error(&e))?;
         }
     }
     let mut authority = TokenAuthority::new(keyring);
@@ -191,6 +199,13 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
         )));
     }
     Ok(authority)
+}
+
+/// A previous key's retirement time: RFC 3339, as in an issue request's `expires_at`.
+fn retirement_time(text: &str) -> Result<i64, &'static str> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(time::OffsetDateTime::unix_timestamp)
+        .map_err(|_| "the time after @ must be RFC 3339, such as 2027-01-31T00:00:00Z")
 }
 
 /// The ids a revoked-ids file names. Ids may begin or end with a space or begin with `#`, so the

@@ -225,6 +225,7 @@ fn previous_key_errors_name_the_entry_never_its_text() {
         format!("k2={}", &KEY[..40]),
         format!("bad-id={KEY}"),
         format!("k2={OTHER_KEY},{KEY}"),
+        format!("k2={KEY}@tomorrow"),
     ] {
         let out = sealkit(
             &["verify"],
@@ -311,6 +312,34 @@ fn previous_keys_still_verify_after_rotation() {
         "",
     );
     assert!(stdout(&out).contains("\"id\":\"admin\""));
+}
+
+/// `id=base64@time` retires a previous key at that time: its tokens, even those without an expiry,
+/// are refused from then on (by the system clock), and verify until then.
+#[test]
+fn a_previous_key_with_a_retirement_time_stops_at_that_time() {
+    let old = issue_root(ADMIN);
+    let verify = |retires: &str| {
+        sealkit(
+            &["verify", "--key-id", "k2"],
+            &[
+                ("SEALKIT_TOKEN_KEY", OTHER_KEY),
+                (
+                    "SEALKIT_TOKEN_PREVIOUS_KEYS",
+                    &format!("k1={KEY}@{retires}"),
+                ),
+                ("S2_ACCESS_TOKEN", &old),
+            ],
+            "",
+        )
+    };
+    let out = verify("2001-01-01T00:00:00Z");
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "sealkit: error[authn]: access token was sealed under a retired key"
+    );
+    assert!(!out.status.success());
+    assert!(stdout(&verify("2999-01-01T00:00:00+01:00")).contains("\"id\":\"admin\""));
 }
 
 /// The CLI decides expiry by the system clock: a token sealed under its key that expired in 2001

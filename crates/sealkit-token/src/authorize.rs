@@ -14,7 +14,7 @@ use crate::scope::{
     AccessTokenScope, OpSet, Operation, ResourceSet, ResourceSetView, Target, validate_token_id,
 };
 use crate::store::{IssuedTokenStore, TokenInfo};
-use crate::token::{AccessToken, OPEN_BUF_LEN, OpenBuf, SMALL_OPEN_BUF_LEN, TokenKeyring};
+use crate::token::{AccessToken, OPEN_BUF_LEN, OpenBuf, Opened, SMALL_OPEN_BUF_LEN, TokenKeyring};
 
 /// Who is issuing, revoking or listing.
 #[derive(Clone, Copy)]
@@ -217,9 +217,20 @@ fn missing(what: &str, ops: OpSet) -> TokenError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     claims: TokenClaims,
+    key_not_after: Option<i64>,
 }
 
 impl VerifiedToken {
+    /// When the token stops verifying (Unix seconds, before the clock-skew allowance): its expiry,
+    /// or the retirement of the key that sealed it if that comes first; `None` = never (revocation
+    /// aside). Tokens it issues expire no later than this.
+    pub fn valid_until(&self) -> Option<i64> {
+        match (self.claims.expires_at, self.key_not_after) {
+            (Some(expires_at), Some(not_after)) => Some(expires_at.min(not_after)),
+            (expires_at, not_after) => expires_at.or(not_after),
+        }
+    }
+
     /// The token's id.
     pub fn id(&self) -> &str {
         &self.claims.id
@@ -410,11 +421,12 @@ impl TokenAuthority {
         &self.keyring
     }
 
-    /// Opens a token and checks its times and revocation, handing the borrowed claims to `f`.
+    /// Opens a token and checks its times, its key's retirement and its revocation, handing the
+    /// borrowed claims (and the sealing key's not-after time) to `f`.
     fn with_claims<R>(
         &self,
         token: &str,
-        f: impl FnOnce(&ClaimsView<'_>) -> Result<R, TokenError>,
+        f: impl FnOnce(&ClaimsView<'_>, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
         // Decoded bytes are fewer than the token's characters.
         if token.len() <= SMALL_OPEN_BUF_LEN {
@@ -428,10 +440,10 @@ impl TokenAuthority {
 
     fn check_claims<R>(
         &self,
-        bytes: &[u8],
-        f: impl FnOnce(&ClaimsView<'_>) -> Result<R, TokenError>,
+        opened: Opened<'_>,
+        f: impl FnOnce(&ClaimsView<'_>, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
-        let claims = ClaimsView::parse(bytes)?;
+        let claims = ClaimsView::parse(opened.claims)?;
         let now = self.clock.now();
         if claims.issued_at > now.saturating_add(self.skew_secs) {
             return Err(TokenError::NotYetValid);
@@ -440,6 +452,11 @@ impl TokenAuthority {
             && now >= expires_at.saturating_add(self.skew_secs)
         {
             return Err(TokenError::Expired);
+        }
+        if let Some(not_after) = opened.key_not_after
+            && now >= not_after.saturating_add(self.skew_secs)
+        {
+            return Err(TokenError::KeyRetired);
         }
         // The id and the chain above it, asked in one call.
         let mut lineage = [""; 1 + MAX_CHAIN_DEPTH];
@@ -452,15 +469,16 @@ impl TokenAuthority {
         if self.revocations.any_revoked(&lineage[..depth]) {
             return Err(TokenError::Revoked);
         }
-        f(&claims)
+        f(&claims, opened.key_not_after)
     }
 
     /// Verifies a token: it opens under a known key, is within its validity period (with the
     /// clock-skew allowance) and neither it nor any token in its issuing chain is revoked.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        self.with_claims(token, |claims| {
+        self.with_claims(token, |claims, key_not_after| {
             Ok(VerifiedToken {
                 claims: claims.to_owned_claims(),
+                key_not_after,
             })
         })
     }
@@ -473,7 +491,7 @@ impl TokenAuthority {
         token: &str,
         request: &OpRequest<'r>,
     ) -> Result<Authorization<'r>, TokenError> {
-        self.with_claims(token, |claims| {
+        self.with_claims(token, |claims, _| {
             ScopeView::of_claims(claims).check(request, prefixed_owned)
         })
     }
@@ -503,7 +521,7 @@ impl TokenAuthority {
         request: &OpRequest<'r>,
         stream_buffer: &'r mut String,
     ) -> Result<Authorization<'r>, TokenError> {
-        self.with_claims(token, |claims| {
+        self.with_claims(token, |claims, _| {
             ScopeView::of_claims(claims).check(request, prefixed_into(stream_buffer))
         })
     }
@@ -511,7 +529,8 @@ impl TokenAuthority {
     /// Issues a token. A token issuer needs `issue-access-token` and the new id within its
     /// access-token scope, and the new token may not be broader than it in operations, any
     /// resource set, expiry or auto-prefixing (403 otherwise). A missing expiry inherits the
-    /// issuer's. When the issuer auto-prefixes, the request's stream scope is relative to the
+    /// issuer's, or the retirement of the key that sealed the issuer if that comes first
+    /// ([`VerifiedToken::valid_until`]). When the issuer auto-prefixes, the request's stream scope is relative to the
     /// issuer's namespace and the new token must auto-prefix too.
     ///
     /// # Panics
@@ -523,8 +542,11 @@ impl TokenAuthority {
     ) -> Result<IssuedToken, TokenError> {
         let parent = match issuer {
             Issuer::Root => None,
-            Issuer::Token(token) => Some(self.verify(token)?.claims),
+            Issuer::Token(token) => Some(self.verify(token)?),
         };
+        // A child never outlives its issuer: not its expiry, nor the retirement of its key.
+        let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until);
+        let parent = parent.map(|verified| verified.claims);
         if let Some(parent) = &parent {
             if !parent
                 .scope
@@ -562,7 +584,7 @@ impl TokenAuthority {
                         scope.streams = within_namespace(ns, &scope.streams);
                     }
                 }
-                let expires_at = match (requested_expiry, parent.expires_at) {
+                let expires_at = match (requested_expiry, parent_valid_until) {
                     (None, inherited) => inherited,
                     (Some(asked), Some(limit)) if asked > limit => {
                         return Err(TokenError::denied(DenialReason::LaterExpiry));

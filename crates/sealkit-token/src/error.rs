@@ -77,6 +77,10 @@ pub enum TokenError {
     /// The token's expiry (plus the clock-skew allowance) has passed.
     #[error("access token has expired")]
     Expired,
+    /// The key that sealed the token was retired (its not-after time, plus the clock-skew
+    /// allowance, has passed; see [`crate::TokenKeyring::add_verification_key_until`]).
+    #[error("access token was sealed under a retired key")]
+    KeyRetired,
     /// The token claims to be issued in the future (beyond the clock-skew allowance).
     #[error("access token is not valid yet")]
     NotYetValid,
@@ -115,6 +119,7 @@ impl TokenError {
             | Self::UnknownKey
             | Self::Unauthentic
             | Self::Expired
+            | Self::KeyRetired
             | Self::NotYetValid
             | Self::Revoked => "authn",
             Self::PermissionDenied { .. } => "permission_denied",
@@ -133,6 +138,7 @@ impl TokenError {
             | Self::UnknownKey
             | Self::Unauthentic
             | Self::Expired
+            | Self::KeyRetired
             | Self::NotYetValid
             | Self::Revoked => 401,
             Self::PermissionDenied { .. } => 403,

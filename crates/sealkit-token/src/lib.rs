@@ -7,7 +7,8 @@
 //!   issue request written for S2 parses unchanged ([`IssueRequest::from_json`]).
 //! * **Tokens** are strings `sktok1_<key id>_<base64url>`: the claims sealed with AEGIS-256 under
 //!   a key derived from a server key ([`TokenKeyring`]). Verification needs no database; the key
-//!   id lets the server key rotate while old tokens still verify.
+//!   id lets the server key rotate while old tokens still verify, for good or until a retirement
+//!   time ([`TokenKeyring::add_verification_key_until`]).
 //! * **Issuing** ([`TokenAuthority::issue`]) as the root authority or from a token holding
 //!   `issue-access-token`; a token is never broader than its issuer (403 otherwise) and inherits
 //!   its expiry.

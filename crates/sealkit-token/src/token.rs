@@ -158,10 +158,19 @@ struct SealingKey {
     id: String,
     key: Zeroizing<[u8; 32]>,
     associated_data: Vec<u8>,
+    /// When a key being rotated out stops opening tokens (Unix seconds); `None` = never.
+    not_after: Option<i64>,
+}
+
+/// A token that opened: its claims, and when the key that sealed it stops being trusted.
+pub(crate) struct Opened<'b> {
+    pub(crate) claims: &'b [u8],
+    pub(crate) key_not_after: Option<i64>,
 }
 
 /// The server keys that seal and open tokens: one active key that seals new tokens, and any
-/// number of older keys that still open the tokens they sealed.
+/// number of older keys that still open the tokens they sealed, each until a retirement time or
+/// for good.
 pub struct TokenKeyring {
     keys: Vec<SealingKey>,
 }
@@ -183,20 +192,56 @@ impl TokenKeyring {
     /// digits).
     pub fn new(key_id: &str, key: &ServerKey) -> Result<Self, TokenError> {
         Ok(Self {
-            keys: vec![Self::sealing_key(key_id, key)?],
+            keys: vec![Self::sealing_key(key_id, key, None)?],
         })
     }
 
-    /// Adds a key that opens tokens but seals none (a key being rotated out).
+    /// Adds a key that opens tokens but seals none (a key being rotated out), for as long as it
+    /// stays in the keyring. Tokens it sealed with no expiry of their own then work until the key
+    /// is removed; [`TokenKeyring::add_verification_key_until`] sets the end in advance.
     pub fn add_verification_key(
         &mut self,
         key_id: &str,
         key: &ServerKey,
     ) -> Result<(), TokenError> {
+        self.add_key(key_id, key, None)
+    }
+
+    /// Adds a key that opens tokens but seals none, until `not_after` (Unix seconds). From then
+    /// on (after the authority's clock-skew allowance, as for an expiry) every token it sealed is
+    /// refused with [`TokenError::KeyRetired`], whatever that token's own expiry; and a token it
+    /// sealed can issue children that expire no later than `not_after` (see
+    /// [`crate::VerifiedToken::valid_until`]), so rotating a key out also ends what its tokens
+    /// handed on.
+    ///
+    /// ```
+    /// # use sealkit_token::*;
+    /// let (old, new) = (ServerKey::generate(), ServerKey::generate());
+    /// let mut keyring = TokenKeyring::new("k2", &new)?;
+    /// // Tokens sealed under k1 keep working for 30 more days.
+    /// let now = 1_796_256_000; // 2026-12-03T00:00:00Z
+    /// keyring.add_verification_key_until("k1", &old, now + 30 * 86_400)?;
+    /// # Ok::<(), TokenError>(())
+    /// ```
+    pub fn add_verification_key_until(
+        &mut self,
+        key_id: &str,
+        key: &ServerKey,
+        not_after: i64,
+    ) -> Result<(), TokenError> {
+        self.add_key(key_id, key, Some(not_after))
+    }
+
+    fn add_key(
+        &mut self,
+        key_id: &str,
+        key: &ServerKey,
+        not_after: Option<i64>,
+    ) -> Result<(), TokenError> {
         if self.keys.iter().any(|k| k.id == key_id) {
             return Err(TokenError::Key("duplicate token key id"));
         }
-        self.keys.push(Self::sealing_key(key_id, key)?);
+        self.keys.push(Self::sealing_key(key_id, key, not_after)?);
         Ok(())
     }
 
@@ -205,7 +250,11 @@ impl TokenKeyring {
         &self.keys[0].id
     }
 
-    fn sealing_key(key_id: &str, key: &ServerKey) -> Result<SealingKey, TokenError> {
+    fn sealing_key(
+        key_id: &str,
+        key: &ServerKey,
+        not_after: Option<i64>,
+    ) -> Result<SealingKey, TokenError> {
         if key_id.is_empty()
             || key_id.len() > MAX_KEY_ID_LEN
             || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -222,6 +271,7 @@ impl TokenKeyring {
             id: key_id.to_owned(),
             key: key.derive_sealing_key(key_id),
             associated_data,
+            not_after,
         })
     }
 
@@ -254,7 +304,11 @@ impl TokenKeyring {
     }
 
     /// Opens a token string into `buf`, returning the claims bytes. Allocates nothing.
-    pub(crate) fn open<'b>(&self, token: &str, buf: &'b mut [u8]) -> Result<&'b [u8], TokenError> {
+    pub(crate) fn open<'b>(
+        &self,
+        token: &str,
+        buf: &'b mut [u8],
+    ) -> Result<Opened<'b>, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
         }
@@ -292,6 +346,9 @@ impl TokenKeyring {
         Aegis256::<TAG_LEN>::new(&key.key, nonce)
             .decrypt_in_place(ciphertext, tag, &key.associated_data)
             .map_err(|_| TokenError::Unauthentic)?;
-        Ok(&buf[NONCE_LEN..len - TAG_LEN])
+        Ok(Opened {
+            claims: &buf[NONCE_LEN..len - TAG_LEN],
+            key_not_after: key.not_after,
+        })
     }
 }

@@ -6,8 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::{NOW, fixture, fixture_with_key};
 use sealkit_token::{
-    FixedClock, Issuer, MAX_TOKEN_LEN, ServerKey, TOKEN_PREFIX, TokenAuthority, TokenError,
-    TokenKeyring,
+    DenialReason, FixedClock, Issuer, MAX_TOKEN_LEN, ServerKey, TOKEN_PREFIX, TokenAuthority,
+    TokenError, TokenKeyring,
 };
 use std::sync::Arc;
 
@@ -69,6 +69,100 @@ fn key_rotation_keeps_old_tokens_valid() {
     assert_eq!(
         old.authority.verify(&new_token).unwrap_err(),
         TokenError::UnknownKey
+    );
+}
+
+/// A rotation with a deadline: from the old key's not-after time (plus the skew allowance, as
+/// for an expiry) its tokens are refused, even those with no expiry of their own; tokens under
+/// the new key are untouched.
+#[test]
+fn retired_key_refuses_its_tokens_after_its_not_after_time() {
+    let old_key = ServerKey::from_bytes([1; 32]);
+    let new_key = ServerKey::from_bytes([2; 32]);
+    let old_token = fixture_with_key(&old_key).root(SCOPE); // no expiry
+    let not_after = NOW + 3_600;
+
+    let clock = Arc::new(FixedClock::new(NOW));
+    let mut keyring = TokenKeyring::new("k2", &new_key).unwrap();
+    keyring
+        .add_verification_key_until("k1", &old_key, not_after)
+        .unwrap();
+    let rotated = TokenAuthority::new(keyring)
+        .with_clock(clock.clone())
+        .with_clock_skew(30);
+    let new_token = rotated
+        .issue(Issuer::Root, &common::request(SCOPE))
+        .unwrap()
+        .token;
+
+    let verified = rotated.verify(&old_token).unwrap();
+    assert_eq!(verified.claims().expires_at, None);
+    assert_eq!(verified.valid_until(), Some(not_after));
+    clock.set(not_after + 29);
+    rotated.verify(&old_token).unwrap();
+    clock.set(not_after + 30);
+    let err = rotated.verify(&old_token).unwrap_err();
+    assert_eq!(
+        (err.clone(), err.code(), err.http_status()),
+        (TokenError::KeyRetired, "authn", 401)
+    );
+    let verified = rotated.verify(new_token.expose_secret()).unwrap();
+    assert_eq!(verified.valid_until(), None);
+}
+
+/// A token under a retiring key cannot hand on more than it has left: a child asking for no
+/// expiry gets the key's not-after time, one asking for a later expiry is refused, an earlier
+/// one is kept. And an expiry before the key's retirement stays the limit.
+#[test]
+fn children_of_a_token_under_a_retiring_key_expire_with_the_key() {
+    const ISSUER: &str = r#"{"id": "issuer", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
+        "access_tokens": {"prefix": ""}, "ops": ["issue-access-token", "append"]}}"#;
+    const CHILD: &str = r#"{"id": "child", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
+        "ops": ["append"]}}"#;
+    let old_key = ServerKey::from_bytes([1; 32]);
+    let issuer = fixture_with_key(&old_key).root(ISSUER); // no expiry
+    let not_after = NOW + 3_600;
+    let mut keyring = TokenKeyring::new("k2", &ServerKey::from_bytes([2; 32])).unwrap();
+    keyring
+        .add_verification_key_until("k1", &old_key, not_after)
+        .unwrap();
+    let rotated = TokenAuthority::new(keyring).with_clock(Arc::new(FixedClock::new(NOW)));
+    let issue = |json: &str| {
+        rotated
+            .issue(Issuer::Token(&issuer), &common::request(json))
+            .map(|t| t.info)
+    };
+
+    let child = issue(CHILD).unwrap();
+    assert_eq!(
+        child.expires_at.map(|t| t.unix_timestamp()),
+        Some(not_after),
+        "a missing expiry inherits the key's retirement"
+    );
+    let with_expiry = |json: &str, t: i64| {
+        let at = time::OffsetDateTime::from_unix_timestamp(t)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        json.replacen('{', &format!(r#"{{"expires_at": "{at}", "#), 1)
+    };
+    assert_eq!(
+        issue(&with_expiry(CHILD, not_after + 1)).unwrap_err(),
+        TokenError::PermissionDenied {
+            reason: DenialReason::LaterExpiry
+        }
+    );
+    let earlier = issue(&with_expiry(CHILD, not_after - 60)).unwrap();
+    assert_eq!(
+        earlier.expires_at.map(|t| t.unix_timestamp()),
+        Some(not_after - 60)
+    );
+
+    // An issuer that expires before its key retires: its own expiry is the limit.
+    let short = fixture_with_key(&old_key).root(&with_expiry(ISSUER, NOW + 60));
+    assert_eq!(
+        rotated.verify(&short).unwrap().valid_until(),
+        Some(NOW + 60)
     );
 }
 
