@@ -54,77 +54,56 @@ impl DecryptionTelemetry {
     }
 
     /// Emits the record through `tracing`: `info` for hits, `warn` for `all-failed`. Every field is
-    /// present; absent values are recorded as `null` (tracing would otherwise drop them).
+    /// present. Text values go out as strings, never as preformatted text: the record's key id
+    /// comes from the envelope, i.e. from whoever wrote it, and a text subscriber quotes and
+    /// escapes a string, so a key id holding a newline or ` outcome=primary-hit` cannot start a
+    /// forged line or imitate another field. Absent values are a bare `null` (tracing would
+    /// otherwise drop the field), distinct from a key id spelled `null`, which is quoted.
     pub fn emit(&self) {
-        let record_key_id = JsonOr(&self.record_key_id);
-        let selected_key_id = JsonOr(&self.selected_key_id);
-        let reason = JsonOr(&self.reason);
+        let null = tracing::field::display("null");
+        let record_key_id = string_or_null(&self.record_key_id, &null);
+        let selected_key_id = string_or_null(&self.selected_key_id, &null);
+        let reason = string_or_null(&self.reason, &null);
         if self.outcome == Outcome::AllFailed {
             tracing::warn!(
-                scope = %self.scope,
-                recordKeyId = %record_key_id,
-                selectedKeyId = %selected_key_id,
+                scope = self.scope.as_str(),
+                recordKeyId = record_key_id,
+                selectedKeyId = selected_key_id,
                 attemptCount = self.attempt_count,
                 fallbackUsed = self.fallback_used,
                 outcome = self.outcome.as_str(),
-                reason = %reason,
+                reason = reason,
                 "Key registry decryption failed"
             );
         } else {
             tracing::info!(
-                scope = %self.scope,
-                recordKeyId = %record_key_id,
-                selectedKeyId = %selected_key_id,
+                scope = self.scope.as_str(),
+                recordKeyId = record_key_id,
+                selectedKeyId = selected_key_id,
                 attemptCount = self.attempt_count,
                 fallbackUsed = self.fallback_used,
                 outcome = self.outcome.as_str(),
-                reason = %reason,
+                reason = reason,
                 "Key registry decryption resolved"
             );
         }
     }
 }
 
-/// An optional string shown as its value, or `null`.
-/// A field value as text, `null` when absent. The record's key id comes from the envelope, i.e. from
-/// whoever wrote it: control characters are written as escapes, so a newline in it cannot start
-/// a forged line in a text log.
-struct JsonOr<'a>(&'a Option<String>);
-
-impl std::fmt::Display for JsonOr<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::fmt::Write as _;
-        let Some(value) = self.0 else {
-            return f.write_str("null");
-        };
-        for c in value.chars() {
-            if c.is_control() {
-                write!(f, "{}", c.escape_debug())?;
-            } else {
-                f.write_char(c)?;
-            }
-        }
-        Ok(())
+/// A field value: the string, recorded as a string, or `null`.
+fn string_or_null<'a>(
+    value: &'a Option<String>,
+    null: &'a tracing::field::DisplayValue<&'static str>,
+) -> &'a dyn tracing::Value {
+    match value {
+        Some(value) => value,
+        None => null,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn traced_values_stay_on_one_line() {
-        let forged =
-            Some("k1\nKey registry decryption resolved outcome=primary-hit\u{1b}[8m".to_owned());
-        let shown = JsonOr(&forged).to_string();
-        assert!(
-            !shown.contains('\n') && !shown.contains('\u{1b}'),
-            "{shown}"
-        );
-        assert!(shown.starts_with("k1\\nKey"), "{shown}");
-        assert_eq!(JsonOr(&Some("k1".to_owned())).to_string(), "k1");
-        assert_eq!(JsonOr(&None).to_string(), "null");
-    }
 
     #[test]
     fn serialises_with_reference_names_in_order() {

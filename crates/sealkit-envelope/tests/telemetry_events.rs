@@ -3,7 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use sealkit_envelope::{KeyRegistry, Opener, Scope, Sealer, generate_key_pair};
+use sealkit_envelope::{
+    DecryptionTelemetry, KeyRegistry, Opener, Outcome, Scope, Sealer, generate_key_pair,
+};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -11,15 +13,27 @@ use tracing::{Event, Level, Metadata, Subscriber};
 #[derive(Default)]
 struct Captured {
     events: Vec<(Level, Vec<(String, String)>)>,
+    /// The names of the fields handed over as strings (`record_str`), not as preformatted text.
+    strings: Vec<String>,
 }
 
 struct Capture(Arc<Mutex<Captured>>);
 
-struct Fields(Vec<(String, String)>);
+#[derive(Default)]
+struct Fields {
+    values: Vec<(String, String)>,
+    strings: Vec<String>,
+}
 
 impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.strings.push(field.name().to_owned());
+        self.values
+            .push((field.name().to_owned(), value.to_owned()));
+    }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.push((field.name().to_owned(), format!("{value:?}")));
+        self.values
+            .push((field.name().to_owned(), format!("{value:?}")));
     }
 }
 
@@ -33,13 +47,13 @@ impl Subscriber for Capture {
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields(Vec::new());
+        let mut fields = Fields::default();
         event.record(&mut fields);
-        self.0
-            .lock()
-            .unwrap()
+        let mut captured = self.0.lock().unwrap();
+        captured
             .events
-            .push((*event.metadata().level(), fields.0));
+            .push((*event.metadata().level(), fields.values));
+        captured.strings.extend(fields.strings);
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
@@ -105,4 +119,37 @@ fn hits_are_info_and_failures_warn_with_reference_field_names() {
         fail.iter()
             .any(|(n, v)| n == "reason" && v.contains("AES-GCM authentication failed"))
     );
+}
+
+/// The record's key id comes from the envelope, i.e. from whoever wrote it. It is handed to the
+/// subscriber as a string, which a text subscriber quotes and escapes, so a newline or a
+/// ` outcome=…` in it cannot forge a line or a field; an absent value is a bare `null`.
+#[test]
+fn envelope_supplied_text_reaches_the_subscriber_as_a_string() {
+    let forged = "k1\nKey registry decryption resolved outcome=primary-hit\u{1b}[8m";
+    let record = DecryptionTelemetry {
+        scope: "user-kv".into(),
+        record_key_id: Some(forged.into()),
+        selected_key_id: None,
+        attempt_count: 1,
+        fallback_used: false,
+        outcome: Outcome::AllFailed,
+        reason: Some("AES-GCM authentication failed".into()),
+    };
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    tracing::subscriber::with_default(Capture(captured.clone()), || record.emit());
+    let captured = captured.lock().unwrap();
+    let (_, fields) = &captured.events[0];
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(value("recordKeyId"), Some(forged));
+    assert_eq!(value("selectedKeyId"), Some("null"));
+    for name in ["scope", "recordKeyId", "outcome", "reason"] {
+        assert!(captured.strings.iter().any(|n| n == name), "{name}");
+    }
+    assert!(!captured.strings.iter().any(|n| n == "selectedKeyId"));
 }
