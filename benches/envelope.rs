@@ -7,8 +7,6 @@
 // `rand::rng()` is forbidden in library code (clippy.toml); here it draws benchmark inputs only (random payloads).
 #![allow(clippy::disallowed_methods)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Throughput};
@@ -40,26 +38,13 @@ fn setup(bits: usize) -> Setup {
     }
 }
 
-/// Runs the Node reference script on the given envelopes; `None` if node is unavailable.
-fn node_reference(cases: Vec<Value>) -> Option<Value> {
+/// Runs the Node reference script on the given envelopes.
+fn node_reference(cases: Vec<Value>) -> Result<Value, String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/envelope-reference.mjs");
-    let mut child = Command::new("node")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .ok()?;
-    child
-        .stdin
-        .take()?
-        .write_all(json!({ "cases": cases }).to_string().as_bytes())
-        .ok()?;
-    let out = child.wait_with_output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    serde_json::from_slice(&out.stdout).ok()
+    let reply =
+        sealkit_vectors::node::run(&[script], json!({ "cases": cases }).to_string().as_bytes())
+            .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&reply).map_err(|e| e.to_string())
 }
 
 fn main() {
@@ -165,7 +150,7 @@ fn main() {
             let node_case = node.as_ref().map(|n| &n[format!("{}/{size_name}", s.bits)]);
             let node_ns =
                 node_case.map(|n| (n["openNs"].as_f64(), n["openPreimportedNs"].as_f64()));
-            if let Some((Some(reference), Some(preimported))) = node_ns {
+            if let Ok((Some(reference), Some(preimported))) = node_ns {
                 node_rows.push(Row {
                     label: format!("cold open {}/{size_name}", s.bits),
                     ours_ns: cold,
@@ -202,7 +187,10 @@ fn main() {
         );
     }
     if node_rows.is_empty() {
-        println!("\n(node not found: no reference baseline)");
+        match &node {
+            Err(e) => println!("\n(no reference baseline: {e})"),
+            Ok(_) => println!("\n(no reference baseline: the node script gave no figures)"),
+        }
     } else {
         print_table(
             "envelope: ours vs the reference open in Node WebCrypto (import key + unwrap + AES-GCM)",

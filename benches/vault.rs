@@ -5,36 +5,28 @@
 //! Run: `cargo bench -p sealkit-benches --bench vault`.
 
 use std::hint::black_box;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 use sealkit::vault::{EncryptionKey, SettingsVault};
 use sealkit_benches::{Row, median_ns, print_table, timed};
+use serde_json::{Value, json};
 
 const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
 /// 40 bytes: the size of a typical API key or client secret.
 const SETTING: &str = "sk_live_51HqLyjW8ZbC3xYv9QkT2mN7pR4sD0aE";
 
-/// Node's medians (ns/op) for (encrypt, decrypt), or `None` when node is absent.
-fn node_reference() -> Option<(f64, f64)> {
+/// Node's medians (ns/op) for (encrypt, decrypt).
+fn node_reference() -> Result<(f64, f64), String> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/node/vault-reference.mjs");
-    let mut child = Command::new("node")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let request = format!(r#"{{"key":"{KEY}","plaintext":"{SETTING}","iterations":40000}}"#);
-    child.stdin.take()?.write_all(request.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let number = |field: &str| -> Option<f64> {
-        let start = text.find(&format!("\"{field}\":"))? + field.len() + 3;
-        let rest = &text[start..];
-        let end = rest.find([',', '}'])?;
-        rest[..end].parse().ok()
+    let request = json!({ "key": KEY, "plaintext": SETTING, "iterations": 40_000 });
+    let reply = sealkit_vectors::node::run(&[script], request.to_string().as_bytes())
+        .map_err(|e| e.to_string())?;
+    let reply: Value = serde_json::from_slice(&reply).map_err(|e| e.to_string())?;
+    let number = |field: &str| {
+        reply[field]
+            .as_f64()
+            .ok_or_else(|| format!("no {field} in the reply"))
     };
-    Some((number("encryptNs")?, number("decryptNs")?))
+    Ok((number("encryptNs")?, number("decryptNs")?))
 }
 
 fn main() {
@@ -66,7 +58,7 @@ fn main() {
         1e9 / dec
     );
     match node_reference() {
-        Some((node_enc, node_dec)) => {
+        Ok((node_enc, node_dec)) => {
             println!(
                 "node reference: encrypt {:.0} ops/s, decrypt {:.0} ops/s",
                 1e9 / node_enc,
@@ -96,6 +88,6 @@ fn main() {
                 if worst >= 10.0 { "met" } else { "NOT met" }
             );
         }
-        None => println!("node not found: no baseline in this run"),
+        Err(e) => println!("no node baseline in this run: {e}"),
     }
 }

@@ -1,18 +1,8 @@
 //! Envelopes we seal open under the reference's rules: an independent Node script using only
 //! WebCrypto opens them (run when `node` is present; required under `CI`).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use sealkit_envelope::{Sealer, encoding};
 use serde_json::{Value, json};
-
-fn node_available() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 #[test]
 fn node_webcrypto_opens_what_we_seal() {
@@ -21,14 +11,6 @@ fn node_webcrypto_opens_what_we_seal() {
     else {
         return;
     };
-    if !node_available() {
-        assert!(
-            !sealkit_vectors::required_under_ci(),
-            "node is required under CI for the interop test"
-        );
-        println!("skipping node_webcrypto_opens_what_we_seal: node not found");
-        return;
-    }
     // Every key of the vectors (a registry's first and its others), each opened by Node with that
     // key alone.
     let keys = v["keys"].as_array().unwrap();
@@ -57,26 +39,14 @@ fn node_webcrypto_opens_what_we_seal() {
             );
         }
         let input = json!({"privateKeyPem": key["privateKeyPkcs8Pem"], "cases": cases});
-        let mut child = Command::new("node")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.to_string().as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "node failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        let Some(output) = sealkit_vectors::node::run_or_skip(
+            "node_webcrypto_opens_what_we_seal",
+            &[script],
+            input.to_string().as_bytes(),
+        ) else {
+            return;
+        };
+        let results: Vec<Value> = serde_json::from_slice(&output).unwrap();
         assert_eq!(results.len(), plaintexts.len() * 2);
         for (i, result) in results.iter().enumerate() {
             assert_eq!(result["ok"], true, "case {i}: {result}");

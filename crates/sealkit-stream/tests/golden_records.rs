@@ -9,9 +9,6 @@
 //! The AEGIS-256 records are opened from the same documented layout with HKDF and the raw `aegis`
 //! crate (`aegis_records_open_from_the_documented_derivation`).
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use sealkit_stream::{
     EncryptionKey, KeyCheck, RecordSealer, StreamCipher, StreamError, StreamIdentity,
 };
@@ -113,20 +110,6 @@ console.log(out.join('\n'));
 
 #[test]
 fn node_opens_fresh_aes_gcm_records_from_the_documented_derivation() {
-    let spawned = Command::new("node")
-        .args(["-e", NODE_OPENER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(e) if !sealkit_vectors::required_under_ci() => {
-            println!("skipped node interop: cannot run node ({e})");
-            return;
-        }
-        Err(e) => panic!("node is required under CI: {e}"),
-    };
     let sealer = golden_sealer(StreamCipher::Aes256Gcm);
     let cases: Vec<(Vec<u8>, Option<u64>)> = vec![
         (PLAINTEXT.to_vec(), Some(42)),
@@ -140,15 +123,14 @@ fn node_opens_fresh_aes_gcm_records_from_the_documented_derivation() {
         let seq = seq.map_or_else(|| "-".to_owned(), |s| s.to_string());
         input += &format!("{} {seq}\n", hex::encode(record));
     }
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "node failed to open our records");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let Some(stdout) = sealkit_vectors::node::run_or_skip(
+        "node_opens_fresh_aes_gcm_records_from_the_documented_derivation",
+        &["-e", NODE_OPENER],
+        input.as_bytes(),
+    ) else {
+        return;
+    };
+    let stdout = String::from_utf8(stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1 + cases.len(), "{stdout}");
     assert_eq!(

@@ -2,48 +2,18 @@
 //! the reference algorithm), and values it writes decrypt here. Runs when `node` is installed;
 //! required under `CI`.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use sealkit_vault::{EncryptionKey, SettingsVault};
 use serde_json::{Value, json};
 
-fn node_available() -> bool {
-    let found = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            !sealkit_vectors::required_under_ci(),
-            "node is required under CI for the interop test"
-        );
-        println!("skipped node interop: `node` is not installed");
-    }
-    found
-}
-
-fn node(request: &Value) -> Value {
+/// The reference algorithm in Node's `crypto`, answering one request; `None` when skipped.
+fn node(test: &str, request: &Value) -> Option<Value> {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/node/olympus-reference.mjs"
     );
-    let mut child = Command::new("node")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn node");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "node failed");
-    serde_json::from_slice(&out.stdout).unwrap()
+    let reply =
+        sealkit_vectors::node::run_or_skip(test, &[script], request.to_string().as_bytes())?;
+    Some(serde_json::from_slice(&reply).unwrap())
 }
 
 const PLAINTEXTS: &[&str] = &[
@@ -58,9 +28,6 @@ const PLAINTEXTS: &[&str] = &[
 
 #[test]
 fn values_we_encrypt_decrypt_in_node_and_back() {
-    if !node_available() {
-        return;
-    }
     // Include a key with a trailing newline and non-ASCII: both sides must use the raw bytes.
     for key in [
         "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=",
@@ -81,7 +48,10 @@ fn values_we_encrypt_decrypt_in_node_and_back() {
                 assert!(value.starts_with("v2:") && value != plain, "{value}");
             }
         }
-        let reply = node(&json!({ "key": key, "decrypt": ours, "encrypt": PLAINTEXTS }));
+        let request = json!({ "key": key, "decrypt": ours, "encrypt": PLAINTEXTS });
+        let Some(reply) = node("values_we_encrypt_decrypt_in_node_and_back", &request) else {
+            return;
+        };
         let decrypted: Vec<&str> = reply["decrypted"]
             .as_array()
             .unwrap()

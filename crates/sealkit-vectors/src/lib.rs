@@ -1,13 +1,17 @@
-//! Locates the known-answer vectors shared by every sealkit test suite.
+//! Locates the known-answer vectors shared by every sealkit test suite, and runs the Node.js
+//! reference scripts of the interop tests ([`node`]).
 //!
 //! The vectors live outside the repository (`../shared/vectors` beside the checkout, or the directory
-//! named by `SEALKIT_VECTORS`) and are never copied into it. When they cannot be found a test prints
-//! one skip line and passes — unless `CI` is set, in which case it fails, so CI can never go green
-//! without having run them.
+//! named by `SEALKIT_VECTORS`) and are never copied into it. When they (or `node`) cannot be found a
+//! test prints one skip line and passes — unless `CI` is set, in which case it fails, so CI can
+//! never go green without having run them.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod node;
+
+use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -36,14 +40,21 @@ pub fn dir(test: &str) -> Option<PathBuf> {
         "{test}: known-answer vectors not found at {} (set {VECTORS_ENV}); CI must run them",
         candidate.display()
     );
-    // `std::io::stderr()` bypasses the harness's output capture (`eprintln!` does not). A failed
-    // write (stderr closed) must not fail the test.
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped {test}: known-answer vectors not found at {} (set {VECTORS_ENV})",
-        candidate.display()
+    print_skip(
+        test,
+        &format_args!(
+            "known-answer vectors not found at {} (set {VECTORS_ENV})",
+            candidate.display()
+        ),
     );
     None
+}
+
+/// Prints `skipped TEST: WHY`. `std::io::stderr()` bypasses the harness's output capture
+/// (`eprintln!` does not), so the line shows in a plain `cargo test` run. A failed write (stderr
+/// closed) must not fail the test.
+fn print_skip(test: &str, why: &dyn fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }
 
 /// Reads and parses one JSON vector file below the vector directory; `None` when skipped.
