@@ -48,8 +48,8 @@ pub struct KeyArgs {
 pub struct IssueArgs {
     #[command(flatten)]
     key: KeyArgs,
-    /// Issue from the token in this file (bounded by its scope and expiry) instead of as the root
-    /// authority.
+    /// Issue from the token in this file (bounded by its scope, its expiry and the retirement of
+    /// its key) instead of as the root authority.
     #[arg(long, value_name = "FILE")]
     issuer_token_file: Option<PathBuf>,
     /// Revoked token ids, one per line, each as written and trimmed (checked against the issuing
@@ -178,14 +178,14 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
                 .split_once('=')
                 .ok_or_else(|| entry_error(&"entries are id=base64 or id=base64@time"))?;
             // Base64 has no `@`, so the first one starts the retirement time.
-            let (b64, not_after) = match key_and_time.split_once('@') {
+            let (b64, retire_at) = match key_and_time.split_once('@') {
                 None => (key_and_time, None),
                 Some((b64, at)) => (b64, Some(retirement_time(at).map_err(|e| entry_error(&e))?)),
             };
             let old = ServerKey::from_base64(b64).map_err(|e| entry_error(&e))?;
-            match not_after {
+            match retire_at {
                 None => keyring.add_verification_key(id, &old),
-                Some(not_after) => keyring.add_verification_key_until(id, &old, not_after),
+                Some(retire_at) => keyring.add_verification_key_until(id, &old, retire_at),
             }
             .map_err(|e| entry_error(&e))?;
         }
@@ -202,9 +202,8 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
 }
 
 /// A previous key's retirement time: RFC 3339, as in an issue request's `expires_at`.
-fn retirement_time(text: &str) -> Result<i64, &'static str> {
+fn retirement_time(text: &str) -> Result<time::OffsetDateTime, &'static str> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(time::OffsetDateTime::unix_timestamp)
         .map_err(|_| "the time after @ must be RFC 3339, such as 2027-01-31T00:00:00Z")
 }
 

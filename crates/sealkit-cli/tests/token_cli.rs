@@ -226,6 +226,7 @@ fn previous_key_errors_name_the_entry_never_its_text() {
         format!("bad-id={KEY}"),
         format!("k2={OTHER_KEY},{KEY}"),
         format!("k2={KEY}@tomorrow"),
+        format!("k2={}@2030-01-01T00:00:00Z", &KEY[..40]),
     ] {
         let out = sealkit(
             &["verify"],

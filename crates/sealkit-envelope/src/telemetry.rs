@@ -1,6 +1,8 @@
 //! The decryption telemetry record, field for field the reference's, returned to the caller and
 //! emitted through `tracing` (info on a hit, warn on `all-failed`).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// How a decryption ended.
@@ -54,45 +56,72 @@ impl DecryptionTelemetry {
     }
 
     /// Emits the record through `tracing`: `info` for hits, `warn` for `all-failed`. Every field is
-    /// present. Text values go out as strings, never as preformatted text: the record's key id
-    /// comes from the envelope, i.e. from whoever wrote it, and a text subscriber quotes and
-    /// escapes a string, so a key id holding a newline or ` outcome=primary-hit` cannot start a
-    /// forged line or imitate another field. Absent values are a bare `null` (tracing would
-    /// otherwise drop the field), distinct from a key id spelled `null`, which is quoted.
+    /// present. The record's key id comes from the envelope, i.e. from whoever wrote it, so text
+    /// fields are handed over as strings (which a text subscriber quotes and escapes: a key id
+    /// holding ` outcome=primary-hit` cannot pass for another field) with their control characters
+    /// already escaped (so a newline cannot start a forged line even in a subscriber that writes
+    /// strings raw). Absent values are a bare `null` (tracing would otherwise drop the field); in
+    /// a text log that differs from a key id spelled `null`, which is quoted.
     pub fn emit(&self) {
+        let scope = escape_controls(&self.scope);
+        let record_key_id = self.record_key_id.as_deref().map(escape_controls);
+        let selected_key_id = self.selected_key_id.as_deref().map(escape_controls);
+        let reason = self.reason.as_deref().map(escape_controls);
+        let (scope, record_key_id, selected_key_id, reason) = (
+            &*scope,
+            record_key_id.as_deref(),
+            selected_key_id.as_deref(),
+            reason.as_deref(),
+        );
         let null = tracing::field::display("null");
-        let record_key_id = string_or_null(&self.record_key_id, &null);
-        let selected_key_id = string_or_null(&self.selected_key_id, &null);
-        let reason = string_or_null(&self.reason, &null);
+        let record_key_id = string_or_null(&record_key_id, &null);
+        let selected_key_id = string_or_null(&selected_key_id, &null);
+        let reason = string_or_null(&reason, &null);
         if self.outcome == Outcome::AllFailed {
             tracing::warn!(
-                scope = self.scope.as_str(),
+                scope,
                 recordKeyId = record_key_id,
                 selectedKeyId = selected_key_id,
                 attemptCount = self.attempt_count,
                 fallbackUsed = self.fallback_used,
                 outcome = self.outcome.as_str(),
-                reason = reason,
+                reason,
                 "Key registry decryption failed"
             );
         } else {
             tracing::info!(
-                scope = self.scope.as_str(),
+                scope,
                 recordKeyId = record_key_id,
                 selectedKeyId = selected_key_id,
                 attemptCount = self.attempt_count,
                 fallbackUsed = self.fallback_used,
                 outcome = self.outcome.as_str(),
-                reason = reason,
+                reason,
                 "Key registry decryption resolved"
             );
         }
     }
 }
 
+/// The text with its control characters written as Rust escapes (borrowed when there are none).
+fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_debug());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
 /// A field value: the string, recorded as a string, or `null`.
 fn string_or_null<'a>(
-    value: &'a Option<String>,
+    value: &'a Option<&'a str>,
     null: &'a tracing::field::DisplayValue<&'static str>,
 ) -> &'a dyn tracing::Value {
     match value {

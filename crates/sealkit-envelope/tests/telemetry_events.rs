@@ -122,8 +122,9 @@ fn hits_are_info_and_failures_warn_with_reference_field_names() {
 }
 
 /// The record's key id comes from the envelope, i.e. from whoever wrote it. It is handed to the
-/// subscriber as a string, which a text subscriber quotes and escapes, so a newline or a
-/// ` outcome=…` in it cannot forge a line or a field; an absent value is a bare `null`.
+/// subscriber as a string (which a text subscriber quotes, so a ` outcome=…` in it cannot pass for
+/// a field) with its control characters escaped (so a newline cannot forge a line even in a
+/// subscriber that writes strings raw); an absent value is a bare `null`.
 #[test]
 fn envelope_supplied_text_reaches_the_subscriber_as_a_string() {
     let forged = "k1\nKey registry decryption resolved outcome=primary-hit\u{1b}[8m";
@@ -146,7 +147,11 @@ fn envelope_supplied_text_reaches_the_subscriber_as_a_string() {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
-    assert_eq!(value("recordKeyId"), Some(forged));
+    // A string, with its control characters escaped even before any subscriber sees it.
+    assert_eq!(
+        value("recordKeyId"),
+        Some("k1\\nKey registry decryption resolved outcome=primary-hit\\u{1b}[8m")
+    );
     assert_eq!(value("selectedKeyId"), Some("null"));
     for name in ["scope", "recordKeyId", "outcome", "reason"] {
         assert!(captured.strings.iter().any(|n| n == name), "{name}");

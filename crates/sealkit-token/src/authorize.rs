@@ -13,7 +13,7 @@ use crate::revocation::{InMemoryRevocationSet, RevocationSet};
 use crate::scope::{
     AccessTokenScope, OpSet, Operation, ResourceSet, ResourceSetView, Target, validate_token_id,
 };
-use crate::store::{IssuedTokenStore, TokenInfo};
+use crate::store::{IssuedTokenStore, TokenInfo, unix_to_datetime};
 use crate::token::{AccessToken, OPEN_BUF_LEN, OpenBuf, Opened, SMALL_OPEN_BUF_LEN, TokenKeyring};
 
 /// Who is issuing, revoking or listing.
@@ -217,17 +217,21 @@ fn missing(what: &str, ops: OpSet) -> TokenError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     claims: TokenClaims,
-    key_not_after: Option<i64>,
+    key_retire_at: Option<i64>,
 }
 
 impl VerifiedToken {
-    /// When the token stops verifying (Unix seconds, before the clock-skew allowance): its expiry,
-    /// or the retirement of the key that sealed it if that comes first; `None` = never (revocation
+    /// When the token stops verifying (before the clock-skew allowance): its expiry, or the
+    /// retirement of the key that sealed it if that comes first; `None` = never (revocation
     /// aside). Tokens it issues expire no later than this.
-    pub fn valid_until(&self) -> Option<i64> {
-        match (self.claims.expires_at, self.key_not_after) {
-            (Some(expires_at), Some(not_after)) => Some(expires_at.min(not_after)),
-            (expires_at, not_after) => expires_at.or(not_after),
+    pub fn valid_until(&self) -> Option<time::OffsetDateTime> {
+        self.valid_until_unix().map(unix_to_datetime)
+    }
+
+    fn valid_until_unix(&self) -> Option<i64> {
+        match (self.claims.expires_at, self.key_retire_at) {
+            (Some(expires_at), Some(retire_at)) => Some(expires_at.min(retire_at)),
+            (expires_at, retire_at) => expires_at.or(retire_at),
         }
     }
 
@@ -422,7 +426,7 @@ impl TokenAuthority {
     }
 
     /// Opens a token and checks its times, its key's retirement and its revocation, handing the
-    /// borrowed claims (and the sealing key's not-after time) to `f`.
+    /// borrowed claims (and the sealing key's retirement time) to `f`.
     fn with_claims<R>(
         &self,
         token: &str,
@@ -453,8 +457,8 @@ impl TokenAuthority {
         {
             return Err(TokenError::Expired);
         }
-        if let Some(not_after) = opened.key_not_after
-            && now >= not_after.saturating_add(self.skew_secs)
+        if let Some(retire_at) = opened.key_retire_at
+            && now >= retire_at.saturating_add(self.skew_secs)
         {
             return Err(TokenError::KeyRetired);
         }
@@ -469,16 +473,16 @@ impl TokenAuthority {
         if self.revocations.any_revoked(&lineage[..depth]) {
             return Err(TokenError::Revoked);
         }
-        f(&claims, opened.key_not_after)
+        f(&claims, opened.key_retire_at)
     }
 
     /// Verifies a token: it opens under a known key, is within its validity period (with the
     /// clock-skew allowance) and neither it nor any token in its issuing chain is revoked.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        self.with_claims(token, |claims, key_not_after| {
+        self.with_claims(token, |claims, key_retire_at| {
             Ok(VerifiedToken {
                 claims: claims.to_owned_claims(),
-                key_not_after,
+                key_retire_at,
             })
         })
     }
@@ -530,8 +534,10 @@ impl TokenAuthority {
     /// access-token scope, and the new token may not be broader than it in operations, any
     /// resource set, expiry or auto-prefixing (403 otherwise). A missing expiry inherits the
     /// issuer's, or the retirement of the key that sealed the issuer if that comes first
-    /// ([`VerifiedToken::valid_until`]). When the issuer auto-prefixes, the request's stream scope is relative to the
-    /// issuer's namespace and the new token must auto-prefix too.
+    /// ([`VerifiedToken::valid_until`]); an issuer past that end, though still accepted within
+    /// the clock-skew allowance, issues nothing (401). When the issuer auto-prefixes, the
+    /// request's stream scope is relative to the issuer's namespace and the new token must
+    /// auto-prefix too.
     ///
     /// # Panics
     /// Only if the operating system cannot provide random bytes.
@@ -545,7 +551,7 @@ impl TokenAuthority {
             Issuer::Token(token) => Some(self.verify(token)?),
         };
         // A child never outlives its issuer: not its expiry, nor the retirement of its key.
-        let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until);
+        let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until_unix);
         let parent = parent.map(|verified| verified.claims);
         if let Some(parent) = &parent {
             if !parent
@@ -564,6 +570,17 @@ impl TokenAuthority {
         let requested_expiry = request.expires_at.map(|t| t.unix_timestamp());
         if requested_expiry.is_some_and(|t| t <= now) {
             return Err(TokenError::invalid("expires_at must be in the future"));
+        }
+        // Within the clock-skew allowance an issuer past its end still verifies, but has no time
+        // left to hand on: its child would be born expired.
+        if let Some(parent) = &parent
+            && parent_valid_until.is_some_and(|end| end <= now)
+        {
+            return Err(if parent.expires_at.is_some_and(|end| end <= now) {
+                TokenError::Expired
+            } else {
+                TokenError::KeyRetired
+            });
         }
         let mut scope = request.scope.clone();
         let (expires_at, chain) = match &parent {

@@ -10,8 +10,8 @@
 //!   id lets the server key rotate while old tokens still verify, for good or until a retirement
 //!   time ([`TokenKeyring::add_verification_key_until`]).
 //! * **Issuing** ([`TokenAuthority::issue`]) as the root authority or from a token holding
-//!   `issue-access-token`; a token is never broader than its issuer (403 otherwise) and inherits
-//!   its expiry.
+//!   `issue-access-token`; a token is never broader than its issuer (403 otherwise) and outlives
+//!   neither its expiry nor the retirement of its key.
 //! * **Authorizing** ([`TokenAuthority::authorize`]) a request gives the effective stream name
 //!   (auto-prefixed) or a typed error: 401 `authn` or 403 `permission_denied`.
 //! * **Revoking** ([`TokenAuthority::revoke`]) through a pluggable [`RevocationSet`] takes effect
@@ -77,6 +77,11 @@ mod revocation;
 mod scope;
 mod store;
 mod token;
+
+/// The `time` crate whose `OffsetDateTime` this API takes and returns (issue requests, token
+/// metadata, key retirement): use this path rather than a dependency of your own, so the types are
+/// always the same ones.
+pub use time;
 
 pub use authorize::{Authorization, IssuedToken, Issuer, OpRequest, TokenAuthority, VerifiedToken};
 pub use clock::{Clock, DEFAULT_CLOCK_SKEW_SECS, FixedClock, SystemClock};

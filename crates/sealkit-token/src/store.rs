@@ -51,7 +51,7 @@ impl TokenInfo {
 }
 
 /// Claims hold only years 1..=9999 (checked when decoded), which `time` always represents.
-fn unix_to_datetime(t: i64) -> OffsetDateTime {
+pub(crate) fn unix_to_datetime(t: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 

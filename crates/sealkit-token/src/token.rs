@@ -159,13 +159,13 @@ struct SealingKey {
     key: Zeroizing<[u8; 32]>,
     associated_data: Vec<u8>,
     /// When a key being rotated out stops opening tokens (Unix seconds); `None` = never.
-    not_after: Option<i64>,
+    retire_at: Option<i64>,
 }
 
 /// A token that opened: its claims, and when the key that sealed it stops being trusted.
 pub(crate) struct Opened<'b> {
     pub(crate) claims: &'b [u8],
-    pub(crate) key_not_after: Option<i64>,
+    pub(crate) key_retire_at: Option<i64>,
 }
 
 /// The server keys that seal and open tokens: one active key that seals new tokens, and any
@@ -207,41 +207,42 @@ impl TokenKeyring {
         self.add_key(key_id, key, None)
     }
 
-    /// Adds a key that opens tokens but seals none, until `not_after` (Unix seconds). From then
-    /// on (after the authority's clock-skew allowance, as for an expiry) every token it sealed is
-    /// refused with [`TokenError::KeyRetired`], whatever that token's own expiry; and a token it
-    /// sealed can issue children that expire no later than `not_after` (see
+    /// Adds a key that opens tokens but seals none, until `retire_at`. From that instant on
+    /// (after the authority's clock-skew allowance, as for an expiry) every token it sealed is
+    /// refused with [`TokenError::KeyRetired`], whatever that token's own expiry; before it, a
+    /// token it sealed can only issue children that expire by `retire_at` (see
     /// [`crate::VerifiedToken::valid_until`]), so rotating a key out also ends what its tokens
     /// handed on.
     ///
     /// ```
     /// # use sealkit_token::*;
+    /// use sealkit_token::time::{Duration, OffsetDateTime};
+    ///
     /// let (old, new) = (ServerKey::generate(), ServerKey::generate());
     /// let mut keyring = TokenKeyring::new("k2", &new)?;
     /// // Tokens sealed under k1 keep working for 30 more days.
-    /// let now = 1_796_256_000; // 2026-12-03T00:00:00Z
-    /// keyring.add_verification_key_until("k1", &old, now + 30 * 86_400)?;
+    /// keyring.add_verification_key_until("k1", &old, OffsetDateTime::now_utc() + Duration::days(30))?;
     /// # Ok::<(), TokenError>(())
     /// ```
     pub fn add_verification_key_until(
         &mut self,
         key_id: &str,
         key: &ServerKey,
-        not_after: i64,
+        retire_at: time::OffsetDateTime,
     ) -> Result<(), TokenError> {
-        self.add_key(key_id, key, Some(not_after))
+        self.add_key(key_id, key, Some(retire_at.unix_timestamp()))
     }
 
     fn add_key(
         &mut self,
         key_id: &str,
         key: &ServerKey,
-        not_after: Option<i64>,
+        retire_at: Option<i64>,
     ) -> Result<(), TokenError> {
         if self.keys.iter().any(|k| k.id == key_id) {
             return Err(TokenError::Key("duplicate token key id"));
         }
-        self.keys.push(Self::sealing_key(key_id, key, not_after)?);
+        self.keys.push(Self::sealing_key(key_id, key, retire_at)?);
         Ok(())
     }
 
@@ -253,7 +254,7 @@ impl TokenKeyring {
     fn sealing_key(
         key_id: &str,
         key: &ServerKey,
-        not_after: Option<i64>,
+        retire_at: Option<i64>,
     ) -> Result<SealingKey, TokenError> {
         if key_id.is_empty()
             || key_id.len() > MAX_KEY_ID_LEN
@@ -271,7 +272,7 @@ impl TokenKeyring {
             id: key_id.to_owned(),
             key: key.derive_sealing_key(key_id),
             associated_data,
-            not_after,
+            retire_at,
         })
     }
 
@@ -348,7 +349,7 @@ impl TokenKeyring {
             .map_err(|_| TokenError::Unauthentic)?;
         Ok(Opened {
             claims: &buf[NONCE_LEN..len - TAG_LEN],
-            key_not_after: key.not_after,
+            key_retire_at: key.retire_at,
         })
     }
 }

@@ -269,12 +269,16 @@ fn expired_token_is_authn_after_the_skew_allowance() {
 fn expired_issuer_cannot_issue() {
     let f = fixture();
     let admin = f.root(ADMIN);
+    let child = r#"{"id": "child", "scope": {"ops": ["read"]}}"#;
     f.clock.set(ADMIN_EXPIRY + DEFAULT_CLOCK_SKEW_SECS);
-    assert_eq!(
-        f.from(&admin, r#"{"id": "child", "scope": {"ops": ["read"]}}"#)
-            .unwrap_err(),
-        TokenError::Expired
-    );
+    assert_eq!(f.from(&admin, child).unwrap_err(), TokenError::Expired);
+    // Within the skew allowance the issuer still verifies, but a child would inherit an expiry
+    // already past.
+    f.clock.set(ADMIN_EXPIRY);
+    f.authority.verify(&admin).unwrap();
+    assert_eq!(f.from(&admin, child).unwrap_err(), TokenError::Expired);
+    f.clock.set(ADMIN_EXPIRY - 1);
+    f.from(&admin, child).unwrap();
 }
 
 #[test]

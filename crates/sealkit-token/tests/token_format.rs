@@ -72,20 +72,20 @@ fn key_rotation_keeps_old_tokens_valid() {
     );
 }
 
-/// A rotation with a deadline: from the old key's not-after time (plus the skew allowance, as
+/// A rotation with a deadline: from the old key's retirement time (plus the skew allowance, as
 /// for an expiry) its tokens are refused, even those with no expiry of their own; tokens under
 /// the new key are untouched.
 #[test]
-fn retired_key_refuses_its_tokens_after_its_not_after_time() {
+fn retired_key_refuses_its_tokens_from_its_retirement_time() {
     let old_key = ServerKey::from_bytes([1; 32]);
     let new_key = ServerKey::from_bytes([2; 32]);
     let old_token = fixture_with_key(&old_key).root(SCOPE); // no expiry
-    let not_after = NOW + 3_600;
+    let retire_at = NOW + 3_600;
 
     let clock = Arc::new(FixedClock::new(NOW));
     let mut keyring = TokenKeyring::new("k2", &new_key).unwrap();
     keyring
-        .add_verification_key_until("k1", &old_key, not_after)
+        .add_verification_key_until("k1", &old_key, at(retire_at))
         .unwrap();
     let rotated = TokenAuthority::new(keyring)
         .with_clock(clock.clone())
@@ -97,10 +97,10 @@ fn retired_key_refuses_its_tokens_after_its_not_after_time() {
 
     let verified = rotated.verify(&old_token).unwrap();
     assert_eq!(verified.claims().expires_at, None);
-    assert_eq!(verified.valid_until(), Some(not_after));
-    clock.set(not_after + 29);
+    assert_eq!(verified.valid_until(), Some(at(retire_at)));
+    clock.set(retire_at + 29);
     rotated.verify(&old_token).unwrap();
-    clock.set(not_after + 30);
+    clock.set(retire_at + 30);
     let err = rotated.verify(&old_token).unwrap_err();
     assert_eq!(
         (err.clone(), err.code(), err.http_status()),
@@ -121,12 +121,13 @@ fn children_of_a_token_under_a_retiring_key_expire_with_the_key() {
         "ops": ["append"]}}"#;
     let old_key = ServerKey::from_bytes([1; 32]);
     let issuer = fixture_with_key(&old_key).root(ISSUER); // no expiry
-    let not_after = NOW + 3_600;
+    let retire_at = NOW + 3_600;
     let mut keyring = TokenKeyring::new("k2", &ServerKey::from_bytes([2; 32])).unwrap();
     keyring
-        .add_verification_key_until("k1", &old_key, not_after)
+        .add_verification_key_until("k1", &old_key, at(retire_at))
         .unwrap();
-    let rotated = TokenAuthority::new(keyring).with_clock(Arc::new(FixedClock::new(NOW)));
+    let clock = Arc::new(FixedClock::new(NOW));
+    let rotated = TokenAuthority::new(keyring).with_clock(clock.clone());
     let issue = |json: &str| {
         rotated
             .issue(Issuer::Token(&issuer), &common::request(json))
@@ -135,35 +136,41 @@ fn children_of_a_token_under_a_retiring_key_expire_with_the_key() {
 
     let child = issue(CHILD).unwrap();
     assert_eq!(
-        child.expires_at.map(|t| t.unix_timestamp()),
-        Some(not_after),
+        child.expires_at,
+        Some(at(retire_at)),
         "a missing expiry inherits the key's retirement"
     );
     let with_expiry = |json: &str, t: i64| {
-        let at = time::OffsetDateTime::from_unix_timestamp(t)
-            .unwrap()
+        let rfc3339 = at(t)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
-        json.replacen('{', &format!(r#"{{"expires_at": "{at}", "#), 1)
+        json.replacen('{', &format!(r#"{{"expires_at": "{rfc3339}", "#), 1)
     };
     assert_eq!(
-        issue(&with_expiry(CHILD, not_after + 1)).unwrap_err(),
+        issue(&with_expiry(CHILD, retire_at + 1)).unwrap_err(),
         TokenError::PermissionDenied {
             reason: DenialReason::LaterExpiry
         }
     );
-    let earlier = issue(&with_expiry(CHILD, not_after - 60)).unwrap();
-    assert_eq!(
-        earlier.expires_at.map(|t| t.unix_timestamp()),
-        Some(not_after - 60)
-    );
+    let earlier = issue(&with_expiry(CHILD, retire_at - 60)).unwrap();
+    assert_eq!(earlier.expires_at, Some(at(retire_at - 60)));
 
     // An issuer that expires before its key retires: its own expiry is the limit.
     let short = fixture_with_key(&old_key).root(&with_expiry(ISSUER, NOW + 60));
     assert_eq!(
         rotated.verify(&short).unwrap().valid_until(),
-        Some(NOW + 60)
+        Some(at(NOW + 60))
     );
+
+    // Past the retirement but within the skew allowance, the issuer still verifies and has
+    // nothing left to hand on.
+    clock.set(retire_at);
+    rotated.verify(&issuer).unwrap();
+    assert_eq!(issue(CHILD).unwrap_err(), TokenError::KeyRetired);
+}
+
+fn at(unix: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(unix).unwrap()
 }
 
 #[test]

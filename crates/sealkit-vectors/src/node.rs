@@ -36,8 +36,8 @@ impl std::error::Error for NodeError {}
 
 /// Runs `node ARGS…` with `input` on its standard input and returns its standard output.
 ///
-/// The input is written whole before the output is read, so scripts must read all of their input
-/// before they print (ours do: they parse one JSON document or a list of lines).
+/// The input is written from its own thread while the output is collected, so a script may print
+/// (or fail loudly) before it has read all of its input without either side waiting on the other.
 pub fn run(args: &[&str], input: &[u8]) -> Result<Vec<u8>, NodeError> {
     let mut child = Command::new("node")
         .args(args)
@@ -46,12 +46,19 @@ pub fn run(args: &[&str], input: &[u8]) -> Result<Vec<u8>, NodeError> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(NodeError::NotInstalled)?;
-    // Closing stdin (by dropping it) marks the end of the input.
-    let written = match child.stdin.take() {
-        Some(mut stdin) => stdin.write_all(input),
-        None => Ok(()),
-    };
-    let output = child.wait_with_output().map_err(NodeError::Io)?;
+    let stdin = child.stdin.take();
+    let (written, output) = std::thread::scope(|scope| {
+        // Dropping stdin at the end of the write closes it, which marks the end of the input.
+        let writer = stdin.map(|mut stdin| scope.spawn(move || stdin.write_all(input)));
+        let output = child.wait_with_output();
+        let written = writer.map_or(Ok(()), |writer| {
+            writer.join().unwrap_or_else(|_| {
+                Err(std::io::Error::other("the thread writing to node panicked"))
+            })
+        });
+        (written, output)
+    });
+    let output = output.map_err(NodeError::Io)?;
     // A script that failed before reading its input also breaks the pipe: its own error says more.
     if !output.status.success() {
         return Err(NodeError::Failed {
