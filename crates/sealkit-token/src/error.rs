@@ -77,8 +77,9 @@ pub enum TokenError {
     /// The token's expiry (plus the clock-skew allowance) has passed.
     #[error("access token has expired")]
     Expired,
-    /// The key that sealed the token was retired (its not-after time, plus the clock-skew
-    /// allowance, has passed; see [`crate::TokenKeyring::add_verification_key_until`]).
+    /// The key that sealed the token was retired (its retirement time, plus the clock-skew
+    /// allowance, has passed; see [`crate::TokenKeyring::add_verification_key_until`]), or an
+    /// issuing token under it has no time left to hand on.
     #[error("access token was sealed under a retired key")]
     KeyRetired,
     /// The token claims to be issued in the future (beyond the clock-skew allowance).

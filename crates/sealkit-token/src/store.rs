@@ -50,7 +50,8 @@ impl TokenInfo {
     }
 }
 
-/// Claims hold only years 1..=9999 (checked when decoded), which `time` always represents.
+/// Claims hold only years 1..=9999 (checked when decoded), which `time` always represents; a key's
+/// retirement time was an `OffsetDateTime` to begin with.
 pub(crate) fn unix_to_datetime(t: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
