@@ -13,6 +13,13 @@
 //!   ([`CandidatePolicy`]); [`Opener::rewrap`]; a [`DataKeyCache`]; write-key validation
 //!   ([`KeyRegistry::validate_write_key`]); RSA keys below 2048 bits refused; blinded RSA only.
 //!
+//! # Panics
+//!
+//! Every call that seals, wraps, opens, rewraps or reseals draws from the operating system's
+//! CSPRNG on each use (data keys, IVs, OAEP padding, RSA blinding; never a thread-local generator,
+//! whose state a `fork` or VM snapshot would copy) and panics only if the operating system cannot
+//! provide random bytes. [`keys::generate_key_id`] returns an error instead.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use sealkit_envelope::{generate_key_pair, KeyRegistry, Opener, Outcome, Scope, Sealer};

@@ -16,7 +16,8 @@ use crate::scope::{AccessTokenScope, ResourceSet, validate_token_id};
 pub struct IssueRequest {
     /// The new token's id: 1..=96 bytes, unique, not `.` or `..`.
     pub id: String,
-    /// When the token stops working; omitted = the issuer's expiry (none for the root authority).
+    /// When the token stops working; omitted = the issuer's end (its expiry, or its key's
+    /// retirement if earlier; none for the root authority).
     #[serde(
         default,
         with = "time::serde::rfc3339::option",
