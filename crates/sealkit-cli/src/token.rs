@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use sealkit::token::{
     InMemoryRevocationSet, IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority,
-    TokenError, TokenKeyring,
+    TokenError, TokenInfo, TokenKeyring,
 };
 use zeroize::Zeroizing;
 
@@ -28,7 +28,8 @@ const TOKEN_ENV: &str = "S2_ACCESS_TOKEN";
 pub enum Command {
     /// Issue a token from the reference's JSON issue request on stdin; prints the token.
     Issue(IssueArgs),
-    /// Verify the token in S2_ACCESS_TOKEN; prints its id, scope and expiry as JSON.
+    /// Verify the token in S2_ACCESS_TOKEN; prints its id, scope and expiry as JSON (and
+    /// valid_until: the expiry, or its key's retirement if earlier).
     Verify(VerifyArgs),
     /// Check one request against the token in S2_ACCESS_TOKEN; prints the effective stream name.
     Authorize(AuthorizeArgs),
@@ -119,7 +120,11 @@ pub fn run(command: Command) -> CliResult {
         Command::Verify(args) => {
             let authority = authority(&args.key, args.revoked_file.as_deref())?;
             let verified = authority.verify(&token_from_env()?).map_err(token_error)?;
-            let json = serde_json::to_string(&verified.info())
+            let shown = VerifyOutput {
+                info: verified.info(),
+                valid_until: verified.valid_until(),
+            };
+            let json = serde_json::to_string(&shown)
                 .map_err(|e| CliError::new("internal", format!("encoding the token info: {e}")))?;
             io::print_line(&json)?;
         }
@@ -144,6 +149,16 @@ pub fn run(command: Command) -> CliResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `verify` prints: the token's metadata and, since a previous key may be retiring, when it
+/// actually stops verifying here (its expiry or its key's retirement, whichever comes first).
+#[derive(serde::Serialize)]
+struct VerifyOutput {
+    #[serde(flatten)]
+    info: TokenInfo,
+    #[serde(with = "time::serde::rfc3339::option")]
+    valid_until: Option<time::OffsetDateTime>,
 }
 
 fn token_error(error: TokenError) -> CliError {

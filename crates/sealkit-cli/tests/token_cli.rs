@@ -130,6 +130,7 @@ fn verify_prints_id_scope_and_expiry_but_never_the_token() {
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["id"], "agent/g7wrzr9t");
     assert_eq!(json["expires_at"], "2999-06-04T08:00:00Z");
+    assert_eq!(json["valid_until"], "2999-06-04T08:00:00Z");
     assert_eq!(json["auto_prefix_streams"], true);
     assert_eq!(
         json["scope"]["streams"],
@@ -340,7 +341,12 @@ fn a_previous_key_with_a_retirement_time_stops_at_that_time() {
         "sealkit: error[authn]: access token was sealed under a retired key"
     );
     assert!(!out.status.success());
-    assert!(stdout(&verify("2999-01-01T00:00:00+01:00")).contains("\"id\":\"admin\""));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&verify("2999-01-01T00:00:00+01:00"))).unwrap();
+    assert_eq!(json["id"], "admin");
+    // The token has no expiry of its own; it stops when its key retires.
+    assert_eq!(json["expires_at"], serde_json::Value::Null);
+    assert_eq!(json["valid_until"], "2998-12-31T23:00:00Z");
 }
 
 /// The CLI decides expiry by the system clock: a token sealed under its key that expired in 2001

@@ -22,7 +22,8 @@ use crate::scope::AccessTokenScope;
 pub struct TokenInfo {
     /// The token's id.
     pub id: String,
-    /// When it stops working; `None` = never.
+    /// Its own expiry; `None` = none. A verifier whose key for it is retiring may end it earlier
+    /// (see `VerifiedToken::valid_until`).
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// Whether its stream names are namespaced under its stream prefix.
