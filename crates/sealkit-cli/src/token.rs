@@ -23,15 +23,27 @@ const KEY_ENV: &str = "SEALKIT_TOKEN_KEY";
 const PREVIOUS_KEYS_ENV: &str = "SEALKIT_TOKEN_PREVIOUS_KEYS";
 const TOKEN_ENV: &str = "S2_ACCESS_TOKEN";
 
+/// What every token subcommand reads from the environment (shown under `--help`).
+const ENVIRONMENT_HELP: &str = "Environment:
+  SEALKIT_TOKEN_KEY            the server key: 32 bytes in standard base64 (`sealkit keygen`)
+  SEALKIT_TOKEN_PREVIOUS_KEYS  keys being rotated out, still opening their tokens: id=base64 entries
+                               separated by commas or whitespace; id=base64@2027-01-31T00:00:00Z
+                               retires that key at that RFC 3339 time
+  S2_ACCESS_TOKEN              the token to verify or authorize";
+
 /// Subcommands of `sealkit token`.
 #[derive(clap::Subcommand)]
+#[command(after_help = ENVIRONMENT_HELP)]
 pub enum Command {
     /// Issue a token from the reference's JSON issue request on stdin; prints the token.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Issue(IssueArgs),
     /// Verify the token in S2_ACCESS_TOKEN; prints its id, scope and expiry as JSON (and
     /// valid_until: the expiry, or its key's retirement if earlier).
+    #[command(after_help = ENVIRONMENT_HELP)]
     Verify(VerifyArgs),
     /// Check one request against the token in S2_ACCESS_TOKEN; prints the effective stream name.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Authorize(AuthorizeArgs),
 }
 

@@ -349,6 +349,27 @@ fn a_previous_key_with_a_retirement_time_stops_at_that_time() {
     assert_eq!(json["valid_until"], "2998-12-31T23:00:00Z");
 }
 
+/// Every token subcommand's help names the environment it reads, the retirement syntax included.
+#[test]
+fn help_names_the_environment_variables() {
+    for command in [
+        &["--help"][..],
+        &["issue", "--help"],
+        &["verify", "--help"],
+        &["authorize", "--help"],
+    ] {
+        let help = stdout(&sealkit(command, &[], ""));
+        for name in [
+            "SEALKIT_TOKEN_KEY",
+            "SEALKIT_TOKEN_PREVIOUS_KEYS",
+            "S2_ACCESS_TOKEN",
+            "id=base64@",
+        ] {
+            assert!(help.contains(name), "{command:?} help lacks {name}");
+        }
+    }
+}
+
 /// The CLI decides expiry by the system clock: a token sealed under its key that expired in 2001
 /// is `authn`, for `verify` and `authorize` alike.
 #[test]
