@@ -20,6 +20,13 @@ use crate::failure::{CliError, CliResult};
 use crate::io;
 use crate::output::{self, Access, NewFile, Replacement};
 
+/// Where a scope's keys come from without `--registry` (shown under `--help`).
+const REGISTRY_ENVIRONMENT_HELP: &str = "Environment (without --registry), for the scope's PREFIX:
+  data-at-rest = DATA_AT_REST_ENCRYPTION, user-kv = USER_KV_ENCRYPTION, export = EXPORT_ENCRYPTION
+  PREFIX_KEYS_JSON        the registry JSON (nested or flat); PREFIX_ACTIVE_KEY_ID overrides its active key
+  PREFIX_PRIVATE_KEY      legacy single-key mode (with PREFIX_KEY_ID), when PREFIX_KEYS_JSON is not set
+  PREFIX_PUBLIC_KEY       the write side (with PREFIX_KEY_ID), checked against the registry when set";
+
 /// Subcommands of `sealkit envelope`.
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -30,9 +37,11 @@ pub enum Command {
     Seal(SealArgs),
     /// Open a KV record (stdin, `--kv`) or an object body (stdin, `--metadata FILE`); plaintext on
     /// stdout, telemetry on stderr.
+    #[command(after_help = REGISTRY_ENVIRONMENT_HELP)]
     Open(OpenArgs),
     /// Re-wrap an envelope's data key under the active key; the ciphertext is not changed. A KV
     /// record's ciphertext (and an object body given with `--body`) must authenticate first.
+    #[command(after_help = REGISTRY_ENVIRONMENT_HELP)]
     Rewrap(RewrapArgs),
     /// Key-registry operator jobs.
     #[command(subcommand)]
@@ -45,6 +54,7 @@ pub enum RegistryCommand {
     /// Generate a key, append it to the registry and make it active (nested form).
     Rotate(RotateArgs),
     /// Parse and check a registry (every key, the active key, and the write-side public key).
+    #[command(after_help = REGISTRY_ENVIRONMENT_HELP)]
     Validate(ValidateArgs),
 }
 
