@@ -9,12 +9,20 @@ use crate::failure::{CliError, CliResult};
 use crate::io;
 use crate::vault::vault_error;
 
+/// What the session subcommands read from the environment (shown under `--help`).
+const ENVIRONMENT_HELP: &str = "Environment:
+  SESSION_SIGNING_KEY  the signing key: at least 32 bytes once decoded (`sealkit keygen` makes one)
+  ENCRYPTION_KEY       when set, the signing key must differ from it (key separation)";
+
 /// Subcommands of `sealkit session`.
 #[derive(clap::Subcommand)]
+#[command(after_help = ENVIRONMENT_HELP)]
 pub enum Command {
     /// Sign the JSON payload on stdin (one trailing newline removed) and print the cookie.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Sign,
     /// Verify the cookie on stdin and print its JSON payload exactly.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Verify {
         /// Also require a numeric `exp` (Unix seconds) in the payload that is still in the future.
         #[arg(long)]

@@ -14,21 +14,32 @@ use sealkit::vault::{EncryptionKey, SettingsVault, StartupValidator, VaultError}
 use crate::failure::{CliError, CliResult};
 use crate::io;
 
+/// What the vault subcommands read from the environment (shown under `--help`).
+const ENVIRONMENT_HELP: &str = "Environment:
+  ENCRYPTION_KEY  the key, exactly as set: its bytes, never trimmed (`sealkit keygen` makes one)
+  NODE_ENV        the environment name `check` reports (another variable with --environment-var)
+  DATABASE_URL    the database `migrate` works on (or --database-url)";
+
 /// Subcommands of `sealkit vault`.
 #[derive(clap::Subcommand)]
+#[command(after_help = ENVIRONMENT_HELP)]
 pub enum Command {
     /// Encrypt all of stdin (UTF-8) into a `v2:` value under `ENCRYPTION_KEY`.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Encrypt,
     /// Decrypt a stored value (stdin, one trailing newline — `\n` or `\r\n` — removed) and print
     /// the plaintext exactly.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Decrypt,
     /// Run the startup validation on this environment; analytics lines on stdout; exit 1 on failure.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Check {
         /// Variable holding the environment name.
         #[arg(long, default_value = sealkit::vault::DEFAULT_ENVIRONMENT_VAR, value_name = "VAR")]
         environment_var: String,
     },
     /// Move every encrypted settings row to `v2` under the current `ENCRYPTION_KEY`.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Migrate(migrate::Args),
 }
 
