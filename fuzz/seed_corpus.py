@@ -16,6 +16,7 @@ Seeds (only real, valid inputs the vectors hold; the fuzzer mutates from there):
   stream_record       structurally valid records built from AEGIS-256 and AES-256-GCM vectors
   stream_key          32-byte keys as base64 headers, 64-hex-digit key-check shaped values
   token_server_key    32-byte keys as base64
+  token_key_list      previous-keys lists built from those keys (with and without a retirement time)
   token_string        any `sktok1_` token found in the vectors (none today)
 
 Standard library only; Python 3.8+. Exits non-zero when the vectors are missing under CI.
@@ -186,6 +187,7 @@ def aegis(doc, seeds):
         if len(key) == 32:
             seeds.add("stream_key", b64(key))
             seeds.add("token_server_key", b64(key))
+            seeds.add("token_key_list", key_list(key))
         seeds.add("stream_key", case.get("tag256"))
 
 
@@ -207,6 +209,12 @@ def wycheproof(doc, seeds, format_byte, iv_bits):
             seeds.add("stream_record", bytes([format_byte]) + iv + ct + tag)
             seeds.add("stream_key", b64(key))
             seeds.add("token_server_key", b64(key))
+            seeds.add("token_key_list", key_list(key))
+
+
+def key_list(key):
+    """A previous-keys list in the form operators write: one retiring entry, one kept for good."""
+    return f"k1={b64(key)}@2027-01-31T00:00:00Z, k2={b64(key)}"
 
 
 def main():

@@ -188,34 +188,15 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
         .map_err(|e| CliError::new(e.code(), format!("{KEY_ENV}: {e}")))?;
     let mut keyring = TokenKeyring::new(&key.key_id, &server_key).map_err(token_error)?;
     if let Some(previous) = io::env_secret(PREVIOUS_KEYS_ENV) {
-        // Entries are named by position, never by their text: an entry written without its id
-        // (or with another separator) would otherwise put the key itself into the message.
-        for (n, entry) in previous
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|e| !e.is_empty())
-            .enumerate()
-        {
-            let entry_error = |what: &dyn std::fmt::Display| {
-                CliError::new(
-                    "invalid_key",
-                    format!("{PREVIOUS_KEYS_ENV} entry {}: {what}", n + 1),
-                )
-            };
-            let (id, key_and_time) = entry
-                .split_once('=')
-                .ok_or_else(|| entry_error(&"entries are id=base64 or id=base64@time"))?;
-            // Base64 has no `@`, so the first one starts the retirement time.
-            let (b64, retire_at) = match key_and_time.split_once('@') {
-                None => (key_and_time, None),
-                Some((b64, at)) => (b64, Some(retirement_time(at).map_err(|e| entry_error(&e))?)),
-            };
-            let old = ServerKey::from_base64(b64).map_err(|e| entry_error(&e))?;
-            match retire_at {
-                None => keyring.add_verification_key(id, &old),
-                Some(retire_at) => keyring.add_verification_key_until(id, &old, retire_at),
-            }
-            .map_err(|e| entry_error(&e))?;
-        }
+        // The library names a bad entry by its position, never by its text: an entry written
+        // without its id (or with another separator) would otherwise put the key into the message.
+        keyring.add_previous_keys(&previous).map_err(|e| match e {
+            TokenError::KeyListEntry { entry, problem } => CliError::new(
+                e.code(),
+                format!("{PREVIOUS_KEYS_ENV} entry {entry}: {problem}"),
+            ),
+            other => token_error(other),
+        })?;
     }
     let mut authority = TokenAuthority::new(keyring);
     if let Some(path) = revoked_file {
@@ -226,12 +207,6 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
         )));
     }
     Ok(authority)
-}
-
-/// A previous key's retirement time: RFC 3339, as in an issue request's `expires_at`.
-fn retirement_time(text: &str) -> Result<time::OffsetDateTime, &'static str> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| "the time after @ must be RFC 3339, such as 2027-01-31T00:00:00Z")
 }
 
 /// The ids a revoked-ids file names. Ids may begin or end with a space or begin with `#`, so the

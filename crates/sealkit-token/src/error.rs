@@ -106,6 +106,15 @@ pub enum TokenError {
     /// A server key or key id could not be used (a configuration error, never the caller's).
     #[error("{0}")]
     Key(&'static str),
+    /// An entry of a previous-keys list could not be used
+    /// ([`crate::TokenKeyring::add_previous_keys`]); named by position, never by its text.
+    #[error("token key list entry {entry}: {problem}")]
+    KeyListEntry {
+        /// Which entry, from 1.
+        entry: usize,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// A pluggable store or revocation set failed (503).
     #[error("token store unavailable: {0}")]
     Store(String),
@@ -127,7 +136,7 @@ impl TokenError {
             Self::Invalid(_) => "invalid",
             Self::NotFound => "not_found",
             Self::AlreadyExists => "resource_already_exists",
-            Self::Key(_) => "invalid_key",
+            Self::Key(_) | Self::KeyListEntry { .. } => "invalid_key",
             Self::Store(_) => "unavailable",
         }
     }
@@ -146,7 +155,7 @@ impl TokenError {
             Self::Invalid(_) => 422,
             Self::NotFound => 404,
             Self::AlreadyExists => 409,
-            Self::Key(_) => 500,
+            Self::Key(_) | Self::KeyListEntry { .. } => 500,
             Self::Store(_) => 503,
         }
     }

@@ -72,6 +72,7 @@ mod authorize;
 pub mod claims;
 mod clock;
 mod error;
+mod key_list;
 mod request;
 mod revocation;
 mod scope;

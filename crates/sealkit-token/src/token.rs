@@ -179,10 +179,7 @@ impl fmt::Debug for TokenKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenKeyring")
             .field("active_key_id", &self.active_key_id())
-            .field(
-                "key_ids",
-                &self.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
-            )
+            .field("key_ids", &self.key_ids().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -251,11 +248,13 @@ impl TokenKeyring {
         &self.keys[0].id
     }
 
-    fn sealing_key(
-        key_id: &str,
-        key: &ServerKey,
-        retire_at: Option<i64>,
-    ) -> Result<SealingKey, TokenError> {
+    /// Every key id, the active one first, then the verification keys in the order added.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.id.as_str())
+    }
+
+    /// A key id is 1..=16 ASCII letters or digits, so it never contains the `_` separator.
+    pub(crate) fn check_key_id(key_id: &str) -> Result<(), TokenError> {
         if key_id.is_empty()
             || key_id.len() > MAX_KEY_ID_LEN
             || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -264,6 +263,15 @@ impl TokenKeyring {
                 "token key id must be 1 to 16 ASCII letters or digits",
             ));
         }
+        Ok(())
+    }
+
+    fn sealing_key(
+        key_id: &str,
+        key: &ServerKey,
+        retire_at: Option<i64>,
+    ) -> Result<SealingKey, TokenError> {
+        Self::check_key_id(key_id)?;
         let mut associated_data = Vec::with_capacity(AD_LABEL.len() + 1 + key_id.len());
         associated_data.extend_from_slice(AD_LABEL);
         associated_data.push(key_id.len() as u8);
