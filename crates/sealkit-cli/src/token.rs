@@ -202,22 +202,11 @@ fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthorit
     if let Some(path) = revoked_file {
         let text = String::from_utf8(io::read_file(path)?)
             .map_err(|_| CliError::new("invalid", format!("{} is not UTF-8", path.display())))?;
-        authority = authority.with_revocations(Arc::new(InMemoryRevocationSet::from_ids(
-            revoked_ids(&text),
-        )));
+        // Every line as written and as trimmed: the file fails closed (see `from_id_lines`).
+        authority =
+            authority.with_revocations(Arc::new(InMemoryRevocationSet::from_id_lines(&text)));
     }
     Ok(authority)
-}
-
-/// The ids a revoked-ids file names. Ids may begin or end with a space or begin with `#`, so the
-/// file fails closed: every line is an id exactly as written (only its line ending removed) and
-/// also as trimmed. There is no comment syntax to skip lines by: a note such as `# rotated keys`
-/// only matches an id spelled exactly like it. Revoking an id nobody holds costs nothing; skipping a
-/// revoked one would let its holder in.
-fn revoked_ids(text: &str) -> impl Iterator<Item = &str> {
-    text.lines()
-        .flat_map(|line| [line, line.trim()])
-        .filter(|id| !id.is_empty())
 }
 
 fn token_from_env() -> Result<Zeroizing<String>, CliError> {

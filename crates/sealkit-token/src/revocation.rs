@@ -49,6 +49,28 @@ impl InMemoryRevocationSet {
         }
     }
 
+    /// A set holding the ids a revoked-ids file names, one per line. Ids may begin or end with a
+    /// space or begin with `#`, so the file fails closed: every line is an id exactly as written
+    /// (only its line ending, `\n` or `\r\n`, removed) and also as trimmed. There is no comment
+    /// syntax to skip lines by: a note such as `# rotated keys` only matches an id spelled exactly
+    /// like it. Revoking an id nobody holds costs nothing; skipping a revoked one would let its
+    /// holder in.
+    ///
+    /// ```
+    /// # use sealkit_token::{InMemoryRevocationSet, RevocationSet};
+    /// let set = InMemoryRevocationSet::from_id_lines("# revoked by the on-call\r\nagent/7 \n");
+    /// assert!(set.is_revoked("agent/7 ") && set.is_revoked("agent/7"));
+    /// assert!(set.is_revoked("# revoked by the on-call"));
+    /// assert_eq!(set.len(), 3);
+    /// ```
+    pub fn from_id_lines(text: &str) -> Self {
+        Self::from_ids(
+            text.lines()
+                .flat_map(|line| [line, line.trim()])
+                .filter(|id| !id.is_empty()),
+        )
+    }
+
     /// How many ids are revoked.
     pub fn len(&self) -> usize {
         self.ids.read().map_or(0, |ids| ids.len())
