@@ -16,6 +16,10 @@ const PROBLEMS: [&str; 6] = [
     "duplicate token key id",
 ];
 
+fn fresh() -> TokenKeyring {
+    TokenKeyring::new("active", &ServerKey::from_bytes([0; 32])).expect("key id")
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(list) = std::str::from_utf8(data) else {
         return;
@@ -24,19 +28,34 @@ fuzz_target!(|data: &[u8]| {
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|e| !e.is_empty())
         .collect();
-    let mut keyring = TokenKeyring::new("active", &ServerKey::from_bytes([0; 32])).expect("key id");
+    let mut keyring = fresh();
     match keyring.add_previous_keys(list) {
         Ok(()) => {
             let ids: Vec<&str> = keyring.key_ids().collect();
             assert_eq!(ids.len(), 1 + entries.len(), "{list:?}");
             for (id, entry) in ids[1..].iter().zip(&entries) {
-                assert_eq!(Some(*id), entry.split('=').next(), "{list:?}");
+                let (written_id, key_and_time) = entry.split_once('=').expect("an accepted entry");
+                assert_eq!(*id, written_id, "{list:?}");
+                let key = key_and_time.split('@').next().unwrap_or_default();
+                assert!(ServerKey::from_base64(key).is_ok(), "{list:?}: accepted a bad key");
             }
         }
         Err(TokenError::KeyListEntry { entry, problem }) => {
             assert!((1..=entries.len()).contains(&entry), "{list:?}: entry {entry}");
             assert!(PROBLEMS.contains(&problem), "unknown problem {problem:?}");
             assert_eq!(keyring.key_ids().collect::<Vec<_>>(), ["active"]);
+            // The entries before the one named are accepted on their own, and the one named,
+            // added after them, is refused for the same reason: the position is the right one.
+            let mut before = fresh();
+            before
+                .add_previous_keys(&entries[..entry - 1].join(","))
+                .expect("the entries before the refused one");
+            match before.add_previous_keys(entries[entry - 1]) {
+                Err(TokenError::KeyListEntry { entry: 1, problem: again }) => {
+                    assert_eq!(again, problem, "{list:?}");
+                }
+                other => panic!("{list:?}: entry {entry} alone gave {other:?}"),
+            }
         }
         Err(other) => panic!("unexpected error {other:?}"),
     }

@@ -13,7 +13,8 @@ use crate::error::TokenError;
 use crate::token::{ServerKey, TokenKeyring};
 
 impl TokenKeyring {
-    /// Adds every key of a previous-keys list as a verification key: `id=base64` entries (the key
+    /// Adds every key of a previous-keys list (the keys being rotated out, each added as by
+    /// [`TokenKeyring::add_verification_key`]): `id=base64` entries (the key
     /// as [`ServerKey::from_base64`] reads it) separated by commas or whitespace, each optionally
     /// followed by `@` and an RFC 3339 time at which it retires
     /// ([`TokenKeyring::add_verification_key_until`]). An empty list adds nothing.
@@ -37,7 +38,9 @@ impl TokenKeyring {
     /// # Ok::<(), TokenError>(())
     /// ```
     pub fn add_previous_keys(&mut self, list: &str) -> Result<(), TokenError> {
-        let mut parsed: Vec<(&str, ServerKey, Option<OffsetDateTime>)> = Vec::new();
+        // First every entry is checked, keeping only borrowed text and times: a decoded key is
+        // dropped (and wiped) where it was made, never left behind in a growing `Vec`.
+        let mut checked: Vec<(&str, &str, Option<i64>)> = Vec::new();
         for (index, entry) in entries(list).enumerate() {
             let at_entry = |problem: &'static str| TokenError::KeyListEntry {
                 entry: index + 1,
@@ -53,27 +56,22 @@ impl TokenKeyring {
                     let time = OffsetDateTime::parse(time, &Rfc3339).map_err(|_| {
                         at_entry("the time after @ must be RFC 3339, such as 2027-01-31T00:00:00Z")
                     })?;
-                    (base64, Some(time))
+                    (base64, Some(time.unix_timestamp()))
                 }
             };
-            let key = ServerKey::from_base64(base64).map_err(|e| at_entry(key_problem(&e)))?;
-            if self
-                .key_ids()
-                .chain(parsed.iter().map(|(id, ..)| *id))
-                .any(|known| known == id)
-            {
+            ServerKey::from_base64(base64).map_err(|e| at_entry(key_problem(&e)))?;
+            if checked.iter().any(|(listed, ..)| *listed == id) {
                 return Err(at_entry("duplicate token key id"));
             }
-            Self::check_key_id(id).map_err(|e| at_entry(key_problem(&e)))?;
-            parsed.push((id, key, retire_at));
+            self.check_new_key_id(id)
+                .map_err(|e| at_entry(key_problem(&e)))?;
+            checked.push((id, base64, retire_at));
         }
-        for (id, key, retire_at) in parsed {
-            let added = match retire_at {
-                None => self.add_verification_key(id, &key),
-                Some(retire_at) => self.add_verification_key_until(id, &key, retire_at),
-            };
-            // Every entry was checked above (id shape, no duplicate), so adding cannot fail.
-            debug_assert!(added.is_ok(), "a checked key list entry was refused");
+        // Then added, decoding each key again: nothing can fail here.
+        for (id, base64, retire_at) in checked {
+            if let Ok(key) = ServerKey::from_base64(base64) {
+                self.push_key(id, &key, retire_at);
+            }
         }
         Ok(())
     }

@@ -53,20 +53,28 @@ impl InMemoryRevocationSet {
     /// space or begin with `#`, so the file fails closed: every line is an id exactly as written
     /// (only its line ending, `\n` or `\r\n`, removed) and also as trimmed. There is no comment
     /// syntax to skip lines by: a note such as `# rotated keys` only matches an id spelled exactly
-    /// like it. Revoking an id nobody holds costs nothing; skipping a revoked one would let its
-    /// holder in.
+    /// like it. What an editor may add counts as a separator too: a byte-order mark at the start
+    /// and a `\r` anywhere (old Mac line endings) would otherwise glue themselves to an id, so the
+    /// pieces between them are ids as well. Revoking an id nobody holds costs nothing; skipping a
+    /// revoked one would let its holder in.
     ///
     /// ```
     /// # use sealkit_token::{InMemoryRevocationSet, RevocationSet};
     /// let set = InMemoryRevocationSet::from_id_lines("# revoked by the on-call\r\nagent/7 \n");
     /// assert!(set.is_revoked("agent/7 ") && set.is_revoked("agent/7"));
     /// assert!(set.is_revoked("# revoked by the on-call"));
-    /// assert_eq!(set.len(), 3);
+    ///
+    /// // Saved with a byte-order mark and old Mac line endings.
+    /// let set = InMemoryRevocationSet::from_id_lines("\u{feff}agent/7\ragent/8");
+    /// assert!(set.is_revoked("agent/7") && set.is_revoked("agent/8"));
     /// ```
     pub fn from_id_lines(text: &str) -> Self {
+        let unmarked = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let pieces = unmarked.split(['\n', '\r']);
         Self::from_ids(
             text.lines()
-                .flat_map(|line| [line, line.trim()])
+                .chain(pieces)
+                .flat_map(|id| [id, id.trim()])
                 .filter(|id| !id.is_empty()),
         )
     }

@@ -105,14 +105,16 @@ impl ServerKey {
         Self(key)
     }
 
-    fn derive_sealing_key(&self, key_id: &str) -> Zeroizing<[u8; 32]> {
+    /// The derived key lives on the heap and is written there directly: the keyring's `Vec` of
+    /// keys moves its elements when it grows, which would leave unwiped copies of a key held inline.
+    fn derive_sealing_key(&self, key_id: &str) -> Box<Zeroizing<[u8; 32]>> {
         let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), self.0.as_slice());
         let mut info = Vec::with_capacity(HKDF_INFO.len() + key_id.len());
         info.extend_from_slice(HKDF_INFO);
         info.extend_from_slice(key_id.as_bytes());
-        let mut okm = Zeroizing::new([0u8; 32]);
+        let mut okm = Box::new(Zeroizing::new([0u8; 32]));
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        if hkdf.expand(&info, okm.as_mut_slice()).is_err() {
+        if hkdf.expand(&info, &mut okm[..]).is_err() {
             unreachable!("HKDF-SHA256 expands to 32 bytes");
         }
         okm
@@ -156,7 +158,7 @@ impl fmt::Debug for AccessToken {
 
 struct SealingKey {
     id: String,
-    key: Zeroizing<[u8; 32]>,
+    key: Box<Zeroizing<[u8; 32]>>,
     associated_data: Vec<u8>,
     /// When a key being rotated out stops opening tokens (Unix seconds); `None` = never.
     retire_at: Option<i64>,
@@ -188,8 +190,9 @@ impl TokenKeyring {
     /// A keyring whose active (sealing) key is `key`, known by `key_id` (1..=16 ASCII letters and
     /// digits).
     pub fn new(key_id: &str, key: &ServerKey) -> Result<Self, TokenError> {
+        Self::check_key_id(key_id)?;
         Ok(Self {
-            keys: vec![Self::sealing_key(key_id, key, None)?],
+            keys: vec![Self::sealing_key(key_id, key, None)],
         })
     }
 
@@ -236,11 +239,22 @@ impl TokenKeyring {
         key: &ServerKey,
         retire_at: Option<i64>,
     ) -> Result<(), TokenError> {
-        if self.keys.iter().any(|k| k.id == key_id) {
+        self.check_new_key_id(key_id)?;
+        self.push_key(key_id, key, retire_at);
+        Ok(())
+    }
+
+    /// Whether a new key may take `key_id`: well formed and not in the keyring yet.
+    pub(crate) fn check_new_key_id(&self, key_id: &str) -> Result<(), TokenError> {
+        if self.key_ids().any(|known| known == key_id) {
             return Err(TokenError::Key("duplicate token key id"));
         }
-        self.keys.push(Self::sealing_key(key_id, key, retire_at)?);
-        Ok(())
+        Self::check_key_id(key_id)
+    }
+
+    /// Adds a key whose id [`TokenKeyring::check_new_key_id`] accepted.
+    pub(crate) fn push_key(&mut self, key_id: &str, key: &ServerKey, retire_at: Option<i64>) {
+        self.keys.push(Self::sealing_key(key_id, key, retire_at));
     }
 
     /// The id of the key that seals new tokens.
@@ -254,7 +268,7 @@ impl TokenKeyring {
     }
 
     /// A key id is 1..=16 ASCII letters or digits, so it never contains the `_` separator.
-    pub(crate) fn check_key_id(key_id: &str) -> Result<(), TokenError> {
+    fn check_key_id(key_id: &str) -> Result<(), TokenError> {
         if key_id.is_empty()
             || key_id.len() > MAX_KEY_ID_LEN
             || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -266,22 +280,18 @@ impl TokenKeyring {
         Ok(())
     }
 
-    fn sealing_key(
-        key_id: &str,
-        key: &ServerKey,
-        retire_at: Option<i64>,
-    ) -> Result<SealingKey, TokenError> {
-        Self::check_key_id(key_id)?;
+    /// A key's derived state; its id was checked by the caller.
+    fn sealing_key(key_id: &str, key: &ServerKey, retire_at: Option<i64>) -> SealingKey {
         let mut associated_data = Vec::with_capacity(AD_LABEL.len() + 1 + key_id.len());
         associated_data.extend_from_slice(AD_LABEL);
         associated_data.push(key_id.len() as u8);
         associated_data.extend_from_slice(key_id.as_bytes());
-        Ok(SealingKey {
+        SealingKey {
             id: key_id.to_owned(),
             key: key.derive_sealing_key(key_id),
             associated_data,
             retire_at,
-        })
+        }
     }
 
     /// Seals claims under the active key.

@@ -142,6 +142,25 @@ fn each_kind_of_bad_entry_is_named_by_position() {
     }
 }
 
+/// A refused list leaves a keyring that already had verification keys exactly as it was, and a
+/// listed id may not take the id of one of them.
+#[test]
+fn a_refused_list_leaves_earlier_keys_as_they_were() {
+    let mut keyring = fresh_keyring();
+    keyring
+        .add_verification_key("old", &ServerKey::from_bytes([4; 32]))
+        .unwrap();
+    let list = format!("k1={} old={}", key_text(1), key_text(2));
+    assert_eq!(
+        keyring.add_previous_keys(&list).unwrap_err(),
+        TokenError::KeyListEntry {
+            entry: 2,
+            problem: "duplicate token key id"
+        }
+    );
+    assert_eq!(keyring.key_ids().collect::<Vec<_>>(), ["active", "old"]);
+}
+
 #[test]
 fn a_refusal_repeats_no_part_of_any_key() {
     let (good, other) = (key_text(0x5a), key_text(0xa5));
