@@ -21,7 +21,7 @@ use rand::Rng as _;
 use sealkit::token::{
     IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority, TokenKeyring,
 };
-use sealkit_benches::{Row, fastest_ns, median_ns, print_table, timed};
+use sealkit_benches::{Row, fastest_ns, median, median_ns, print_table, timed};
 
 const ADMIN: &str = r#"{"id": "admin", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
     "access_tokens": {"prefix": "agent/"}, "ops": ["issue-access-token", "list-streams", "append"]}}"#;
@@ -145,10 +145,6 @@ fn main() {
             (raw, ours)
         })
         .collect();
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     let interleaved_raw = median(rounds.iter().map(|r| r.0).collect());
     let interleaved_ours = median(rounds.iter().map(|r| r.1).collect());
     let mut ratios: Vec<f64> = rounds.iter().map(|(raw, ours)| ours / raw).collect();

@@ -47,9 +47,14 @@ pub fn timed<F: FnMut()>(bencher: &mut Bencher<'_>, key: &str, mut routine: F) {
 /// Median nanoseconds per iteration recorded under `key`, if that benchmark ran.
 pub fn median_ns(key: &str) -> Option<f64> {
     let samples = SAMPLES.lock().unwrap();
-    let mut v = samples.get(key)?.clone();
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
+    Some(median(samples.get(key)?.clone()))
+}
+
+/// The median of some measurements (the upper middle one for an even count), as every figure
+/// these benches report is taken. Panics on no measurements.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// Fastest sample recorded under `key`, ns per iteration: on a shared machine, where other work
