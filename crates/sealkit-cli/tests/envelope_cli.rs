@@ -877,22 +877,20 @@ fn errors_stay_one_line_whatever_they_name() {
 /// The commands that read a scope's keys from the environment name its variables under `--help`.
 #[test]
 fn help_names_the_registry_environment() {
-    for command in [
-        &["envelope", "open"][..],
-        &["envelope", "rewrap"],
-        &["envelope", "registry", "validate"],
-    ] {
-        harness::assert_help_names(
-            command,
-            &[
-                "DATA_AT_REST_ENCRYPTION",
-                "USER_KV_ENCRYPTION",
-                "EXPORT_ENCRYPTION",
-                "PREFIX_KEYS_JSON",
-                "PREFIX_ACTIVE_KEY_ID",
-                "PREFIX_PRIVATE_KEY",
-                "PREFIX_PUBLIC_KEY",
-            ],
-        );
-    }
+    harness::assert_help_names(
+        &[
+            &["envelope", "open"][..],
+            &["envelope", "rewrap"],
+            &["envelope", "registry", "validate"],
+        ],
+        &[
+            "DATA_AT_REST_ENCRYPTION",
+            "USER_KV_ENCRYPTION",
+            "EXPORT_ENCRYPTION",
+            "PREFIX_KEYS_JSON",
+            "PREFIX_ACTIVE_KEY_ID",
+            "PREFIX_PRIVATE_KEY",
+            "PREFIX_PUBLIC_KEY",
+        ],
+    );
 }

@@ -126,11 +126,12 @@ fn key_separation_and_length_are_startup_errors() {
 /// Both session subcommands' help names the keys they read.
 #[test]
 fn help_names_the_environment_variables() {
-    for command in [
-        &["session"][..],
-        &["session", "sign"],
-        &["session", "verify"],
-    ] {
-        harness::assert_help_names(command, &["SESSION_SIGNING_KEY", "ENCRYPTION_KEY"]);
-    }
+    harness::assert_help_names(
+        &[
+            &["session"][..],
+            &["session", "sign"],
+            &["session", "verify"],
+        ],
+        &["SESSION_SIGNING_KEY", "ENCRYPTION_KEY"],
+    );
 }

@@ -248,7 +248,7 @@ fn bad_arguments_fail_with_one_usage_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
     harness::assert_help_names(
-        &["stream", "seal"],
+        &[&["stream", "seal"]],
         &["--key-check-file", "S2_ENCRYPTION_KEY"],
     );
 }

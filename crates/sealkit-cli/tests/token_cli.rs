@@ -352,22 +352,20 @@ fn a_previous_key_with_a_retirement_time_stops_at_that_time() {
 /// Every token subcommand's help names the environment it reads, the retirement syntax included.
 #[test]
 fn help_names_the_environment_variables() {
-    for command in [
-        &["token"][..],
-        &["token", "issue"],
-        &["token", "verify"],
-        &["token", "authorize"],
-    ] {
-        harness::assert_help_names(
-            command,
-            &[
-                "SEALKIT_TOKEN_KEY",
-                "SEALKIT_TOKEN_PREVIOUS_KEYS",
-                "S2_ACCESS_TOKEN",
-                "id=base64@",
-            ],
-        );
-    }
+    harness::assert_help_names(
+        &[
+            &["token"][..],
+            &["token", "issue"],
+            &["token", "verify"],
+            &["token", "authorize"],
+        ],
+        &[
+            "SEALKIT_TOKEN_KEY",
+            "SEALKIT_TOKEN_PREVIOUS_KEYS",
+            "S2_ACCESS_TOKEN",
+            "id=base64@",
+        ],
+    );
 }
 
 /// The CLI decides expiry by the system clock: a token sealed under its key that expired in 2001

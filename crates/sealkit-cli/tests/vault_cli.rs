@@ -791,13 +791,14 @@ fn migrate_reports_an_unusable_ca_file() {
 /// Every vault subcommand's help names the environment it reads.
 #[test]
 fn help_names_the_environment_variables() {
-    for command in [
-        &["vault"][..],
-        &["vault", "encrypt"],
-        &["vault", "decrypt"],
-        &["vault", "check"],
-        &["vault", "migrate"],
-    ] {
-        harness::assert_help_names(command, &["ENCRYPTION_KEY", "NODE_ENV", "DATABASE_URL"]);
-    }
+    harness::assert_help_names(
+        &[
+            &["vault"][..],
+            &["vault", "encrypt"],
+            &["vault", "decrypt"],
+            &["vault", "check"],
+            &["vault", "migrate"],
+        ],
+        &["ENCRYPTION_KEY", "NODE_ENV", "DATABASE_URL"],
+    );
 }

@@ -60,16 +60,18 @@ pub fn assert_fails_silently_with(out: &Output, code: &str) {
     assert!(out.stdout.is_empty(), "no output expected on failure");
 }
 
-/// `sealkit <command> --help` succeeds, and its text names every one of `names` (the environment
-/// variables a command reads are part of its help).
-pub fn assert_help_names(command: &[&str], names: &[&str]) {
-    let out = sealkit(&[command, &["--help"]].concat(), &[], b"");
-    assert!(out.status.success(), "{command:?} --help failed");
-    let help = String::from_utf8_lossy(&out.stdout);
-    for name in names {
-        assert!(
-            help.contains(name),
-            "`sealkit {command:?} --help` lacks {name}"
-        );
+/// `sealkit <command> --help` succeeds for each of `commands`, and each help text names every one
+/// of `names` (the environment variables a command reads are part of its help).
+pub fn assert_help_names(commands: &[&[&str]], names: &[&str]) {
+    for command in commands {
+        let out = sealkit(&[command, &["--help"][..]].concat(), &[], b"");
+        assert!(out.status.success(), "{command:?} --help failed");
+        let help = String::from_utf8_lossy(&out.stdout);
+        for name in names {
+            assert!(
+                help.contains(name),
+                "`sealkit {command:?} --help` lacks {name}"
+            );
+        }
     }
 }
