@@ -100,25 +100,27 @@ impl StreamError {
             | StreamError::InvalidKeyLength { .. }
             | StreamError::RecordLimit { .. }
             | StreamError::UnknownCipher { .. }
-            | StreamError::InvalidIdentity { .. }
-            | StreamError::MalformedKeyCheck => "invalid",
+            | StreamError::InvalidIdentity { .. } => "invalid",
             StreamError::KeyForUnencryptedStream => "key_for_unencrypted_stream",
             StreamError::WrongKey => "wrong_key",
             StreamError::DecryptionFailed => "decryption_failed",
             StreamError::MalformedRecord(_) => "malformed_record",
             StreamError::UnknownRecordFormat { .. } => "unknown_record_format",
             StreamError::CipherMismatch { .. } => "cipher_mismatch",
+            StreamError::MalformedKeyCheck => "malformed_key_check",
         }
     }
 
     /// The HTTP status a server should answer with: 422 for bad requests, 400 for key and
-    /// authentication failures (as S2), 500 for records that are broken in storage.
+    /// authentication failures (as S2), 500 for records and key-check values that are broken in
+    /// storage (nothing the client can fix).
     pub fn http_status(&self) -> u16 {
         match self {
             StreamError::WrongKey | StreamError::DecryptionFailed => 400,
             StreamError::MalformedRecord(_)
             | StreamError::UnknownRecordFormat { .. }
-            | StreamError::CipherMismatch { .. } => 500,
+            | StreamError::CipherMismatch { .. }
+            | StreamError::MalformedKeyCheck => 500,
             _ => 422,
         }
     }

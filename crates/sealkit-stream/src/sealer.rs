@@ -32,10 +32,11 @@ const MAX_AD_LEN: usize = AD_LABEL.len() + 1 + MAX_ENCODED_LEN + SEQ_FIELD_LEN;
 ///
 /// **Record limit.** AES-256-GCM with random 96-bit nonces is safe for 2^32 encryptions per key
 /// (the key is derived per stream). Pass each record's sequence number and positions beyond 2^32
-/// are refused; without sequence numbers, this sealer counts what it seals and stops at the limit,
-/// a count only as good as the sealer's lifetime. Neither counts sealing the same position again (a
-/// retried append, a rewrite): each seal draws a fresh nonce from the same budget, so a server that
-/// re-seals positions often should count them or give the stream a new incarnation.
+/// are refused. Besides, this sealer counts every record it seals, with or without a sequence
+/// number, and refuses the 2^32nd + 1: a count only as good as the sealer's lifetime. Across
+/// lifetimes only the positions bound the budget, so sealing the same position again (a retried
+/// append, a rewrite) draws a fresh nonce from it uncounted: a server that re-seals positions often
+/// should count them or give the stream a new incarnation.
 ///
 /// **Nonces, fork and VM snapshots.** A nonce is the thread-local CSPRNG's output (fast: no system
 /// call per record) XORed with a mask this sealer drew from the operating system when it was
@@ -50,8 +51,9 @@ pub struct RecordSealer {
     /// `AD_LABEL ‖ format ‖ identity ‖ 0x00`, computed once: the whole AD of a record sealed without
     /// a sequence number; with one, the last byte becomes `0x01` followed by the number.
     ad_unsequenced: Vec<u8>,
-    /// Records sealed without an explicit sequence number (only counted for bounded ciphers).
-    unsequenced: AtomicU64,
+    /// Records this sealer has sealed (only counted for bounded ciphers): each one drew a nonce
+    /// from the key's budget, whatever position it was given.
+    sealed: AtomicU64,
     /// XORed into every nonce; from the operating system, so it differs in each copy of a process
     /// that builds its sealer after a fork or snapshot (see the type's documentation).
     nonce_mask: [u8; MAX_NONCE_LEN],
@@ -91,7 +93,7 @@ impl RecordSealer {
             cipher: RecordCipher::new(cipher, &keys.record_key),
             key_check: keys.key_check,
             ad_unsequenced: ad_prefix,
-            unsequenced: AtomicU64::new(0),
+            sealed: AtomicU64::new(0),
             nonce_mask,
         }
     }
@@ -149,6 +151,9 @@ impl RecordSealer {
         out: &mut Vec<u8>,
     ) -> Result<(), StreamError> {
         self.reserve(seq_num, 1)?;
+        // All the room at once: growing `out` after the plaintext is in it would leave a copy of
+        // the plaintext in the freed block.
+        out.reserve(self.sealed_len(plaintext.len()));
         let start = out.len();
         let header = self.format.header_len();
         out.resize(start + header, 0);
@@ -259,7 +264,7 @@ impl RecordSealer {
                 let seq = match first_seq_num {
                     Some(first) => Some(first.checked_add(i as u64).ok_or(
                         StreamError::RecordLimit {
-                            max: u64::MAX,
+                            max: self.cipher().max_seq_num(),
                             attempted: u128::from(first) + i as u128,
                         },
                     )?),
@@ -277,28 +282,28 @@ impl RecordSealer {
         if count == 0 {
             return Ok(());
         }
-        match seq_num {
-            Some(first) => {
-                let last = u128::from(first) + u128::from(count) - 1;
-                if last > u128::from(max) {
-                    // Name the first sequence number past the limit, as S2 does.
-                    let attempted = u128::from(first).max(u128::from(max) + 1);
-                    return Err(StreamError::RecordLimit { max, attempted });
-                }
+        if let Some(first) = seq_num {
+            let last = u128::from(first) + u128::from(count) - 1;
+            if last > u128::from(max) {
+                // Name the first sequence number past the limit, as S2 does.
+                let attempted = u128::from(first).max(u128::from(max) + 1);
+                return Err(StreamError::RecordLimit { max, attempted });
             }
-            // 2^64 records cannot be sealed in practice; only bounded ciphers need counting.
-            None if cipher.max_records() <= u128::from(u64::MAX) => {
-                let limit = cipher.max_records() as u64;
-                self.unsequenced
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sealed| {
-                        sealed.checked_add(count).filter(|&total| total <= limit)
-                    })
-                    .map_err(|sealed| StreamError::RecordLimit {
-                        max,
-                        attempted: u128::from(sealed).max(u128::from(limit)),
-                    })?;
-            }
-            None => {}
+        }
+        // 2^64 records cannot be sealed in practice; only bounded ciphers need counting. Every
+        // seal counts, so mixing sealing with and without positions cannot exceed the budget.
+        if cipher.max_records() <= u128::from(u64::MAX) {
+            let limit = cipher.max_records() as u64;
+            self.sealed
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sealed| {
+                    sealed.checked_add(count).filter(|&total| total <= limit)
+                })
+                // The count is this sealer's own numbering of its records: the one it refuses
+                // is the first past the limit.
+                .map_err(|sealed| StreamError::RecordLimit {
+                    max,
+                    attempted: u128::from(sealed).max(u128::from(limit)),
+                })?;
         }
         Ok(())
     }
@@ -394,5 +399,39 @@ mod tests {
             let record = a.seal(b"record", Some(1)).unwrap();
             assert_eq!(b.open(&record, Some(1)).unwrap(), b"record");
         }
+    }
+
+    /// The count of seals is shared by both ways of sealing: a sealer that has used up the
+    /// AES-GCM budget refuses sealing with a position too, not only without one, and a batch that
+    /// would cross the limit takes nothing from it.
+    #[test]
+    fn every_seal_counts_against_the_aes_gcm_budget() {
+        let key = EncryptionKey::from_bytes([7; 32]);
+        let identity = StreamIdentity::new("basin", "stream").unwrap();
+        let sealer = RecordSealer::new(StreamCipher::Aes256Gcm, &key, &identity);
+        let limit = StreamCipher::Aes256Gcm.max_records() as u64;
+        sealer.sealed.store(limit - 2, Ordering::Relaxed);
+        sealer.seal(b"with a position", Some(7)).unwrap();
+        let err = sealer
+            .seal_batch(&[b"a", b"b"], None)
+            .expect_err("two more would cross the limit");
+        assert_eq!(
+            err.to_string(),
+            "max assignable sequence number is 4294967295; attempted 4294967296"
+        );
+        sealer.seal(b"the last one", None).unwrap();
+        assert_eq!(sealer.sealed.load(Ordering::Relaxed), limit);
+        for seq in [None, Some(0), Some(42)] {
+            let err = sealer.seal(b"one too many", seq).unwrap_err();
+            assert!(matches!(err, StreamError::RecordLimit { .. }), "{err:?}");
+        }
+        let mut out = Vec::new();
+        assert!(sealer.seal_into(b"x", Some(1), &mut out).is_err());
+        assert!(out.is_empty());
+
+        // AEGIS-256 is not counted: its budget (2^64) cannot be reached.
+        let aegis = RecordSealer::new(StreamCipher::Aegis256, &key, &identity);
+        aegis.seal(b"record", Some(1)).unwrap();
+        assert_eq!(aegis.sealed.load(Ordering::Relaxed), 0);
     }
 }

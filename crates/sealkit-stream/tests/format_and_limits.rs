@@ -346,16 +346,25 @@ fn record_of_another_cipher_is_refused_as_cipher_mismatch_before_decrypting() {
 #[test]
 fn relabelled_format_byte_does_not_downgrade_a_record() {
     // An AEGIS record relabelled as AES-GCM (and vice versa) must not open under the other cipher.
+    // The relabelled record passes the format check (its byte now names the opener's cipher), so
+    // what refuses it is the authentication: the cipher is in the derived key and the format byte
+    // in the associated data.
     let aegis = sealer(StreamCipher::Aegis256);
     let aes = sealer(StreamCipher::Aes256Gcm);
     let mut relabelled = aegis.seal(b"downgrade me", Some(0)).unwrap();
     relabelled[0] = 0x02;
-    assert!(aes.open(&relabelled, Some(0)).is_err());
+    assert_eq!(
+        aes.open(&relabelled, Some(0)).unwrap_err(),
+        StreamError::DecryptionFailed
+    );
     let mut relabelled = aes
         .seal(b"upgrade me, longer than the nonce diff", Some(0))
         .unwrap();
     relabelled[0] = 0x01;
-    assert!(aegis.open(&relabelled, Some(0)).is_err());
+    assert_eq!(
+        aegis.open(&relabelled, Some(0)).unwrap_err(),
+        StreamError::DecryptionFailed
+    );
 }
 
 #[test]
@@ -384,4 +393,21 @@ fn sealer_reports_its_cipher_and_format() {
             RecordFormat::for_cipher(cipher).sealed_len(10)
         );
     }
+}
+
+#[test]
+fn open_batch_past_u64_is_a_record_limit_not_an_overflow() {
+    // Only AEGIS-256 can have a record at u64::MAX for the next one to run past.
+    let sealer = sealer(StreamCipher::Aegis256);
+    let last = sealer.seal(b"last", Some(u64::MAX)).unwrap();
+    let err = sealer
+        .open_batch(&[last.clone(), last], Some(u64::MAX))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StreamError::RecordLimit {
+            max: u64::MAX,
+            attempted: u128::from(u64::MAX) + 1
+        }
+    );
 }

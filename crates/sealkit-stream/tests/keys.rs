@@ -420,6 +420,11 @@ fn key_check_from_str_rejects_uppercase_wrong_length_and_non_hex() {
     for text in rejected {
         let err = text.parse::<KeyCheck>().unwrap_err();
         assert_eq!(err, StreamError::MalformedKeyCheck, "{text:?}");
+        // A key-check value comes from the server's own storage: broken there is a server fault.
+        assert_eq!(
+            (err.code(), err.http_status()),
+            ("malformed_key_check", 500)
+        );
     }
 }
 
