@@ -153,7 +153,10 @@ impl<'a> ScopeView<'a> {
         }
         let needs = |target: Target| request.ops.targets(target);
         let needs_stream = needs(Target::Stream);
+        // An empty name addresses nothing in S2 (names are at least one byte), and an empty
+        // stream name under auto-prefixing would address the bare prefix itself.
         match request.basin {
+            Some("") => return Err(TokenError::invalid("the basin name is empty")),
             Some(basin) if !self.basins.matches(basin) => {
                 return Err(TokenError::denied(DenialReason::Basin));
             }
@@ -163,6 +166,7 @@ impl<'a> ScopeView<'a> {
             _ => {}
         }
         let effective_stream = match request.stream {
+            Some("") => return Err(TokenError::invalid("the stream name is empty")),
             Some(stream) => {
                 let effective = match self.auto_prefix {
                     Some(prefix) if !prefix.is_empty() => prefixed(prefix, stream),
@@ -177,6 +181,7 @@ impl<'a> ScopeView<'a> {
             None => None,
         };
         match request.access_token {
+            Some("") => return Err(TokenError::invalid("the access token id is empty")),
             Some(id) if !self.access_tokens.matches(id) => {
                 return Err(TokenError::denied(DenialReason::AccessToken));
             }
@@ -290,13 +295,14 @@ impl VerifiedToken {
     }
 
     /// How a listed stream appears to this token: `None` if outside its scope, else the name with
-    /// the auto-prefix stripped.
+    /// the auto-prefix stripped. A stream named exactly the prefix is not shown: its name relative
+    /// to the namespace would be empty, which no request can name.
     pub fn visible_stream<'n>(&self, absolute: &'n str) -> Option<&'n str> {
         if !self.claims.scope.streams.matches(absolute) {
             return None;
         }
         match self.stream_namespace() {
-            Some(ns) => absolute.strip_prefix(ns),
+            Some(ns) => absolute.strip_prefix(ns).filter(|name| !name.is_empty()),
             None => Some(absolute),
         }
     }
@@ -652,6 +658,9 @@ impl TokenAuthority {
 
     /// Lists the metadata of live (unrevoked) tokens whose id starts with `prefix`, limited to a
     /// token issuer's access-token scope. Never returns a token string. Needs a store.
+    ///
+    /// A token lister sees only the part of each issuing chain inside its access-token scope:
+    /// the ids of tokens above that scope (an administrator's, say) are left out.
     pub fn list(&self, issuer: Issuer<'_>, prefix: &str) -> Result<Vec<TokenInfo>, TokenError> {
         let lister = match issuer {
             Issuer::Root => None,
@@ -677,6 +686,12 @@ impl TokenAuthority {
                         .collect::<Vec<_>>(),
                 )
         });
+        if let Some(lister) = &lister {
+            let visible = &lister.scope().access_tokens;
+            for info in &mut tokens {
+                info.issuing_chain.retain(|id| visible.matches(id));
+            }
+        }
         Ok(tokens)
     }
 }

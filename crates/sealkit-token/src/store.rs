@@ -33,7 +33,8 @@ pub struct TokenInfo {
     /// When it was issued.
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
-    /// The ids of the tokens that issued it, root-most first (empty: the root authority).
+    /// The ids of the tokens that issued it, root-most first (empty: the root authority). In a
+    /// listing by a token, only the ids inside that token's access-token scope.
     pub issuing_chain: Vec<String>,
 }
 

@@ -471,6 +471,38 @@ fn listing_shows_live_tokens_in_scope_and_never_the_token() {
 }
 
 #[test]
+fn a_token_lister_sees_only_the_chain_inside_its_scope() {
+    let f = fixture();
+    let admin = f.root(
+        r#"{"id": "ops-admin", "scope": {"access_tokens": {"prefix": ""}, "basins": {"prefix": ""},
+            "ops": ["issue-access-token", "list-access-tokens", "read"]}}"#,
+    );
+    let team = f
+        .from(
+        &admin,
+        r#"{"id": "user/team", "scope": {"access_tokens": {"prefix": "user/"}, "basins": {"prefix": ""},
+            "ops": ["issue-access-token", "list-access-tokens", "read"]}}"#,
+    )
+        .unwrap();
+    f.from(
+        &team,
+        r#"{"id": "user/team/a", "scope": {"basins": {"prefix": ""}, "ops": ["read"]}}"#,
+    )
+    .unwrap();
+    let by_team = f
+        .authority
+        .list(Issuer::Token(&team), "user/team/")
+        .unwrap();
+    assert_eq!(by_team.len(), 1);
+    assert_eq!(by_team[0].issuing_chain, ["user/team"]);
+    // The root and a lister whose scope covers every id see the whole chain.
+    for lister in [Issuer::Root, Issuer::Token(&admin)] {
+        let listed = f.authority.list(lister, "user/team/").unwrap();
+        assert_eq!(listed[0].issuing_chain, ["ops-admin", "user/team"]);
+    }
+}
+
+#[test]
 fn token_info_serializes_like_the_reference() {
     let f = fixture();
     let issued = f

@@ -535,6 +535,49 @@ fn auto_prefix_strips_listed_names_and_filters_to_scope() {
     ];
     assert_eq!(v.filter_streams(listed), ["console", "telemetry"]);
     assert_eq!(v.visible_stream("session/rh/console"), None);
+    // The stream named exactly the prefix would list as "", a name no request can use.
+    assert_eq!(v.visible_stream("session/g7/"), None);
+    assert_eq!(v.filter_streams(["session/g7/", "session/g7/x"]), ["x"]);
+}
+
+#[test]
+fn empty_names_are_invalid_and_never_reach_the_bare_prefix() {
+    let f = fixture();
+    let t = f.root(
+        r#"{"id": "t", "auto_prefix_streams": true,
+            "scope": {"basins": {"prefix": ""}, "streams": {"prefix": "session/g7/"},
+                      "access_tokens": {"prefix": ""}, "ops": ["append", "revoke-access-token"]}}"#,
+    );
+    let requests = [
+        (
+            OpRequest::new(Operation::Append).basin("b").stream(""),
+            "the stream name is empty",
+        ),
+        (
+            OpRequest::new(Operation::Append).basin("").stream("s"),
+            "the basin name is empty",
+        ),
+        (
+            OpRequest::new(Operation::RevokeAccessToken)
+                .basin("b")
+                .access_token(""),
+            "the access token id is empty",
+        ),
+    ];
+    for (request, message) in requests {
+        let err = f.authority.authorize(&t, &request).unwrap_err();
+        assert_eq!((err.code(), err.http_status()), ("invalid", 422), "{err}");
+        assert_eq!(err.to_string(), message);
+    }
+    // A non-empty name is fine, and lands under the prefix.
+    let ok = f
+        .authority
+        .authorize(
+            &t,
+            &OpRequest::new(Operation::Append).basin("b").stream("s"),
+        )
+        .unwrap();
+    assert_eq!(ok.effective_stream(), Some("session/g7/s"));
 }
 
 #[test]
