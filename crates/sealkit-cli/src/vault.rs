@@ -9,16 +9,20 @@ mod migrate;
 use std::path::Path;
 use std::process::ExitCode;
 
-use sealkit::vault::{EncryptionKey, SettingsVault, StartupValidator, VaultError};
+use sealkit::vault::{
+    EncryptionKey, SessionSigner, SettingsVault, StartupValidator, StdoutJsonLines, VaultError,
+};
 
 use crate::failure::{CliError, CliResult};
 use crate::io;
 
 /// What the vault subcommands read from the environment (shown under `--help`).
 const ENVIRONMENT_HELP: &str = "Environment:
-  ENCRYPTION_KEY  the key, exactly as set: its bytes, never trimmed (`sealkit keygen` makes one)
-  NODE_ENV        the environment name `check` reports (another variable with --environment-var)
-  DATABASE_URL    the database `migrate` works on (or --database-url)";
+  ENCRYPTION_KEY       the key, exactly as set: its bytes, never trimmed (`sealkit keygen` makes one)
+  NODE_ENV             the environment name `check` reports (another variable with --environment-var)
+  SESSION_SIGNING_KEY  when set, `check` also requires it to differ from ENCRYPTION_KEY and to
+                       decode to at least 32 bytes, as `sealkit session` does
+  DATABASE_URL         the database `migrate` works on (or --database-url)";
 
 /// Subcommands of `sealkit vault`.
 #[derive(clap::Subcommand)]
@@ -32,6 +36,7 @@ pub enum Command {
     #[command(after_help = ENVIRONMENT_HELP)]
     Decrypt,
     /// Run the startup validation on this environment; analytics lines on stdout; exit 1 on failure.
+    /// With `SESSION_SIGNING_KEY` set, also check it is a separate key of at least 32 bytes.
     #[command(after_help = ENVIRONMENT_HELP)]
     Check {
         /// Variable holding the environment name.
@@ -98,16 +103,37 @@ fn decrypt() -> CliResult {
 }
 
 fn check(environment_var: &str) -> CliResult {
-    match StartupValidator::new()
-        .environment_variable(environment_var)
-        .validate_env()
-    {
-        Ok(_) => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(CliError::new(
-            e.code.as_str(),
-            format_args!("{} ({})", e.message, e.suggestion),
-        )),
+    // Read once, so the key the separation check compares is the key the tiers validated.
+    let key = EncryptionKey::from_env();
+    let environment = std::env::var_os(environment_var).map(|v| v.to_string_lossy().into_owned());
+    StartupValidator::new()
+        .validate_key(key.as_ref(), environment.as_deref(), &mut StdoutJsonLines)
+        .map_err(|e| {
+            CliError::new(
+                e.code.as_str(),
+                format_args!("{} ({})", e.message, e.suggestion),
+            )
+        })?;
+    if let Some(key) = &key {
+        check_key_separation(key)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SPEC §2 makes a reused or short session-signing key a startup error, so a deployment that
+/// `check` passes must not then fail at its first `sealkit session` command. Runs only once the
+/// three tiers have passed; their analytics line keeps its fixed schema and reports those tiers
+/// alone, so this failure shows in the exit status and on stderr. An unset or blank signing key
+/// is skipped (`sealkit session` calls it absent): not every deployment signs sessions.
+fn check_key_separation(encryption_key: &EncryptionKey) -> Result<(), CliError> {
+    let Some(signing) = io::env_secret(sealkit::vault::SESSION_SIGNING_KEY_VAR)
+        .filter(|key| !key.trim().is_empty())
+    else {
+        return Ok(());
+    };
+    SessionSigner::new(&signing, encryption_key)
+        .map(drop)
+        .map_err(|e| vault_error(&e))
 }
 
 /// Reads a previous key from a file. The key is the file's bytes (lossy UTF-8); when the file ends

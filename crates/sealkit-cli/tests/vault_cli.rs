@@ -145,6 +145,68 @@ fn check_tiers_exit_codes_and_analytics_lines() {
     assert_fails_with(&out, "ENCRYPTION_KEY_BLOCKLISTED");
 }
 
+/// With `SESSION_SIGNING_KEY` set, `check` also refuses what `sealkit session` would refuse at
+/// startup (SPEC §2): the same secret as `ENCRYPTION_KEY`, raw or decoded, or a short key.
+#[test]
+fn check_enforces_key_separation_when_a_signing_key_is_set() {
+    const SIGNING_KEY: &str = "3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=";
+    /// A text `ENCRYPTION_KEY` and the signing key that is its base64 encoding.
+    const TEXT_KEY: &str = "a-separate-32-byte-production-key";
+    const TEXT_KEY_B64: &str = "YS1zZXBhcmF0ZS0zMi1ieXRlLXByb2R1Y3Rpb24ta2V5";
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        (KEY, KEY, Some("session_key_reused")),
+        (TEXT_KEY, TEXT_KEY_B64, Some("session_key_reused")),
+        (KEY, "AAEC", Some("session_key_too_short")),
+        (KEY, "not base64!", Some("session_key_invalid")),
+        (KEY, SIGNING_KEY, None),
+        // Blank is what `sealkit session` calls absent: no signing key to check.
+        (KEY, "", None),
+        (KEY, "  ", None),
+    ];
+    for (encryption, signing, failure) in cases {
+        let env = [
+            ("ENCRYPTION_KEY", *encryption),
+            ("SESSION_SIGNING_KEY", *signing),
+            ("NODE_ENV", "production"),
+        ];
+        let out = sealkit(&["vault", "check"], &env, b"");
+        // The analytics line reports the three ENCRYPTION_KEY tiers, which passed, in its fixed
+        // schema; a separation failure shows in the exit status and on stderr.
+        let lines: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{signing:?}");
+        assert_eq!(lines[0]["event"], "sdk.startup.succeeded");
+        match failure {
+            Some(code) => {
+                assert_fails_with(&out, code);
+                assert_eq!(out.status.code(), Some(1), "{signing:?}");
+            }
+            None => assert!(out.status.success(), "{signing:?}: {out:?}"),
+        }
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        for secret in [encryption, signing] {
+            if secret.len() >= 8 {
+                assert!(!all.contains(&secret[..8]), "{all}");
+            }
+        }
+    }
+    // Unset: the startup validation alone, as before.
+    let out = sealkit(&["vault", "check"], &[("ENCRYPTION_KEY", KEY)], b"");
+    assert!(out.status.success(), "{out:?}");
+    // A failing tier is reported first, even beside a reused signing key.
+    let out = sealkit(
+        &["vault", "check"],
+        &[
+            ("ENCRYPTION_KEY", "too-short"),
+            ("SESSION_SIGNING_KEY", "too-short"),
+        ],
+        b"",
+    );
+    assert_fails_with(&out, "ENCRYPTION_KEY_WEAK");
+}
+
 // ---------- migrate ----------
 
 fn create_db(path: &Path, rows: &[(&str, &str, &str, bool)]) {
@@ -799,6 +861,11 @@ fn help_names_the_environment_variables() {
             &["vault", "check"],
             &["vault", "migrate"],
         ],
-        &["ENCRYPTION_KEY", "NODE_ENV", "DATABASE_URL"],
+        &[
+            "ENCRYPTION_KEY",
+            "NODE_ENV",
+            "SESSION_SIGNING_KEY",
+            "DATABASE_URL",
+        ],
     );
 }

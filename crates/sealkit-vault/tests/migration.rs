@@ -371,7 +371,9 @@ fn empty_plain_and_undecryptable_rows_are_reported_not_retried_forever() {
         assert_eq!(get("plain_row"), "http://localhost:3000");
         assert_eq!(get("empty_row"), "");
         assert_all_current(db, &table, &expected);
-        // Verification counts exactly the three non-v2 leftovers (empty, plain, bad).
+        // Verification counts the rows not starting with `v2:`: the empty and the plain one. The
+        // malformed `v2:a:b` starts with the prefix, so the reference's query passes it too; only
+        // the failure count above shows it.
         assert_eq!(t.remaining_not_v2, Some(2));
     });
 }
@@ -803,6 +805,71 @@ fn bounded_reruns_each_get_further_until_done() {
         );
         assert_all_current(db, name, &expected);
     });
+}
+
+#[test]
+fn a_bounded_run_whose_last_batch_ends_the_tables_is_complete() {
+    on_each_db("migrate_bounded_exact", |db, name| {
+        // Four rows to rewrite (legacy and previous-key v2) and nothing else encrypted.
+        let (a, b) = (format!("{name}_a"), format!("{name}_b"));
+        let ea = seed_mixed(db, &a, 4);
+        let eb = seed_mixed(db, &b, 4);
+        let bounded = |max| {
+            let mut store = db.store();
+            Migrator::new(&rotating_vault())
+                .tables(&[&a, &b])
+                .unwrap()
+                .batch_size(4)
+                .stop_after_batches(Some(max))
+                .run(store.as_mut(), |_| ControlFlow::Continue(()))
+                .unwrap()
+        };
+        // The one allowed batch ends `a`, but `b` is still to be looked at.
+        let first = bounded(1);
+        assert!(first.interrupted);
+        assert_eq!(first.tables[0].migrated, 4);
+        assert_eq!(first.tables[0].remaining_not_v2, Some(0));
+        assert_all_current(db, &a, &ea);
+        // The one allowed batch ends `b`, the last table: nothing is left, so the run is complete
+        // and verified, not "stopped early".
+        let second = bounded(1);
+        assert!(!second.interrupted, "{second:?}");
+        assert_eq!(second.total().migrated, 4);
+        assert_eq!(second.total().remaining_not_v2, Some(0));
+        assert_all_current(db, &b, &eb);
+    });
+}
+
+/// A row that fails only on the compare-and-swap retry (a concurrent writer stored something no
+/// key decrypts) is listed like any other failure: within the report's cap of 100 keys.
+#[test]
+fn failures_found_on_a_swap_retry_are_listed_within_the_cap() {
+    let db = Sqlite::new();
+    db.create_table("t");
+    let old = vault(OLD_KEY);
+    for i in 0..120 {
+        let value = old.encrypt(&format!("secret {i}")).unwrap();
+        db.insert("t", &format!("setting_{i:03}"), &value, true);
+    }
+    // Between the read and the swap, every row is overwritten with a malformed `v2:` value.
+    let mut store = SwapHook {
+        inner: db.store(),
+        swap: Box::new(|inner, t, u| {
+            db.execute("UPDATE t SET value = 'v2:a:b'");
+            inner.compare_and_swap(t, u)
+        }),
+    };
+    let report = Migrator::new(&rotating_vault())
+        .tables(&["t"])
+        .unwrap()
+        .batch_size(200)
+        .run(&mut store, |_| ControlFlow::Continue(()))
+        .unwrap();
+    let t = &report.tables[0];
+    assert_eq!((t.processed, t.migrated, t.concurrent), (120, 0, 0));
+    assert_eq!(t.failed, 120, "the count stays complete");
+    assert_eq!(t.failed_keys.len(), 100, "the list is capped");
+    assert!(t.failed_keys.iter().all(|(_, code)| *code == "format"));
 }
 
 /// The answers of the wrapped store's compare-and-swap.

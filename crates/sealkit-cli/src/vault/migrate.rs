@@ -120,7 +120,10 @@ pub fn run(args: Args) -> CliResult {
         return Err(CliError::new(
             "migration_failed",
             format_args!(
-                "{} row(s) could not be decrypted with the current or any previous key; they were left as they are",
+                "{} row(s) could not be migrated and were left as they are: values that no configured \
+                 key decrypts to text, malformed values, or values or setting names that are not \
+                 readable text (the report lists each row's key with its error code, up to 100 per \
+                 table)",
                 report.total().failed
             ),
         ));

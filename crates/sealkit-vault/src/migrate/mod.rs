@@ -194,7 +194,8 @@ impl<'v> Migrator<'v> {
     }
 
     /// Stop after this many batches that rewrote rows (or would have, in a dry run), in total: to
-    /// bound a maintenance window, or to test resumption; the report says `interrupted`. Batches
+    /// bound a maintenance window, or to test resumption; the report says `interrupted` when rows
+    /// are left to look at (not when the last allowed batch ended the last table). Batches
     /// with nothing to rewrite do not count: a rerun reads again through the rows earlier runs
     /// migrated, and counting those would stop every rerun before it got any further.
     pub fn stop_after_batches(mut self, n: Option<usize>) -> Self {
@@ -244,24 +245,25 @@ impl<'v> Migrator<'v> {
             t.processed += unreadable.count;
             t.failed += unreadable.count;
             for key in unreadable.listed {
-                if t.failed_keys.len() < MAX_LISTED_KEYS {
-                    t.failed_keys.push((key, UNREADABLE_KEY));
-                }
+                list(&mut t.failed_keys, (key, UNREADABLE_KEY));
             }
             let mut after: Option<String> = None;
             let mut finished = false;
             loop {
-                if self
+                let at_limit = self
                     .stop_after_batches
-                    .is_some_and(|max| rewriting_batches >= max)
-                {
-                    break;
-                }
-                let rows = store.fetch_encrypted(table, after.as_deref(), self.batch_size)?;
+                    .is_some_and(|max| rewriting_batches >= max);
+                // At the limit one row is still read, to tell a table the last allowed batch
+                // finished (it gets its verification count) from one with rows left to look at.
+                let limit = if at_limit { 1 } else { self.batch_size };
+                let rows = store.fetch_encrypted(table, after.as_deref(), limit)?;
                 let Some(last) = rows.last() else {
                     finished = true;
                     break;
                 };
+                if at_limit {
+                    break;
+                }
                 after = Some(last.key.clone());
                 let mut updates = Vec::new();
                 for row in rows {
@@ -364,7 +366,9 @@ impl<'v> Migrator<'v> {
                         // The new value is current, empty, plain or undecryptable: whatever the
                         // writer put there, it is theirs. Report a failure if it is one.
                         t.failed += scratch.failed;
-                        t.failed_keys.extend(scratch.failed_keys);
+                        for failure in scratch.failed_keys {
+                            list(&mut t.failed_keys, failure);
+                        }
                         t.concurrent += 1 - scratch.failed.min(1);
                         resolved = true;
                         break;
@@ -402,13 +406,13 @@ fn swap(
 
 fn failed(t: &mut TableReport, key: String, code: &'static str) {
     t.failed += 1;
-    if t.failed_keys.len() < MAX_LISTED_KEYS {
-        t.failed_keys.push((key, code));
-    }
+    list(&mut t.failed_keys, (key, code));
 }
 
-fn list(keys: &mut Vec<String>, key: String) {
+/// Adds to a report's key list, which stops growing at [`MAX_LISTED_KEYS`]: every path that lists
+/// a key goes through here, so a table with many bad rows cannot make a report of unbounded size.
+fn list<T>(keys: &mut Vec<T>, entry: T) {
     if keys.len() < MAX_LISTED_KEYS {
-        keys.push(key);
+        keys.push(entry);
     }
 }

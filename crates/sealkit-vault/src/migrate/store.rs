@@ -79,7 +79,8 @@ pub enum StoredValue {
     /// Not text the vault can read: SQL `NULL`, a value that is not text (binary, a number in a
     /// column without text affinity), or bytes that are not UTF-8. Hand-made schemas and SQLite
     /// allow all of these. The row is reported as failed by key and never written, and the rest
-    /// of the run goes on.
+    /// of the run goes on. The PostgreSQL store gives it for `NULL` only: a value that PostgreSQL
+    /// cannot hand over as text fails the whole fetch with a store error instead.
     Unreadable,
 }
 
