@@ -51,7 +51,8 @@ pub enum Command {
 /// `sealkit envelope registry …`
 #[derive(clap::Subcommand)]
 pub enum RegistryCommand {
-    /// Generate a key, append it to the registry and make it active (nested form).
+    /// Generate a key, append it to the registry and make it active (nested form). A registry
+    /// with no usable key is refused, not replaced.
     Rotate(RotateArgs),
     /// Parse and check a registry (every key, the active key, and the write-side public key).
     #[command(after_help = REGISTRY_ENVIRONMENT_HELP)]
@@ -148,8 +149,10 @@ pub struct RewrapArgs {
 /// Arguments of `registry rotate`.
 #[derive(clap::Args)]
 pub struct RotateArgs {
-    /// Registry JSON file to update (created if missing). Without it the scope's environment is
-    /// read and the result printed in `.env` form.
+    /// Registry JSON file to update, or to create when it does not exist (the only way to start a
+    /// new registry). Without it the scope's environment (`{SCOPE}_KEYS_JSON`, or
+    /// `{SCOPE}_PRIVATE_KEY` with `{SCOPE}_KEY_ID`) must hold at least one key, and the result is
+    /// printed in `.env` form.
     #[arg(long)]
     registry: Option<PathBuf>,
     /// Key scope (names the `.env` variables).
@@ -370,16 +373,24 @@ fn load_registry(scope: Scope, file: Option<&Path>) -> Result<KeyRegistry, CliEr
             KeyRegistry::from_json(scope, &json, None).map_err(fail)
         }
         None => KeyRegistry::from_env(scope).map_err(|error| match error {
-            env::Error::RegistryNotConfigured { .. } => CliError::new(
-                error.code(),
-                format!(
-                    "{error} (set {p}_KEYS_JSON, or {p}_PRIVATE_KEY with {p}_KEY_ID, or pass --registry FILE)",
-                    p = scope.env_prefix()
-                ),
-            ),
+            env::Error::RegistryNotConfigured { .. } => not_configured(scope, ""),
             other => fail(other),
         }),
     }
+}
+
+/// `registry_not_configured`, naming the variables to set (names only: their values are secret).
+fn not_configured(scope: Scope, more: &str) -> CliError {
+    let error = env::Error::RegistryNotConfigured {
+        scope: scope.label(),
+    };
+    CliError::new(
+        error.code(),
+        format!(
+            "{error} (set {p}_KEYS_JSON, or {p}_PRIVATE_KEY with {p}_KEY_ID, or pass --registry FILE{more})",
+            p = scope.env_prefix()
+        ),
+    )
 }
 
 fn opener(args: &OpenArgs) -> Result<Opener, CliError> {
@@ -397,6 +408,35 @@ fn opener(args: &OpenArgs) -> Result<Opener, CliError> {
 fn read_metadata(path: &Path) -> Result<EnvelopeMetadata, CliError> {
     let text = utf8_file(path, false)?;
     EnvelopeMetadata::from_json(&text).map_err(fail)
+}
+
+/// Rewrapped object metadata as the JSON to store back: the five envelope fields in the
+/// reference's order, then every other field of the original as it was. Striae keeps an object's
+/// `contentType`, `originalFilename`, `byteLength`, `createdAt` and `fileKind` in the same custom
+/// metadata as its envelope, so printing the envelope alone would have the operator who writes it
+/// back drop them.
+fn rewrapped_metadata_json(original: &str, rewrapped: &EnvelopeMetadata) -> String {
+    let mut json = rewrapped.to_json();
+    let envelope_fields = match serde_json::to_value(rewrapped) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => return json,
+    };
+    // The original already parsed as envelope metadata, so it is a JSON object.
+    let Ok(original) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(original)
+    else {
+        return json;
+    };
+    json.pop(); // the closing brace
+    for (name, value) in &original {
+        if !envelope_fields.contains_key(name) {
+            json.push(',');
+            json.push_str(&serde_json::Value::String(name.clone()).to_string());
+            json.push(':');
+            json.push_str(&value.to_string());
+        }
+    }
+    json.push('}');
+    json
 }
 
 fn open(args: OpenArgs) -> CliResult {
@@ -427,13 +467,14 @@ fn rewrap(args: RewrapArgs) -> CliResult {
     let context = args.context.as_bytes();
     let (output, telemetry) = match &args.metadata {
         Some(path) => {
-            let metadata = read_metadata(path)?;
+            let text = utf8_file(path, false)?;
+            let metadata = EnvelopeMetadata::from_json(&text).map_err(fail)?;
             let (rewrapped, telemetry) = match &body {
                 Some(body) => opener.rewrap_checked(&metadata, &io::read_file(body)?, context),
                 None => opener.rewrap(&metadata, context),
             }
             .map_err(fail)?;
-            (rewrapped.to_json(), telemetry)
+            (rewrapped_metadata_json(&text, &rewrapped), telemetry)
         }
         None => {
             let record = io::read_stdin()?;
@@ -447,36 +488,73 @@ fn rewrap(args: RewrapArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The registry document for rotation: from the file (empty if it does not exist yet) or from the
-/// scope's environment (registry JSON, or the legacy single key converted to the nested form).
+/// The registry document for rotation: from the file (empty only if it does not exist yet) or from
+/// the scope's environment (registry JSON, or the legacy single key converted to the nested form).
+///
+/// Rotation writes back the registry it read plus the new key, so a source that yields no usable
+/// key is refused, never rotated: it is almost always a misconfiguration (a variable not exported,
+/// a mistyped `keys`, ids mapped to objects instead of PEMs), and rotating it would replace the
+/// operator's keys with a registry holding only the new one. The one way to start a new registry
+/// is a `--registry` file that does not exist.
 fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument, CliError> {
+    let no_usable_keys = |origin: &str| {
+        let error = env::Error::RegistryNoUsableKeys {
+            scope: scope.label(),
+        };
+        CliError::new(
+            error.code(),
+            format!(
+                "{error} (read from {origin}); nothing was changed: rotate adds a key to the keys \
+                 already there, and starts a new registry only in a --registry FILE that does not \
+                 exist yet"
+            ),
+        )
+    };
     if let Some(path) = file {
-        if !path.exists() {
-            return Ok(RegistryDocument::default());
+        // "Missing" is decided exactly as the write decides it (`Replacement::stage`): only
+        // `NotFound` starts a new registry. Any other failure to look (permissions, I/O) must
+        // not pass for a first key.
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(RegistryDocument::default());
+            }
+            Err(e) => return Err(CliError::io(&format!("reading {}", path.display()), e)),
+            Ok(_) => {}
         }
         let json = utf8_file(path, true)?;
-        return RegistryDocument::parse(scope, &json).map_err(fail);
+        let doc = RegistryDocument::parse(scope, &json).map_err(fail)?;
+        if doc.keys.is_empty() {
+            return Err(no_usable_keys(&path.display().to_string()));
+        }
+        return Ok(doc);
     }
     let env = ProcessEnv;
     if let Some(json) = env.non_blank(&scope.var("KEYS_JSON")) {
         let json = Zeroizing::new(json);
         let mut doc = RegistryDocument::parse(scope, &json).map_err(fail)?;
+        if doc.keys.is_empty() {
+            return Err(no_usable_keys(&scope.var("KEYS_JSON")));
+        }
         if let Some(active) = env.non_blank(&scope.var("ACTIVE_KEY_ID")) {
             doc.active_key_id = Some(active.trim().to_owned());
         }
         return Ok(doc);
     }
+    let Some(pem) = env.non_blank(&scope.var("PRIVATE_KEY")) else {
+        return Err(not_configured(
+            scope,
+            "; a new registry is started only in a --registry FILE that does not exist yet",
+        ));
+    };
+    let pem = Zeroizing::new(pem);
+    let key_id = env.non_blank(&scope.var("KEY_ID")).ok_or_else(|| {
+        fail(env::Error::LegacyKeyIdMissing {
+            scope: scope.label(),
+        })
+    })?;
     let mut doc = RegistryDocument::default();
-    if let Some(pem) = env.non_blank(&scope.var("PRIVATE_KEY")) {
-        let pem = Zeroizing::new(pem);
-        let key_id = env.non_blank(&scope.var("KEY_ID")).ok_or_else(|| {
-            fail(env::Error::LegacyKeyIdMissing {
-                scope: scope.label(),
-            })
-        })?;
-        let normalized = env::keys::normalize_pem(&pem);
-        doc.rotate_in(key_id.trim(), &normalized).map_err(fail)?;
-    }
+    let normalized = env::keys::normalize_pem(&pem);
+    doc.rotate_in(key_id.trim(), &normalized).map_err(fail)?;
     Ok(doc)
 }
 

@@ -243,6 +243,33 @@ fn keygen_seal_open_round_trip_in_both_forms() {
     );
     assert_eq!(ok(&opened).stdout, payload);
 
+    // Striae keeps an object's other custom metadata beside its envelope: rewrap hands it back
+    // unchanged, after the five envelope fields.
+    let mut striae: serde_json::Map<String, Value> =
+        serde_json::from_slice(&ok(&meta).stdout).unwrap();
+    let extra = serde_json::json!({"contentType": "image/png", "originalFilename": "scan \"1\".png",
+        "byteLength": "23", "createdAt": "2026-03-24T12:00:00.000Z", "fileKind": "file"});
+    striae.extend(extra.as_object().unwrap().clone());
+    let striae_file = write(
+        dir.path(),
+        "striae-meta.json",
+        serde_json::to_string(&striae).unwrap().as_bytes(),
+    );
+    let rewrapped = sealkit(
+        &["rewrap", "--scope", "user-kv", "--metadata", &striae_file],
+        &env,
+        b"",
+    );
+    let out = String::from_utf8(ok(&rewrapped).stdout.clone()).unwrap();
+    assert!(out.starts_with("{\"algorithm\":"), "{out}");
+    let out: serde_json::Map<String, Value> = serde_json::from_str(&out).unwrap();
+    for (name, value) in extra.as_object().unwrap() {
+        assert_eq!(&out[name], value, "{name}");
+    }
+    assert_eq!(out.len(), 5 + 5);
+    assert_eq!(out["dataIv"], striae["dataIv"]);
+    assert_ne!(out["wrappedKey"], striae["wrappedKey"]);
+
     // Bound version: the context must match.
     let bound = sealkit(
         &[
@@ -539,6 +566,86 @@ fn an_interrupted_rotation_leaves_the_registry_whole() {
     }
 }
 
+/// Rotation writes back what it read plus the new key, so a source without a usable key is
+/// refused with nothing printed and nothing written: rotating it would leave a registry holding
+/// only the new key. The one way to start a registry is a `--registry` file that does not exist.
+#[test]
+fn rotate_refuses_a_registry_without_keys_instead_of_starting_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+
+    // The environment holds nothing (or only blanks) for the scope.
+    for env in [
+        &[][..],
+        &[
+            ("DATA_AT_REST_ENCRYPTION_KEYS_JSON", "  "),
+            ("DATA_AT_REST_ENCRYPTION_PRIVATE_KEY", " "),
+        ],
+        // Another scope's keys are not this scope's.
+        &[("USER_KV_ENCRYPTION_KEYS_JSON", r#"{"k1":"PEM"}"#)],
+    ] {
+        for args in [
+            &["registry", "rotate"][..],
+            &["registry", "rotate", "--env"],
+        ] {
+            let out = sealkit(args, env, b"");
+            assert_fails_with(&out, "registry_not_configured");
+            assert!(stderr(&out).contains("DATA_AT_REST_ENCRYPTION_KEYS_JSON"));
+        }
+    }
+
+    // Registry JSON that parses as an object but yields no usable key, from a file or from the
+    // environment: keys under a mistyped `Keys`, in an array, as objects, or blank.
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIEnotreallyakey\n-----END PRIVATE KEY-----";
+    let keyless = [
+        serde_json::json!({"activeKeyId": "k1", "Keys": {"k1": pem}}),
+        serde_json::json!({"keys": [pem]}),
+        serde_json::json!({"activeKeyId": "k1", "keys": {"k1": {"pem": pem}}}),
+        serde_json::json!({"k1": {"privateKeyPem": pem}, "k2": null, "k3": "  "}),
+        serde_json::json!({}),
+    ];
+    for (i, json) in keyless.iter().enumerate() {
+        let registry = write(
+            dir.path(),
+            &format!("r{i}.json"),
+            json.to_string().as_bytes(),
+        );
+        let before = std::fs::read(&registry).unwrap();
+        let listing_before = listing(dir.path());
+        let out = sealkit(
+            &[
+                "registry",
+                "rotate",
+                "--registry",
+                &registry,
+                "--public-key-out",
+                &at("new.pub"),
+            ],
+            &[],
+            b"",
+        );
+        assert_fails_with(&out, "registry_no_usable_keys");
+        assert!(!stderr(&out).contains("MIIE"), "{}", stderr(&out));
+        assert_eq!(std::fs::read(&registry).unwrap(), before, "{json}");
+        assert_eq!(listing(dir.path()), listing_before, "nothing else written");
+
+        let out = sealkit(
+            &["registry", "rotate", "--env"],
+            &[("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &json.to_string())],
+            b"",
+        );
+        assert_fails_with(&out, "registry_no_usable_keys");
+    }
+
+    // A registry file that does not exist yet: the first key starts it.
+    let first = at("first.json");
+    let out = sealkit(&["registry", "rotate", "--registry", &first], &[], b"");
+    let key_id = String::from_utf8(ok(&out).stdout.clone()).unwrap();
+    let stored: Value = serde_json::from_slice(&std::fs::read(&first).unwrap()).unwrap();
+    assert_eq!(stored["activeKeyId"], key_id.trim());
+    assert_eq!(stored["keys"].as_object().unwrap().len(), 1);
+}
+
 #[test]
 fn helpful_errors() {
     let nothing = sealkit(&["open", "--scope", "data-at-rest", "--kv"], &[], b"{}");
@@ -617,7 +724,6 @@ fn sealkit_to_full_disk(args: &[&str], stdin_file: Option<&Path>) -> Output {
 }
 
 /// The names in `dir`, sorted: what a command left behind (temporary files included).
-#[cfg(target_os = "linux")]
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()

@@ -93,7 +93,7 @@ pub struct KvRecord {
 
 impl EnvelopeMetadata {
     /// Parses object metadata from JSON text; anything that is not an object with the five string
-    /// fields is [`Error::NotAnEnvelope`].
+    /// fields, each exactly once, is [`Error::NotAnEnvelope`].
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|_| Error::NotAnEnvelope)
     }
@@ -129,8 +129,9 @@ impl EnvelopeMetadata {
 }
 
 impl KvRecord {
-    /// Parses a stored KV value. Anything that is not a JSON object with the six string fields is
-    /// [`Error::NotAnEnvelope`]: plain-text or legacy records are refused, never served.
+    /// Parses a stored KV value. Anything that is not a JSON object with the six string fields,
+    /// each exactly once, is [`Error::NotAnEnvelope`]: plain-text or legacy records are refused,
+    /// never served, and a repeated field is refused rather than resolved.
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|_| Error::NotAnEnvelope)
     }
@@ -335,5 +336,36 @@ mod tests {
             KvRecord::from_json(with_number),
             Err(Error::NotAnEnvelope)
         ));
+    }
+
+    /// `JSON.parse` would keep the last `algorithm`; we refuse the record instead, so no two
+    /// readers (or a validator and the opener) can disagree on which value the envelope holds.
+    #[test]
+    fn a_repeated_envelope_field_is_refused() {
+        let kv = KvRecord::from_parts(sample(), b"body").to_json();
+        let repeated = kv.replacen(
+            "{\"algorithm\":",
+            &format!("{{\"algorithm\":\"{ALGORITHM}\",\"algorithm\":"),
+            1,
+        );
+        assert_eq!(repeated.matches("\"algorithm\"").count(), 2, "{repeated}");
+        assert!(KvRecord::from_json(&kv).is_ok());
+        let err = KvRecord::from_json(&repeated).unwrap_err();
+        assert_eq!(err.code(), "not_an_envelope");
+
+        let metadata = sample().to_json();
+        let repeated = metadata.replacen(
+            "{\"algorithm\":",
+            &format!("{{\"algorithm\":\"{ALGORITHM}\",\"algorithm\":"),
+            1,
+        );
+        assert!(EnvelopeMetadata::from_json(&metadata).is_ok());
+        assert!(matches!(
+            EnvelopeMetadata::from_json(&repeated),
+            Err(Error::NotAnEnvelope)
+        ));
+        // A repeated field the envelope does not use is an extra field like any other.
+        let extra = metadata.replacen('{', "{\"note\":1,\"note\":2,", 1);
+        assert!(EnvelopeMetadata::from_json(&extra).is_ok());
     }
 }

@@ -99,7 +99,9 @@ impl std::fmt::Display for FailureCause {
 }
 
 /// Every way an envelope operation can fail.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the variant, its code and its `Display` message, and nothing else (see the impl).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     // --- registry configuration (operator-facing) ---
@@ -343,6 +345,67 @@ impl Error {
         match self {
             Self::DecryptionFailed { last_cause, .. } => *last_cause,
             _ => None,
+        }
+    }
+}
+
+/// Written by hand so that `Debug` can never say more than `Display`: `{err:?}` ends up wherever
+/// `{err}` would not be trusted to go (panic messages, `unwrap`, a framework's catch-all error
+/// body). A derived `Debug` would print the telemetry `DecryptionFailed` carries — the record's key
+/// id, the scope, the attempt count (the registry's size under the default policy) and the last
+/// cause — which the caller-facing message deliberately withholds. That detail is for the
+/// operator's logs, through [`Error::telemetry`] and [`Error::last_cause`].
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = f.debug_struct(self.variant_name());
+        shown
+            .field("code", &self.code())
+            .field("message", &self.to_string());
+        if let Self::DecryptionFailed { .. } = self {
+            shown
+                .field("telemetry", &"[REDACTED]")
+                .field("last_cause", &"[REDACTED]");
+        }
+        shown.finish()
+    }
+}
+
+impl Error {
+    /// The variant's name, for `Debug` (codes are not unique per variant).
+    fn variant_name(&self) -> &'static str {
+        match self {
+            Self::RegistryJsonInvalid { .. } => "RegistryJsonInvalid",
+            Self::RegistryNotObject { .. } => "RegistryNotObject",
+            Self::RegistryNoUsableKeys { .. } => "RegistryNoUsableKeys",
+            Self::ActiveKeyNotInRegistry { .. } => "ActiveKeyNotInRegistry",
+            Self::RegistryNotConfigured { .. } => "RegistryNotConfigured",
+            Self::LegacyKeyIdMissing { .. } => "LegacyKeyIdMissing",
+            Self::InvalidPrivateKey { .. } => "InvalidPrivateKey",
+            Self::RegistryKeyTooSmall { .. } => "RegistryKeyTooSmall",
+            Self::PublicKeyMismatch { .. } => "PublicKeyMismatch",
+            Self::WriteKeyNotInRegistry { .. } => "WriteKeyNotInRegistry",
+            Self::WriteKeyIncomplete { .. } => "WriteKeyIncomplete",
+            Self::NoActiveKey { .. } => "NoActiveKey",
+            Self::InvalidKeyId { .. } => "InvalidKeyId",
+            Self::InvalidPublicKey => "InvalidPublicKey",
+            Self::InvalidPrivateKeyPem => "InvalidPrivateKeyPem",
+            Self::KeyTooSmall { .. } => "KeyTooSmall",
+            Self::UnsupportedKeySize { .. } => "UnsupportedKeySize",
+            Self::KeyGeneration => "KeyGeneration",
+            Self::NotAnEnvelope => "NotAnEnvelope",
+            Self::UnsupportedAlgorithm => "UnsupportedAlgorithm",
+            Self::UnsupportedVersion => "UnsupportedVersion",
+            Self::VersionNotAllowed => "VersionNotAllowed",
+            Self::InvalidEncoding { .. } => "InvalidEncoding",
+            Self::FieldTooLong { .. } => "FieldTooLong",
+            Self::InvalidIvLength => "InvalidIvLength",
+            Self::BlankKeyId => "BlankKeyId",
+            Self::CiphertextTooShort => "CiphertextTooShort",
+            Self::DecryptionFailed { .. } => "DecryptionFailed",
+            Self::PlaintextNotJson => "PlaintextNotJson",
+            Self::PayloadNotSerializable => "PayloadNotSerializable",
+            Self::ContextNotBound => "ContextNotBound",
+            Self::SealFailed => "SealFailed",
         }
     }
 }

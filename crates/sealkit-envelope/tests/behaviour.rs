@@ -682,6 +682,51 @@ fn no_secret_or_internal_detail_in_debug_or_errors() {
     assert!(!format!("{err}").contains("DATA_AT_REST_ENCRYPTION"));
 }
 
+/// `Debug` of a failed decryption is as quiet as its message: `{err:?}` lands in panics and
+/// catch-all error bodies, and the telemetry it carries describes the registry.
+#[test]
+fn a_failed_decryption_debugs_without_its_telemetry() {
+    let [old, new] = pairs();
+    let record_key_id = "record-key-nobody-registered";
+    let object = Sealer::from_public_key_pem(record_key_id, &old.public_key_pem)
+        .unwrap()
+        .seal(b"payload", b"")
+        .unwrap();
+    let mut body = object.body.clone();
+    body[0] ^= 1;
+    let err = Opener::new(registry())
+        .with_telemetry_scope("audit-at-rest")
+        .open(&object.metadata, &body, b"")
+        .unwrap_err();
+    // What the test hides must really be there, or the assertions below prove nothing.
+    let telemetry = err
+        .telemetry()
+        .expect("a decryption failure carries telemetry");
+    assert_eq!(telemetry.record_key_id.as_deref(), Some(record_key_id));
+    assert_eq!(telemetry.scope, "audit-at-rest");
+    assert_eq!(telemetry.attempt_count, 2, "every registered key was tried");
+    let reason = telemetry.reason.clone().unwrap();
+
+    let shown = format!("{err:?}");
+    assert!(shown.starts_with("DecryptionFailed {"), "{shown}");
+    assert!(shown.contains("\"decryption_failed\""), "{shown}");
+    assert!(shown.contains("[REDACTED]"), "{shown}");
+    for detail in [
+        record_key_id,
+        "audit-at-rest",
+        Scope::DataAtRest.label(),
+        telemetry.attempt_count.to_string().as_str(),
+        "attempt",
+        reason.as_str(),
+        old.key_id.as_str(),
+        new.key_id.as_str(),
+    ] {
+        assert!(!shown.contains(detail), "{shown:?} reveals {detail:?}");
+    }
+    // The alternate form goes through the same impl.
+    assert!(!format!("{err:#?}").contains(record_key_id));
+}
+
 #[test]
 fn key_ids_that_may_be_secrets_stay_out_of_errors() {
     let [old, new] = pairs();
