@@ -497,6 +497,21 @@ fn rewrap(args: RewrapArgs) -> CliResult {
 /// operator's keys with a registry holding only the new one. The one way to start a new registry
 /// is a `--registry` file that does not exist.
 fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument, CliError> {
+    // Opening skips what it cannot use, as the reference does; rotating writes the registry back,
+    // so whatever was skipped would be gone from it. Refused, by count only (a misplaced member's
+    // name could be a private key).
+    let keep_everything = |doc: RegistryDocument, origin: &str| match doc.skipped_members() {
+        0 => Ok(doc),
+        n => Err(CliError::new(
+            "registry_members_skipped",
+            format!(
+                "{n} member(s) of the registry in {origin} are not keys rotate can carry over \
+                 (values that are not PEM strings, blank ids or keys, or members beside \
+                 activeKeyId and keys) and would be dropped; nothing was changed: fix or remove \
+                 them first"
+            ),
+        )),
+    };
     let no_usable_keys = |origin: &str| {
         let error = env::Error::RegistryNoUsableKeys {
             scope: scope.label(),
@@ -526,7 +541,7 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
         if doc.keys.is_empty() {
             return Err(no_usable_keys(&path.display().to_string()));
         }
-        return Ok(doc);
+        return keep_everything(doc, &path.display().to_string());
     }
     let env = ProcessEnv;
     if let Some(json) = env.non_blank(&scope.var("KEYS_JSON")) {
@@ -538,7 +553,7 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
         if let Some(active) = env.non_blank(&scope.var("ACTIVE_KEY_ID")) {
             doc.active_key_id = Some(active.trim().to_owned());
         }
-        return Ok(doc);
+        return keep_everything(doc, &scope.var("KEYS_JSON"));
     }
     let Some(pem) = env.non_blank(&scope.var("PRIVATE_KEY")) else {
         return Err(not_configured(

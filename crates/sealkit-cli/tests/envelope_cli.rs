@@ -644,6 +644,38 @@ fn rotate_refuses_a_registry_without_keys_instead_of_starting_over() {
     let stored: Value = serde_json::from_slice(&std::fs::read(&first).unwrap()).unwrap();
     assert_eq!(stored["activeKeyId"], key_id.trim());
     assert_eq!(stored["keys"].as_object().unwrap().len(), 1);
+
+    // A registry with a usable key and members rotation would drop (a note beside `keys`, a key
+    // stored as an object) is refused too, naming only how many, and left as it was.
+    let mut annotated = stored.clone();
+    annotated["note"] = Value::from("rotated by ops");
+    annotated["keys"]["k9"] = serde_json::json!({"pem": pem});
+    let annotated_file = write(
+        dir.path(),
+        "annotated.json",
+        annotated.to_string().as_bytes(),
+    );
+    let before = std::fs::read(&annotated_file).unwrap();
+    let out = sealkit(
+        &["registry", "rotate", "--registry", &annotated_file],
+        &[],
+        b"",
+    );
+    assert_fails_with(&out, "registry_members_skipped");
+    assert!(stderr(&out).contains("2 member(s)"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("MIIE") && !stderr(&out).contains("k9"));
+    assert_eq!(std::fs::read(&annotated_file).unwrap(), before);
+    let out = sealkit(
+        &["registry", "rotate", "--env"],
+        &[("DATA_AT_REST_ENCRYPTION_KEYS_JSON", &annotated.to_string())],
+        b"",
+    );
+    assert_fails_with(&out, "registry_members_skipped");
+    // The registry as rotate wrote it rotates again.
+    let out = sealkit(&["registry", "rotate", "--registry", &first], &[], b"");
+    ok(&out);
+    let stored: Value = serde_json::from_slice(&std::fs::read(&first).unwrap()).unwrap();
+    assert_eq!(stored["keys"].as_object().unwrap().len(), 2);
 }
 
 #[test]

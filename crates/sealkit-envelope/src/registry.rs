@@ -135,6 +135,9 @@ pub struct RegistryDocument {
     pub active_key_id: Option<String>,
     /// `(id, PEM)` pairs in registry order.
     pub keys: Vec<(String, Zeroizing<String>)>,
+    /// How many members of the parsed JSON the rules above left out (see
+    /// [`RegistryDocument::skipped_members`]).
+    skipped: usize,
 }
 
 /// The PEMs (private keys) are compared in constant time; ids and the active id are not secret.
@@ -269,6 +272,7 @@ impl RegistryDocument {
         };
         let mut active_key_id = None;
         let mut nested = None;
+        let mut skipped = 0;
         for (name, value) in &members {
             match (name.as_str(), value) {
                 ("activeKeyId", OrderedValue::String(s)) => {
@@ -280,18 +284,32 @@ impl RegistryDocument {
                 _ => {}
             }
         }
+        if nested.is_some() {
+            // Whatever sits beside `activeKeyId` and `keys` in the nested form.
+            skipped += parsed_object(&members)
+                .iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "activeKeyId" | "keys"))
+                .count();
+        }
         let entries = parsed_object(nested.map_or(members.as_slice(), Vec::as_slice));
         let mut keys = Vec::new();
         for (name, value) in entries {
-            if nested.is_none() && (name.as_str() == "activeKeyId" || name.as_str() == "keys") {
+            if nested.is_none() && name.as_str() == "activeKeyId" {
+                continue;
+            }
+            // A flat registry's `keys` (not an object, or the form would be nested) is no key.
+            if nested.is_none() && name.as_str() == "keys" {
+                skipped += 1;
                 continue;
             }
             let OrderedValue::String(pem) = value else {
+                skipped += 1;
                 continue;
             };
             let id = name.trim();
             let pem = pem.trim();
             if id.is_empty() || pem.is_empty() {
+                skipped += 1;
                 continue;
             }
             js_insert(&mut keys, id.to_owned(), Zeroizing::new(pem.to_owned()));
@@ -300,7 +318,17 @@ impl RegistryDocument {
         Ok(Self {
             active_key_id,
             keys,
+            skipped,
         })
+    }
+
+    /// How many members of the parsed JSON are not in this document: entries that are not
+    /// strings or have a blank id or PEM, a flat form's `keys`, and in the nested form anything
+    /// beside `activeKeyId` and `keys`. The reference skips them silently and so does opening;
+    /// anything that writes the document back (rotation) would drop them, and should ask first.
+    /// Only a count: a misplaced member's name could be a private key.
+    pub fn skipped_members(&self) -> usize {
+        self.skipped
     }
 
     /// The ids in registry order.
@@ -484,6 +512,7 @@ impl KeyRegistry {
         let document = RegistryDocument {
             active_key_id: Some(id.to_owned()),
             keys: vec![(id.to_owned(), Zeroizing::new(pem.to_owned()))],
+            skipped: 0,
         };
         Self::from_document(scope, &document, active_override)
     }
@@ -900,6 +929,30 @@ mod tests {
     }
 
     #[test]
+    fn skipped_members_are_counted() {
+        let count = |json: &str| {
+            RegistryDocument::parse(Scope::DataAtRest, json)
+                .unwrap()
+                .skipped_members()
+        };
+        assert_eq!(count(r#"{"a":"P","b":"Q"}"#), 0);
+        assert_eq!(count(r#"{"activeKeyId":"a","keys":{"a":"P"}}"#), 0);
+        // Flat: non-string values, blank ids or PEMs, a `keys` that is not an object.
+        assert_eq!(
+            count(r#"{"a":"P","b":{"pem":"Q"},"c":7,"":"R","d":" "}"#),
+            4
+        );
+        assert_eq!(count(r#"{"activeKeyId":"a","a":"P","keys":["Q"]}"#), 1);
+        // Nested: anything beside activeKeyId and keys, and bad entries inside keys.
+        assert_eq!(
+            count(r#"{"activeKeyId":"a","Keys":{"b":"Q"},"note":"x","keys":{"a":"P","c":null}}"#),
+            3
+        );
+        // A duplicate is resolved (the last wins), not skipped.
+        assert_eq!(count(r#"{"a":"P","a":"Q"}"#), 0);
+    }
+
+    #[test]
     fn rotation_appends_and_activates() {
         let mut doc = RegistryDocument::parse(Scope::DataAtRest, r#"{"a":"P"}"#).unwrap();
         doc.rotate_in("b", "Q\nR").unwrap();
@@ -924,6 +977,7 @@ mod tests {
                     Zeroizing::new("-----BEGIN-----\nAB\n".to_owned()),
                 ),
             ],
+            skipped: 0,
         };
         // The debug assertion inside checks the bound; the output must still be the same JSON
         // serde_json writes.
