@@ -34,10 +34,16 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
+/// The one stderr line of a failed command, which printed nothing on stdout.
 fn stderr(out: &Output) -> String {
     assert!(
         !out.status.success(),
         "unexpected success: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "a failed command printed: {}",
         String::from_utf8_lossy(&out.stdout)
     );
     let err = String::from_utf8(out.stderr.clone()).unwrap();

@@ -77,6 +77,28 @@ fn records_sealed_by_this_format_version_still_open() {
             sealer.open(&empty, Some(0)).unwrap_err(),
             StreamError::DecryptionFailed
         );
+        // A failed open leaves nothing behind: `open_into` hands back `out` as it was, and
+        // `open_in_place` leaves the ciphertext (AES-GCM checks the tag first) or zeros (AEGIS
+        // wipes what it decrypted), never the plaintext.
+        let mut out = b"earlier".to_vec();
+        assert_eq!(
+            sealer.open_into(&at_42, Some(41), &mut out).unwrap_err(),
+            StreamError::DecryptionFailed
+        );
+        assert_eq!(out, b"earlier", "{cipher}");
+        let mut in_place = at_42.clone();
+        assert_eq!(
+            sealer.open_in_place(&mut in_place, Some(41)).unwrap_err(),
+            StreamError::DecryptionFailed
+        );
+        let header = sealer.format().header_len();
+        let body = header..at_42.len() - 16;
+        assert_eq!(in_place[..header], at_42[..header], "{cipher}");
+        assert!(
+            in_place[body.clone()] == at_42[body.clone()]
+                || in_place[body].iter().all(|&b| b == 0),
+            "{cipher}: the body holds neither the ciphertext nor zeros"
+        );
     }
 }
 

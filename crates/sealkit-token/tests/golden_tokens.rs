@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sealkit_token::claims::TokenClaims;
 use sealkit_token::{
     AccessTokenScope, FixedClock, IssueRequest, IssuedToken, Issuer, OpSet, Operation, ResourceSet,
-    ServerKey, TokenAuthority, TokenKeyring,
+    ServerKey, TokenAuthority, TokenError, TokenKeyring,
 };
 
 const SERVER_KEY: [u8; 32] = [0x42; 32];
@@ -118,7 +118,12 @@ fn a_token_sealed_by_hand_verifies_to_its_claims() {
     // Under another key id (whose derivation and associated data differ) it is not a token.
     let relabelled = GOLDEN.replacen("_k7_", "_k8_", 1);
     let keyring = TokenKeyring::new("k8", &ServerKey::from_bytes(SERVER_KEY)).unwrap();
-    assert!(TokenAuthority::new(keyring).verify(&relabelled).is_err());
+    assert_eq!(
+        TokenAuthority::new(keyring)
+            .verify(&relabelled)
+            .unwrap_err(),
+        TokenError::Unauthentic
+    );
 }
 
 #[test]

@@ -3,12 +3,14 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{NOW, fixture};
 use proptest::prelude::*;
 use sealkit_token::claims::{ClaimsView, TokenClaims};
 use sealkit_token::{
     AccessTokenScope, IssueRequest, Issuer, OpGroups, OpRequest, OpSet, Operation,
-    ReadWritePermissions, ResourceSet, Target,
+    ReadWritePermissions, ResourceSet, Target, TokenError,
 };
 
 /// Short names over a tiny alphabet, so prefixes and exact names collide often.
@@ -352,6 +354,16 @@ proptest! {
             let err = f.authority.verify(&s).unwrap_err();
             prop_assert!(err.is_authn());
         }
+        // The same bit position within the sealed bytes, re-encoded: it reaches the cipher.
+        let text = issued.token.expose_secret();
+        // `sktok1_<key id>_<payload>`: the payload's alphabet has `_` too, the key id has none.
+        let key_id_end = "sktok1_".len() + text["sktok1_".len()..].find('_').unwrap();
+        let (head, payload) = text.split_at(key_id_end + 1);
+        let mut sealed = URL_SAFE_NO_PAD.decode(payload).unwrap();
+        let at = bit.index(sealed.len() * 8);
+        sealed[at / 8] ^= 1 << (at % 8);
+        let flipped = format!("{head}{}", URL_SAFE_NO_PAD.encode(&sealed));
+        prop_assert_eq!(f.authority.verify(&flipped).unwrap_err(), TokenError::Unauthentic);
     }
 
     #[test]
