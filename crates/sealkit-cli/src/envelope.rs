@@ -218,6 +218,23 @@ fn fail(error: env::Error) -> CliError {
     CliError::new(error.code(), error)
 }
 
+/// A failed open or rewrap. The library's message keeps the attempt count and the last cause from
+/// callers (they describe the registry); the person running this command is the operator they are
+/// kept for, and the reference's error names both.
+fn fail_decryption(error: env::Error) -> CliError {
+    let Some(attempts) = error.attempts() else {
+        return fail(error);
+    };
+    let cause = error
+        .last_cause()
+        .map(|cause| format!(" (last cause: {cause})"))
+        .unwrap_or_default();
+    CliError::new(
+        error.code(),
+        format_args!("{error}: all {attempts} candidate key(s) failed{cause}"),
+    )
+}
+
 fn parse_scope(text: &str) -> Result<Scope, CliError> {
     Scope::parse(text).ok_or_else(|| {
         CliError::usage(format!(
@@ -455,7 +472,7 @@ fn open(args: OpenArgs) -> CliResult {
             opener.open_kv(record, context)
         }
     }
-    .map_err(fail)?;
+    .map_err(fail_decryption)?;
     io::write_stdout(&opened.plaintext)?;
     eprintln!("{}", opened.telemetry.to_json());
     Ok(ExitCode::SUCCESS)
@@ -473,14 +490,14 @@ fn rewrap(args: RewrapArgs) -> CliResult {
                 Some(body) => opener.rewrap_checked(&metadata, &io::read_file(body)?, context),
                 None => opener.rewrap(&metadata, context),
             }
-            .map_err(fail)?;
+            .map_err(fail_decryption)?;
             (rewrapped_metadata_json(&text, &rewrapped), telemetry)
         }
         None => {
             let record = io::read_stdin()?;
             let record =
                 std::str::from_utf8(&record).map_err(|_| fail(env::Error::NotAnEnvelope))?;
-            opener.rewrap_kv(record, context).map_err(fail)?
+            opener.rewrap_kv(record, context).map_err(fail_decryption)?
         }
     };
     io::print_line(&output)?;

@@ -28,15 +28,16 @@ pub struct AuthenticationFailed;
 ///
 /// For AES-256-GCM the AES key schedule and the GHASH key are computed here, once. AEGIS-256 has no
 /// separate key schedule (its state is initialised from key and nonce together), so it keeps the
-/// key, in memory wiped on drop. Caveat: each seal or open builds an `aegis` cipher value, which
-/// copies the key and does not wipe it (`docs/security.md`).
+/// key, in memory wiped on drop. Both live on the heap, so moving a cipher (or a sealer, say into a
+/// map that grows) copies a pointer, never key material. Caveats: the AES state is built on the
+/// stack before it is boxed, and each seal or open builds an `aegis` cipher value, which copies the
+/// key; neither copy is wiped (`docs/security.md`).
 pub struct RecordCipher {
     inner: Inner,
 }
 
 enum Inner {
-    Aegis256(Zeroizing<[u8; KEY_LEN]>),
-    // Boxed: the expanded AES-256 key schedule and GHASH state are large next to the AEGIS variant.
+    Aegis256(Box<Zeroizing<[u8; KEY_LEN]>>),
     Aes256Gcm(Box<Aes256Gcm>),
 }
 
@@ -44,7 +45,11 @@ impl RecordCipher {
     /// Keys `cipher` with 32 raw bytes.
     pub fn new(cipher: StreamCipher, key: &[u8; KEY_LEN]) -> Self {
         let inner = match cipher {
-            StreamCipher::Aegis256 => Inner::Aegis256(Zeroizing::new(*key)),
+            StreamCipher::Aegis256 => {
+                let mut held = Box::new(Zeroizing::new([0; KEY_LEN]));
+                held.copy_from_slice(key);
+                Inner::Aegis256(held)
+            }
             StreamCipher::Aes256Gcm => Inner::Aes256Gcm(Box::new(Aes256Gcm::new(key.into()))),
         };
         Self { inner }

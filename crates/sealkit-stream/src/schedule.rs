@@ -93,7 +93,8 @@ fn hex_digit(c: u8) -> Result<u8, StreamError> {
 
 /// What one (client key, stream) pair derives.
 pub(crate) struct StreamKeys {
-    pub(crate) record_key: Zeroizing<[u8; KEY_LEN]>,
+    /// On the heap, written there directly: the keys are returned by value.
+    pub(crate) record_key: Box<Zeroizing<[u8; KEY_LEN]>>,
     pub(crate) key_check: KeyCheck,
 }
 
@@ -107,7 +108,7 @@ pub(crate) fn derive(
     encoded_identity: &[u8],
 ) -> StreamKeys {
     let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), key.expose());
-    let mut record_key = Zeroizing::new([0u8; KEY_LEN]);
+    let mut record_key = Box::new(Zeroizing::new([0u8; KEY_LEN]));
     let cipher_name = cipher.as_str().as_bytes();
     hkdf.expand_multi_info(
         &[
@@ -116,7 +117,7 @@ pub(crate) fn derive(
             cipher_name,
             encoded_identity,
         ],
-        record_key.as_mut(),
+        &mut record_key[..],
     )
     .expect("32 bytes is a valid HKDF-SHA256 output length");
     let mut check = [0u8; KEY_CHECK_LEN];
