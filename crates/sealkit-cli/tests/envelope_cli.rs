@@ -121,7 +121,11 @@ fn every_vector_opens_through_the_cli_in_both_forms() {
                     // The operator is told how many keys were tried, as the reference's error says.
                     let attempts = expect["attemptCount"].as_u64().unwrap();
                     let told = format!("all {attempts} candidate key(s) failed");
-                    assert!(stderr(&out).contains(&told), "{id}/{form}: {}", stderr(&out));
+                    assert!(
+                        stderr(&out).contains(&told),
+                        "{id}/{form}: {}",
+                        stderr(&out)
+                    );
                 }
             }
         }

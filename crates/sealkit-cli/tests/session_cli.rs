@@ -2,7 +2,7 @@
 
 mod harness;
 
-use harness::{assert_fails_with, sealkit};
+use harness::{assert_fails_silently_with, assert_fails_with, sealkit};
 
 const SIGNING_KEY: &str = "3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=";
 const ENCRYPTION_KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
@@ -49,15 +49,17 @@ fn tampered_cookie_and_bad_payload_fail() {
     let out = sealkit(&["session", "sign"], &keys(), br#"{"user":"ada"}"#);
     let cookie = String::from_utf8(out.stdout).unwrap();
     let forged = cookie.trim_end().replacen("eyJ1c2Vy", "eyJVc2Vy", 1);
-    assert_fails_with(
+    // Silently: stdout carries only a verified payload, so a refused cookie must put nothing there
+    // (a caller piping it on must not get the forged payload).
+    assert_fails_silently_with(
         &sealkit(&["session", "verify"], &keys(), forged.as_bytes()),
         "cookie_signature",
     );
-    assert_fails_with(
+    assert_fails_silently_with(
         &sealkit(&["session", "verify"], &keys(), b"garbage"),
         "cookie_malformed",
     );
-    assert_fails_with(
+    assert_fails_silently_with(
         &sealkit(&["session", "sign"], &keys(), b"not json"),
         "payload_not_json",
     );
@@ -74,7 +76,8 @@ fn expiry_is_enforced_on_request() {
     );
     assert!(ok.status.success());
     assert_eq!(ok.stdout, br#"{"exp":99999999999}"#);
-    assert_fails_with(
+    // An expired cookie is correctly signed: its payload must still not reach stdout.
+    assert_fails_silently_with(
         &sealkit(
             &["session", "verify", "--enforce-expiry"],
             &keys(),

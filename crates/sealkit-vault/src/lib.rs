@@ -44,4 +44,6 @@ pub use vault::{Rewrap, SettingsVault};
 // Test-only seam (see its docs): not public API, and not built without the `test-seams` feature.
 #[cfg(feature = "test-seams")]
 #[doc(hidden)]
-pub use vault::{legacy_open_raw_key_test_only, legacy_seal_raw_key_test_only};
+pub use vault::{
+    legacy_open_raw_key_test_only, legacy_seal_raw_key_test_only, v2_seal_with_iv_test_only,
+};

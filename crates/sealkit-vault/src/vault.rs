@@ -104,14 +104,30 @@ impl SettingsVault {
     /// # Panics
     /// Only if the operating system cannot provide random bytes.
     pub fn encrypt(&self, plaintext: &str) -> Result<String, VaultError> {
+        self.seal_v2(plaintext, || {
+            // From the operating system on every call: a thread-local generator's state is shared
+            // with every copy a fork or VM snapshot makes of the process, and one repeated IV under
+            // the vault key reveals the XOR of two plaintexts and the authentication key (so
+            // forgeries).
+            let mut iv = [0u8; V2_IV_LEN];
+            UnwrapErr(SysRng).fill_bytes(&mut iv);
+            iv
+        })
+    }
+
+    /// The whole of [`SettingsVault::encrypt`] except where the IV comes from: `iv` is asked for
+    /// only when there is something to encrypt. Shared with the known-answer test seam
+    /// (`v2_seal_with_iv_test_only`, built only for tests), so that seam checks the code `encrypt`
+    /// runs.
+    fn seal_v2(
+        &self,
+        plaintext: &str,
+        iv: impl FnOnce() -> [u8; V2_IV_LEN],
+    ) -> Result<String, VaultError> {
         if plaintext.is_empty() {
             return Ok(String::new());
         }
-        // From the operating system on every call: a thread-local generator's state is shared with
-        // every copy a fork or VM snapshot makes of the process, and one repeated IV under the
-        // vault key reveals the XOR of two plaintexts and the authentication key (so forgeries).
-        let mut iv = [0u8; V2_IV_LEN];
-        UnwrapErr(SysRng).fill_bytes(&mut iv);
+        let iv = iv();
         let mut buf = Zeroizing::new(plaintext.as_bytes().to_vec());
         let tag = self
             .current
@@ -258,6 +274,25 @@ pub fn legacy_seal_raw_key_test_only(
     }
     .ok()?;
     Some(format::encode_parts("", iv, &tag, &buf))
+}
+
+/// **Test-only seam: not part of the public API** (only with the `test-seams` feature, which this
+/// crate's own tests turn on; hidden from the docs, outside semver). For known-answer tests only:
+/// [`SettingsVault::encrypt`] under `key` (same key derivation, same sealing code, same `""` for
+/// `""`), except that the 12-byte IV is the caller's instead of fresh random bytes, so a test can
+/// compare what we write byte for byte with a vector written by the reference. Reusing an IV under
+/// one key destroys AES-GCM's security, which is why nothing outside tests can pick the IV.
+///
+/// # Errors
+/// As [`SettingsVault::new`] and [`SettingsVault::encrypt`].
+#[cfg(feature = "test-seams")]
+#[doc(hidden)]
+pub fn v2_seal_with_iv_test_only(
+    key: &EncryptionKey,
+    iv: &[u8; V2_IV_LEN],
+    plaintext: &str,
+) -> Result<String, VaultError> {
+    SettingsVault::new(key)?.seal_v2(plaintext, || *iv)
 }
 
 impl fmt::Debug for SettingsVault {

@@ -368,6 +368,7 @@ fn empty_plain_and_undecryptable_rows_are_reported_not_retried_forever() {
         let rows = db.rows(&table);
         let get = |k: &str| rows.iter().find(|r| r.0 == k).unwrap().1.clone();
         assert_eq!(get("foreign_row"), foreign);
+        assert_eq!(get("bad_v2_row"), "v2:a:b");
         assert_eq!(get("plain_row"), "http://localhost:3000");
         assert_eq!(get("empty_row"), "");
         assert_all_current(db, &table, &expected);

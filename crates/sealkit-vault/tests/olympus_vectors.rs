@@ -67,6 +67,32 @@ fn v2_valid_ciphertext_length_equals_plaintext_utf8_length() {
     }
 }
 
+/// What we write, byte for byte: `encrypt` draws a random IV, so the only way to hold our sealing to
+/// the reference's bytes is to seal each vector's plaintext under its key with its IV (the test
+/// seam `v2_seal_with_iv_test_only`, which runs `encrypt`'s own derivation and sealing code) and
+/// compare with its ciphertext. Decrypting the vectors alone would not catch us writing values the
+/// reference cannot read (a different HKDF info, associated data, part order, base64 flavour).
+#[test]
+fn v2_valid_seals_byte_identically_with_the_vector_iv() {
+    use sealkit_vault::v2_seal_with_iv_test_only;
+    let Some(v) = vectors("v2_valid_seals_byte_identically") else {
+        return;
+    };
+    for case in cases(&v, "v2_valid") {
+        let id = s(case, "id");
+        let key = EncryptionKey::new(s(case, "encryption_key"));
+        let iv: [u8; 12] = sealkit_vectors::unhex(&case["iv_hex"])
+            .try_into()
+            .unwrap_or_else(|iv: Vec<u8>| panic!("{id}: iv_hex is {} bytes", iv.len()));
+        let sealed = v2_seal_with_iv_test_only(&key, &iv, s(case, "plaintext"))
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(sealed, s(case, "ciphertext"), "{id}");
+        // The seam is `encrypt` with a fixed IV, so it keeps `encrypt("") == ""` too.
+        let empty = v2_seal_with_iv_test_only(&key, &iv, "");
+        assert!(matches!(empty.as_deref(), Ok("")), "{id}: {empty:?}");
+    }
+}
+
 #[test]
 fn legacy_valid_decrypts_with_12_and_16_byte_ivs() {
     let Some(v) = vectors("legacy_valid_decrypts") else {
@@ -177,10 +203,15 @@ fn is_encrypted_format_table_except_documented_differences() {
             }
             None => assert_eq!(ours, reference, "{input}"),
         }
-        // Never disagree with decrypt: claimed values error or decrypt, others pass through.
+        // Never disagree with decrypt: claimed values error or decrypt, others pass through. Every
+        // claimed input in this table is a malformed `v2:` value, so the error must be a format
+        // error, not a failed decryption (which would mean the parser accepted it).
         let decrypted = vault("test-encryption-key-exactly-32b!").decrypt(input);
         if ours {
-            assert!(decrypted.is_err(), "{input}");
+            assert!(
+                matches!(decrypted, Err(VaultError::Format(_))),
+                "{input}: {decrypted:?}"
+            );
         } else {
             assert_eq!(decrypted.unwrap().as_str(), input);
         }
@@ -206,7 +237,13 @@ fn differs_from_reference_three_non_base64_parts_are_plain_text_not_ciphertext()
 fn differs_from_reference_malformed_v2_is_encrypted_format_because_decrypt_rejects_it() {
     for input in ["v2:a:b", "v2:a:b:c:d", "v2::::"] {
         assert!(is_encrypted_format(input), "{input}");
-        assert!(vault("k").decrypt(input).is_err(), "{input}");
+        // Two or four parts after the prefix: refused for the part count, before any base64 is
+        // looked at (the reference's own message: "expected v2:iv:authTag:data").
+        let result = vault("k").decrypt(input);
+        assert!(
+            matches!(result, Err(VaultError::Format(FormatError::V2PartCount))),
+            "{input}: {result:?}"
+        );
     }
 }
 
@@ -255,6 +292,26 @@ fn blocklisted_key_vector_is_blocked_in_production() {
     validate("development").unwrap();
 }
 
+/// `olympus-settings.json` has a `derived_keys` table that this release leaves empty, and no test
+/// reads its entries: the derivations are pinned by the SPEC check values in
+/// `key::tests::spec_check_values` instead. If a vector release fills it, this fails, so that the
+/// entries get a test of their own rather than being silently ignored.
+#[test]
+fn derived_keys_table_is_still_empty() {
+    let Some(v) = vectors("derived_keys_table_is_still_empty") else {
+        return;
+    };
+    let table = v["derived_keys"]
+        .as_array()
+        .expect("derived_keys is a list");
+    assert!(
+        table.is_empty(),
+        "olympus-settings.json's derived_keys now has {} entries: add a test that derives each \
+         through the vault's v2 (HKDF) and legacy (SHA-256) key derivation and compares",
+        table.len()
+    );
+}
+
 // ---- Wycheproof ----
 
 /// Through the `hkdf` crate directly, not through sealkit: this pins the dependency, not our code.
@@ -262,7 +319,8 @@ fn blocklisted_key_vector_is_blocked_in_production() {
 /// `olympus-settings-aes-256-gcm`, L = 32); its derivation is crate-private (no public API takes an
 /// IKM and returns the key), and no Wycheproof case has that salt and info. The derivation itself is
 /// covered through our code by the SPEC check value (`key::tests::spec_check_values`) and end to end
-/// by every `v2_valid` vector decrypting. (`olympus-settings.json`'s `derived_keys` table is empty.)
+/// by every `v2_valid` vector decrypting. (`olympus-settings.json`'s `derived_keys` table is empty:
+/// see `derived_keys_table_is_still_empty`.)
 #[test]
 fn wycheproof_hkdf_sha256() {
     let Some(v) =

@@ -241,16 +241,29 @@ fn session_round_trip_and_tamper() {
         signer.verify(&forged),
         Err(VaultError::CookieSignature)
     ));
+    // Not `<unpadded base64url>.<unpadded base64url>`: refused as malformed, before any MAC is
+    // computed. A second `.` lands in the signature half (the split is at the first one), and `=`
+    // padding is refused in either half.
     for bad in [
         "",
-        ".",
         "abc",
         &format!("{cookie}.x"),
         &format!("{payload}=.{sig}"),
         &format!("{payload}.{sig}="),
     ] {
-        assert!(signer.verify(bad).is_err(), "{bad}");
+        let result = signer.verify(bad);
+        assert!(
+            matches!(result, Err(VaultError::CookieMalformed)),
+            "{bad}: {result:?}"
+        );
     }
+    // "." is two empty halves, both valid (empty) base64url, so it reaches the MAC check, which
+    // refuses a zero-byte signature: a signature error, not a malformed cookie.
+    let result = signer.verify(".");
+    assert!(
+        matches!(result, Err(VaultError::CookieSignature)),
+        "{result:?}"
+    );
     let other = SessionSigner::new(GOOD_KEY, &EncryptionKey::new(SIGNING_KEY)).unwrap();
     assert!(matches!(
         other.verify(&cookie),
