@@ -8,8 +8,9 @@ use std::sync::{Arc, OnceLock};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use sealkit_envelope::audit::{self, StoredObject};
 use sealkit_envelope::{
-    CandidatePolicy, DataKeyCache, EnvelopeVersion, Error, GeneratedKeyPair, KeyRegistry, KvRecord,
-    OpenPolicy, Opener, Outcome, RegistryDocument, Scope, Sealer, generate_key_pair,
+    CandidatePolicy, DataKeyCache, EnvelopeVersion, Error, FailureCause, GeneratedKeyPair,
+    KeyRegistry, KvRecord, OpenPolicy, Opener, Outcome, RegistryDocument, Scope, Sealer,
+    generate_key_pair,
 };
 
 /// Two RSA-2048 pairs, generated once per test binary.
@@ -124,11 +125,47 @@ fn bound_envelopes_cannot_be_moved_relabelled_or_spliced() {
     let err = opener.open(&relabelled, &a.body, b"objects/a").unwrap_err();
     assert_eq!(err.telemetry().unwrap().outcome, Outcome::AllFailed);
 
-    // Cross-object: a's envelope with b's body, and b's wrapped key in a's metadata.
-    assert!(opener.open(&a.metadata, &b.body, b"objects/a").is_err());
+    // Cross-object: a's envelope with b's body, and b's wrapped key in a's metadata. Both must be
+    // refused as failed decryptions after trying both registered keys. The last cause is that of
+    // the last candidate (the active key, which never wrapped either), so the cause of each
+    // refusal is pinned with the record's key alone (authoritative key id).
+    let record_key_only = Opener::new(registry()).with_policy(OpenPolicy {
+        candidates: CandidatePolicy {
+            max_attempts: None,
+            authoritative_key_id: true,
+        },
+        require_bound: false,
+    });
+    let refused = |opener: &Opener, metadata, body, attempts, cause| {
+        let err = opener.open(metadata, body, b"objects/a").unwrap_err();
+        assert!(matches!(err, Error::DecryptionFailed { .. }), "{err:?}");
+        assert_eq!(err.code(), "decryption_failed");
+        assert_eq!(err.attempts(), Some(attempts));
+        assert_eq!(err.last_cause(), Some(cause));
+        assert_eq!(err.telemetry().unwrap().outcome, Outcome::AllFailed);
+    };
+    // Another object's body: a's data key unwraps (same key, same label), and AES-GCM refuses b's
+    // body under it.
+    refused(&opener, &a.metadata, &b.body, 2, FailureCause::KeyUnwrap);
+    refused(
+        &record_key_only,
+        &a.metadata,
+        &b.body,
+        1,
+        FailureCause::Authentication,
+    );
+    // Another object's wrapped key: it was wrapped under b's context in the OAEP label, so even
+    // the key it was wrapped for cannot unwrap it as a's.
     let mut spliced = a.metadata.clone();
     spliced.wrapped_key = b.metadata.wrapped_key.clone();
-    assert!(opener.open(&spliced, &a.body, b"objects/a").is_err());
+    refused(&opener, &spliced, &a.body, 2, FailureCause::KeyUnwrap);
+    refused(
+        &record_key_only,
+        &spliced,
+        &a.body,
+        1,
+        FailureCause::KeyUnwrap,
+    );
 
     // The same relabelling of a 1.0 envelope still opens: the reference binds nothing.
     let v1 = sealer(0).seal(b"legacy", b"").unwrap();

@@ -1,7 +1,9 @@
 //! Property tests: round trips in both forms; and single-bit flips rejected, exhaustively in the
 //! body, `dataIv`, algorithm, version, the bound key id and every byte of the KV record (its
 //! `ciphertext` field included) outside the wrapped key, and sampled in the wrapped key (each of its
-//! flips costs an RSA operation).
+//! flips costs an RSA operation). Each flip is refused with the error the damaged part calls for
+//! (unsupported algorithm or version, not an envelope, bad encoding, or a failed decryption with
+//! its cause), so a check that fails for the wrong reason is caught too.
 
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -74,6 +76,20 @@ fn assert_authentication_failure(result: Result<Opened, Error>, what: &str) {
         Err(Error::DecryptionFailed { last_cause, .. }) => assert_eq!(
             last_cause,
             Some(FailureCause::Authentication),
+            "{what}: wrong failure cause"
+        ),
+        Err(e) => panic!("{what}: expected a failed decryption, got {e}"),
+        Ok(_) => panic!("{what}: opened"),
+    }
+}
+
+/// Asserts that a flip was rejected because no candidate could unwrap the data key: RSA-OAEP refused
+/// the wrapped key (altered, or, in a bound envelope, wrapped under another label).
+fn assert_unwrap_failure(result: Result<Opened, Error>, what: &str) {
+    match result {
+        Err(Error::DecryptionFailed { last_cause, .. }) => assert_eq!(
+            last_cause,
+            Some(FailureCause::KeyUnwrap),
             "{what}: wrong failure cause"
         ),
         Err(e) => panic!("{what}: expected a failed decryption, got {e}"),
@@ -200,10 +216,22 @@ fn every_algorithm_version_and_bound_key_id_bit_flip_rejected() {
                         "encryptionVersion" => &mut m.encryption_version,
                         _ => &mut m.key_id,
                     } = flipped;
-                    assert!(
-                        opener().open(&m, body, CTX).is_err(),
-                        "{version} {field} byte {byte} bit {bit}"
-                    );
+                    let what = format!("{version} {field} byte {byte} bit {bit}");
+                    let result = opener().open(&m, body, CTX);
+                    // Algorithm and version are checked exactly before any key is touched, so a
+                    // flip there is refused as unsupported, not as a failed decryption. A bound
+                    // key id is in the OAEP label, so the wrapped key no longer unwraps.
+                    match field {
+                        "algorithm" => assert!(
+                            matches!(result, Err(Error::UnsupportedAlgorithm)),
+                            "{what}: {result:?}"
+                        ),
+                        "encryptionVersion" => assert!(
+                            matches!(result, Err(Error::UnsupportedVersion)),
+                            "{what}: {result:?}"
+                        ),
+                        _ => assert_unwrap_failure(result, &what),
+                    }
                 });
             // The fields are ASCII: only the top bit of each byte leaves UTF-8.
             assert_eq!(
@@ -249,19 +277,127 @@ fn every_kv_record_bit_outside_the_wrapped_key_rejected_in_both_versions() {
             - if bound { 0 } else { key_id.len() };
         assert_eq!(bytes.len(), expected_bytes, "{version}");
         assert!(ciphertext.clone().all(|i| bytes.contains(&i)));
+        let mut seen: Vec<KvFlip> = Vec::new();
         let (checked, not_utf8) =
             each_string_flip(kv, bytes.iter().copied(), |byte, bit, flipped| {
-                assert!(
-                    opener().open_kv(&flipped, CTX).is_err(),
-                    "{version} byte {byte} bit {bit}: {flipped}"
-                );
+                let what = format!("{version} byte {byte} bit {bit}: {flipped}");
+                let expected = expected_kv_flip_error(kv, &flipped, &what);
+                match opener().open_kv(&flipped, CTX) {
+                    Ok(_) => panic!("{what}: opened"),
+                    Err(e) => assert_eq!(kv_error_kind(&e), expected, "{what}: {e:?}"),
+                }
+                if !seen.contains(&expected) {
+                    seen.push(expected);
+                }
             });
+        // Every kind of rejection the record can give is reached: the expectations above are not
+        // satisfied by one arm alone.
+        for kind in [
+            KvFlip::NotAnEnvelope,
+            KvFlip::UnsupportedAlgorithm,
+            KvFlip::UnsupportedVersion,
+            KvFlip::InvalidEncoding("dataIv"),
+            KvFlip::InvalidEncoding("wrappedKey"),
+            KvFlip::InvalidEncoding("ciphertext"),
+            KvFlip::Failed(FailureCause::KeyUnwrap),
+            KvFlip::Failed(FailureCause::Authentication),
+        ] {
+            assert!(
+                seen.contains(&kind),
+                "{version}: no flip gave {kind:?}: {seen:?}"
+            );
+        }
         // The record is ASCII: only the top bit of each byte leaves UTF-8.
         assert_eq!(
             (checked, not_utf8),
             (7 * bytes.len(), bytes.len()),
             "{version}"
         );
+    }
+}
+
+/// How a flipped KV record was (or must be) refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KvFlip {
+    /// Not JSON any more, or one of the six string fields is gone.
+    NotAnEnvelope,
+    UnsupportedAlgorithm,
+    UnsupportedVersion,
+    /// A base64 field (named as stored) that no longer decodes.
+    InvalidEncoding(&'static str),
+    /// A `dataIv` that decodes, but not to 12 bytes.
+    InvalidIvLength,
+    /// Well-formed, but no candidate opened it, for this last cause.
+    Failed(FailureCause),
+    /// Anything else (always a test failure).
+    Other(&'static str),
+}
+
+fn kv_error_kind(e: &Error) -> KvFlip {
+    match e {
+        Error::NotAnEnvelope => KvFlip::NotAnEnvelope,
+        Error::UnsupportedAlgorithm => KvFlip::UnsupportedAlgorithm,
+        Error::UnsupportedVersion => KvFlip::UnsupportedVersion,
+        Error::InvalidEncoding { field } => KvFlip::InvalidEncoding(field),
+        Error::InvalidIvLength => KvFlip::InvalidIvLength,
+        Error::DecryptionFailed {
+            last_cause: Some(cause),
+            ..
+        } => KvFlip::Failed(*cause),
+        other => KvFlip::Other(other.code()),
+    }
+}
+
+/// The refusal a flipped KV record calls for, worked out from what the flip did to the record as a
+/// generic JSON parser reads it (not through `KvRecord`, the code under test): a record that is not
+/// JSON or lost a field is not an envelope; otherwise exactly one field changed, and that field
+/// decides. Whether a changed base64 field still decodes is the strict decoder's call (tested on its
+/// own in `encoding`).
+fn expected_kv_flip_error(original: &str, flipped: &str, what: &str) -> KvFlip {
+    const FIELDS: [&str; 6] = [
+        "algorithm",
+        "encryptionVersion",
+        "keyId",
+        "dataIv",
+        "wrappedKey",
+        "ciphertext",
+    ];
+    let fields = |json: &str| -> Option<Vec<String>> {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        FIELDS
+            .iter()
+            .map(|f| value.get(f)?.as_str().map(str::to_owned))
+            .collect()
+    };
+    let before = fields(original).expect("the fixture record");
+    let Some(after) = fields(flipped) else {
+        return KvFlip::NotAnEnvelope;
+    };
+    let changed: Vec<usize> = (0..FIELDS.len())
+        .filter(|&i| before[i] != after[i])
+        .collect();
+    let [i] = changed[..] else {
+        panic!("{what}: a one-bit flip changed fields {changed:?}");
+    };
+    let decodes = |max: usize| encoding::decode(&after[i], max);
+    match FIELDS[i] {
+        "algorithm" => KvFlip::UnsupportedAlgorithm,
+        "encryptionVersion" => KvFlip::UnsupportedVersion,
+        // Only a bound key id is flipped: it is in the OAEP label.
+        "keyId" => KvFlip::Failed(FailureCause::KeyUnwrap),
+        "dataIv" => match decodes(IV_LEN) {
+            Err(_) => KvFlip::InvalidEncoding("dataIv"),
+            Ok(iv) if iv.len() != IV_LEN => KvFlip::InvalidIvLength,
+            Ok(_) => KvFlip::Failed(FailureCause::Authentication),
+        },
+        "wrappedKey" => match decodes(1 << 10) {
+            Err(_) => KvFlip::InvalidEncoding("wrappedKey"),
+            Ok(_) => KvFlip::Failed(FailureCause::KeyUnwrap),
+        },
+        _ => match decodes(1 << 20) {
+            Err(_) => KvFlip::InvalidEncoding("ciphertext"),
+            Ok(_) => KvFlip::Failed(FailureCause::Authentication),
+        },
     }
 }
 
@@ -274,7 +410,9 @@ proptest! {
         let (metadata, body, _) = fixture(bound);
         let mut m = metadata.clone();
         m.wrapped_key = flip_in_base64(&m.wrapped_key, bit);
-        prop_assert!(opener().open(&m, body, CTX).is_err());
+        // The flip is made in the decoded bytes and re-encoded, so the field is still valid
+        // base64url of the same length: the refusal must come from RSA-OAEP, not the decoder.
+        assert_unwrap_failure(opener().open(&m, body, CTX), &format!("bound {bound} bit {bit}"));
     }
 }
 

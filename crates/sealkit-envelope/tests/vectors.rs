@@ -1,6 +1,8 @@
 //! Known answers from `vectors/striae-envelope.json`: every envelope opens in both forms under every
 //! registry form with the expected candidate order and telemetry, every tampered case fails, the
-//! registry negative cases give their errors, and envelopes we seal open under the vector keys.
+//! registry negative cases give their errors (through JSON and through the environment), the
+//! wrapped keys unwrap to the vector's data keys and our content encryption reproduces the vector
+//! ciphertexts byte for byte, and envelopes we seal open under the vector keys.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -165,6 +167,205 @@ fn registry_negative_cases_give_their_errors() {
         4,
         "one distinct error per fail-closed condition: {codes:?}"
     );
+}
+
+/// The Striae env-era data-worker messages (`expectErrorEnvEraDataWorker`) and the code each maps
+/// to: the same fail-closed condition the `expectErrorHead` text names for `from_json`. A message
+/// not in this table fails the test, so a new kind of negative case cannot pass unmapped.
+const ENV_ERA_MESSAGES: [(&str, &str); 4] = [
+    (
+        "Data-at-rest decryption registry JSON is invalid",
+        "registry_json_invalid",
+    ),
+    (
+        "Data-at-rest decryption registry JSON must be an object",
+        "registry_not_object",
+    ),
+    (
+        "Data-at-rest decryption registry does not contain any usable keys",
+        "registry_no_usable_keys",
+    ),
+    (
+        "Data-at-rest decryption active key ID is not present in registry",
+        "active_key_not_in_registry",
+    ),
+];
+
+/// Striae loads its keys from `DATA_AT_REST_ENCRYPTION_KEYS_JSON`, not from a JSON string handed
+/// over directly, so every negative registry case must also fail through the environment path, with
+/// the env-era worker's error (mapped to our code) and exactly the error `from_json` gives.
+#[test]
+fn registry_negative_cases_fail_through_the_environment_too() {
+    let Some(v) = vectors("registry_negative_cases_fail_through_the_environment_too") else {
+        return;
+    };
+    let expected_code = |message: &str| {
+        ENV_ERA_MESSAGES
+            .iter()
+            .find(|(m, _)| *m == message)
+            .unwrap_or_else(|| panic!("unmapped env-era message {message:?}"))
+            .1
+    };
+    let mut codes = Vec::new();
+    for case in v["registries"]["negative"].as_array().unwrap() {
+        let json = s(case, "json");
+        let env = HashMap::from([(
+            "DATA_AT_REST_ENCRYPTION_KEYS_JSON".to_owned(),
+            json.to_owned(),
+        )]);
+        let err = KeyRegistry::from_env_lookup(Scope::DataAtRest, &move |name: &str| {
+            env.get(name).cloned()
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.code(),
+            expected_code(s(case, "expectErrorEnvEraDataWorker")),
+            "{json}"
+        );
+        // Same condition, same message as the direct path (which the test above pins to
+        // `expectErrorHead`): the environment adds no wording of its own.
+        assert_eq!(err.to_string(), s(case, "expectErrorHead"), "{json}");
+        let direct = KeyRegistry::from_json(Scope::DataAtRest, json, None).unwrap_err();
+        assert_eq!(err.code(), direct.code(), "{json}");
+        codes.push(err.code());
+    }
+    assert_eq!(codes.len(), 6, "negative registry cases run");
+    // Every row of the table is exercised, so none of it is dead.
+    for (message, code) in ENV_ERA_MESSAGES {
+        assert!(codes.contains(&code), "no case for {message:?}");
+    }
+}
+
+/// The vector key pair registered under `key_id`.
+fn vector_key<'a>(v: &'a Value, key_id: &str) -> &'a Value {
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| s(k, "keyId") == key_id)
+        .unwrap_or_else(|| panic!("no vector key {key_id}"))
+}
+
+/// `debug.wrappedKeyHex` and `debug.ivHex` are the envelope's own fields, decoded; and unwrapping
+/// the wrapped key (blinded RSA-OAEP, the opener's path) with the private key it was written for
+/// gives exactly `debug.aesKeyHex`. Under the other vector key it does not unwrap at all.
+#[test]
+fn wrapped_keys_unwrap_to_the_vector_data_keys() {
+    let Some(v) = vectors("wrapped_keys_unwrap_to_the_vector_data_keys") else {
+        return;
+    };
+    let mut checked = 0;
+    for case in v["envelopes"].as_array().unwrap() {
+        let id = s(case, "id");
+        let debug = &case["debug"];
+        let envelope = &case["envelope"];
+        let wrapped = sealkit_vectors::unhex(&debug["wrappedKeyHex"]);
+        assert_eq!(wrapped, b64(s(envelope, "wrappedKey")), "{id}");
+        assert_eq!(
+            wrapped.len() as u64,
+            debug["wrappedKeyLength"].as_u64().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            sealkit_vectors::unhex(&debug["ivHex"]),
+            b64(s(envelope, "dataIv")),
+            "{id}"
+        );
+
+        let key_id = s(case, "encryptedUnderKeyId");
+        assert_eq!(key_id, s(envelope, "keyId"), "{id}");
+        let private =
+            keys::parse_private_key_pem(s(vector_key(&v, key_id), "privateKeyPkcs8Pem")).unwrap();
+        // `1.0` envelopes use the empty OAEP label, as the reference does.
+        let data_key = keys::unwrap_data_key(&private, &wrapped, b"")
+            .unwrap_or_else(|| panic!("{id}: the wrapped key does not unwrap"));
+        assert_eq!(data_key.len(), sealkit_envelope::DATA_KEY_LEN, "{id}");
+        assert_eq!(hex::encode(&data_key[..]), s(debug, "aesKeyHex"), "{id}");
+
+        // A negative control: the other registered key must refuse this wrapped key, or the
+        // comparison above would not show which key the data key was wrapped for.
+        for other in v["keys"].as_array().unwrap() {
+            if s(other, "keyId") == key_id {
+                continue;
+            }
+            let other = keys::parse_private_key_pem(s(other, "privateKeyPkcs8Pem")).unwrap();
+            assert!(
+                keys::unwrap_data_key(&other, &wrapped, b"").is_none(),
+                "{id}: unwrapped under a key it was not written for"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "the JSON and the binary envelope");
+}
+
+/// Our Striae-format output, byte for byte: sealing the plaintext with the vector's data key and IV
+/// through the crate's content encryption gives exactly `ciphertextBodyHex ‖ gcmTagHex` (which is
+/// also the object body and the KV ciphertext), and the KV record assembled from the vector's data
+/// key wrap, IV and our ciphertext is the vector's KV value. Only the RSA-OAEP wrap is randomised,
+/// so it is the one part taken from the vector rather than produced here.
+#[test]
+fn sealing_with_the_vector_data_key_and_iv_reproduces_the_ciphertext() {
+    let Some(v) = vectors("sealing_with_the_vector_data_key_and_iv_reproduces_the_ciphertext")
+    else {
+        return;
+    };
+    let mut checked = 0;
+    for case in v["envelopes"].as_array().unwrap() {
+        let id = s(case, "id");
+        let debug = &case["debug"];
+        let key: [u8; sealkit_envelope::DATA_KEY_LEN] = sealkit_vectors::unhex(&debug["aesKeyHex"])
+            .try_into()
+            .unwrap();
+        let iv: [u8; sealkit_envelope::IV_LEN] =
+            sealkit_vectors::unhex(&debug["ivHex"]).try_into().unwrap();
+        let plaintext = b64(s(&case["plaintext"], "base64"));
+        assert_eq!(
+            plaintext.len() as u64,
+            debug["plaintextLength"].as_u64().unwrap(),
+            "{id}"
+        );
+
+        // `1.0` envelopes carry no associated data.
+        let sealed = sealkit_envelope::content::seal(&key, &iv, b"", &plaintext).unwrap();
+        assert_eq!(
+            sealed.len() as u64,
+            debug["ciphertextLength"].as_u64().unwrap(),
+            "{id}"
+        );
+        let (body, tag) = sealed.split_at(sealed.len() - sealkit_envelope::TAG_LEN);
+        assert_eq!(hex::encode(body), s(debug, "ciphertextBodyHex"), "{id}");
+        assert_eq!(hex::encode(tag), s(debug, "gcmTagHex"), "{id}");
+        assert_eq!(sealed, b64(s(&case["r2"], "ciphertextBase64")), "{id}");
+
+        // The whole KV value, as our encoder writes it: unpadded base64url fields in the
+        // reference's order.
+        let metadata = EnvelopeMetadata {
+            algorithm: sealkit_envelope::ALGORITHM.to_owned(),
+            encryption_version: "1.0".to_owned(),
+            key_id: s(case, "encryptedUnderKeyId").to_owned(),
+            data_iv: encoding::encode(&iv),
+            wrapped_key: encoding::encode(&sealkit_vectors::unhex(&debug["wrappedKeyHex"])),
+        };
+        // `envelope` holds exactly the five envelope fields (the R2 metadata of a file carries
+        // non-crypto fields beside them).
+        assert_eq!(
+            serde_json::to_value(&metadata).unwrap(),
+            case["envelope"],
+            "{id}"
+        );
+        assert_eq!(
+            sealkit_envelope::KvRecord::from_parts(metadata, &sealed).to_json(),
+            s(&case["kv"], "value"),
+            "{id}"
+        );
+
+        // And the content decryption inverts it.
+        let opened = sealkit_envelope::content::open(&key, &iv, b"", &sealed).unwrap();
+        assert_eq!(&opened[..], &plaintext[..], "{id}");
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "the JSON and the binary envelope");
 }
 
 /// Checks one open against its expectation; returns whether it opened.
