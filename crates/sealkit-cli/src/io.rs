@@ -18,20 +18,25 @@ pub fn read_stdin() -> Result<Vec<u8>, CliError> {
     Ok(buf)
 }
 
-/// All of stdin, for input that is itself secret (wiped when dropped). The buffer is grown by
-/// hand: `read_to_end` would free each outgrown buffer without wiping it.
+/// All of stdin, for input that is itself secret (wiped when dropped).
 pub fn read_stdin_secret() -> Result<Zeroizing<Vec<u8>>, CliError> {
+    read_secret(std::io::stdin().lock(), "reading stdin")
+}
+
+/// Everything `source` holds, for input that is itself secret (wiped when dropped). The buffer is
+/// grown by hand: `read_to_end` (and `fs::read` of a pipe, `/dev/stdin` or a process substitution,
+/// whose size is unknown) would free each outgrown buffer without wiping it.
+fn read_secret(mut source: impl Read, what: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
     // At least the size of stdin's own buffer, so reads bypass it and leave no copy there.
     const CHUNK: usize = 8 * 1024;
-    let mut stdin = std::io::stdin().lock();
     let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK));
     let mut chunk = Zeroizing::new([0u8; CHUNK]);
     loop {
-        let n = match stdin.read(chunk.as_mut_slice()) {
+        let n = match source.read(chunk.as_mut_slice()) {
             Ok(0) => return Ok(buf),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CliError::io("reading stdin", e)),
+            Err(e) => return Err(CliError::io(what, e)),
         };
         if buf.capacity() - buf.len() < n {
             let mut bigger = Zeroizing::new(Vec::with_capacity(
@@ -102,11 +107,11 @@ pub fn lossy_utf8(raw: &[u8]) -> Zeroizing<String> {
     text
 }
 
-/// A secret file's contents (wiped when dropped).
+/// A secret file's contents (wiped when dropped), also when the "file" is a pipe.
 pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(|e| CliError::io(&format!("reading {}", path.display()), e))
+    let what = format!("reading {}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| CliError::io(&what, e))?;
+    read_secret(file, &what)
 }
 
 /// A whole file.

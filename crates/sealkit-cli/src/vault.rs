@@ -102,7 +102,31 @@ fn decrypt() -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether a variable's name says it holds a secret. The environment name is printed in the
+/// analytics line, so `--environment-var ENCRYPTION_KEY` (a slip of the pen) would print the key.
+fn names_a_secret(variable: &str) -> bool {
+    let upper = variable.to_ascii_uppercase();
+    [
+        "KEY",
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSPHRASE",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| upper.contains(word))
+}
+
 fn check(environment_var: &str) -> CliResult {
+    if names_a_secret(environment_var) {
+        return Err(CliError::usage(format_args!(
+            "--environment-var {environment_var} looks like a secret's variable, and `check` prints \
+             the environment name it reads: name the variable that holds the environment's name \
+             (default {})",
+            sealkit::vault::DEFAULT_ENVIRONMENT_VAR
+        )));
+    }
     // Read once, so the key the separation check compares is the key the tiers validated.
     let key = EncryptionKey::from_env();
     let environment = std::env::var_os(environment_var).map(|v| v.to_string_lossy().into_owned());

@@ -146,6 +146,35 @@ fn check_tiers_exit_codes_and_analytics_lines() {
     assert_fails_with(&out, "ENCRYPTION_KEY_BLOCKLISTED");
 }
 
+/// The environment name goes into the analytics line, so `check` will not read it from a variable
+/// whose name says it holds a secret.
+#[test]
+fn check_refuses_to_print_a_secret_as_the_environment_name() {
+    for var in [
+        "ENCRYPTION_KEY",
+        "SESSION_SIGNING_KEY",
+        "db_password",
+        "API_TOKEN",
+    ] {
+        let env = [("ENCRYPTION_KEY", KEY), (var, KEY)];
+        let out = sealkit(&["vault", "check", "--environment-var", var], &env, b"");
+        assert_fails_silently_with(&out, "usage");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(&KEY[..8]));
+    }
+    let env = [("ENCRYPTION_KEY", KEY), ("APP_ENV", "staging")];
+    let out = sealkit(
+        &["vault", "check", "--environment-var", "APP_ENV"],
+        &env,
+        b"",
+    );
+    assert!(
+        stdout(&out).contains(r#""env":"staging""#),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// With `SESSION_SIGNING_KEY` set, `check` also refuses what `sealkit session` would refuse at
 /// startup (SPEC §2): the same secret as `ENCRYPTION_KEY`, raw or decoded, or a short key.
 #[test]

@@ -20,9 +20,9 @@ pub fn seal(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
-    Aes256Gcm::new(&(*key).into())
+    Aes256Gcm::new(key.into())
         .encrypt(
-            &(*iv).into(),
+            iv.into(),
             Payload {
                 msg: plaintext,
                 aad,
@@ -38,9 +38,9 @@ pub fn open(
     aad: &[u8],
     ciphertext: &[u8],
 ) -> Option<Zeroizing<Vec<u8>>> {
-    Aes256Gcm::new(&(*key).into())
+    Aes256Gcm::new(key.into())
         .decrypt(
-            &(*iv).into(),
+            iv.into(),
             Payload {
                 msg: ciphertext,
                 aad,

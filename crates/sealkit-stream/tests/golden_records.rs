@@ -95,8 +95,7 @@ fn records_sealed_by_this_format_version_still_open() {
         let body = header..at_42.len() - 16;
         assert_eq!(in_place[..header], at_42[..header], "{cipher}");
         assert!(
-            in_place[body.clone()] == at_42[body.clone()]
-                || in_place[body].iter().all(|&b| b == 0),
+            in_place[body.clone()] == at_42[body.clone()] || in_place[body].iter().all(|&b| b == 0),
             "{cipher}: the body holds neither the ciphertext nor zeros"
         );
     }

@@ -102,6 +102,10 @@ pub(crate) fn normalise_spelling(raw: &str) -> &str {
 }
 
 /// The ciphers of one `ENCRYPTION_KEY`: HKDF-SHA256 for `v2`, bare SHA-256 for legacy values.
+///
+/// Handed out boxed: the AES key schedules (whose first round keys are the keys themselves) then
+/// stay where they are while a vault moves and its list of previous keys grows; only the value
+/// built before boxing is left on the stack unwiped (Rust has no in-place construction).
 pub(crate) struct DerivedKeys {
     pub(crate) v2: Aes256Gcm,
     pub(crate) legacy12: Aes256Gcm,
@@ -109,7 +113,7 @@ pub(crate) struct DerivedKeys {
 }
 
 impl DerivedKeys {
-    pub(crate) fn derive(key: &EncryptionKey) -> Self {
+    pub(crate) fn derive(key: &EncryptionKey) -> Box<Self> {
         let ikm = key.expose().as_bytes();
         let mut v2 = Zeroizing::new([0u8; 32]);
         v2_key_bytes(ikm, &mut v2);
@@ -120,12 +124,12 @@ impl DerivedKeys {
 
     /// The ciphers for already derived AES keys. [`DerivedKeys::derive`] goes through here, and
     /// so does the test-only seam that runs raw-key AES-GCM vectors through the legacy path.
-    pub(crate) fn from_key_bytes(v2: &[u8; 32], legacy: &[u8; 32]) -> Self {
-        Self {
+    pub(crate) fn from_key_bytes(v2: &[u8; 32], legacy: &[u8; 32]) -> Box<Self> {
+        Box::new(Self {
             v2: Aes256Gcm::new(v2.into()),
             legacy12: Aes256Gcm::new(legacy.into()),
             legacy16: Aes256Gcm16::new(legacy.into()),
-        }
+        })
     }
 }
 

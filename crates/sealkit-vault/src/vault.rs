@@ -16,8 +16,11 @@ use crate::key::{DerivedKeys, EncryptionKey};
 /// Encrypts and decrypts settings values under one current `ENCRYPTION_KEY` and, for rotation, any
 /// number of previous ones. Keys are derived once, at construction.
 pub struct SettingsVault {
-    current: DerivedKeys,
-    previous: Vec<DerivedKeys>,
+    current: Box<DerivedKeys>,
+    /// Boxed, although a `Vec` is on the heap already: growing it moves its elements, and the
+    /// elements are key schedules (see `DerivedKeys`).
+    #[allow(clippy::vec_box)]
+    previous: Vec<Box<DerivedKeys>>,
 }
 
 /// What [`SettingsVault::rewrap`] did with a value.
