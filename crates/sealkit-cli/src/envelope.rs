@@ -225,14 +225,15 @@ fn fail_decryption(error: env::Error) -> CliError {
     let Some(attempts) = error.attempts() else {
         return fail(error);
     };
-    let cause = error
-        .last_cause()
-        .map(|cause| format!(" (last cause: {cause})"))
-        .unwrap_or_default();
-    CliError::new(
-        error.code(),
-        format_args!("{error}: all {attempts} candidate key(s) failed{cause}"),
-    )
+    // With an attempt bound, fewer keys may have been tried than the registry holds.
+    let tried = match (attempts, error.last_cause()) {
+        (0, _) => "no candidate key was tried (see --max-attempts)".to_owned(),
+        (n, Some(cause)) => {
+            format!("{n} candidate key(s) tried, none opened it (last cause: {cause})")
+        }
+        (n, None) => format!("{n} candidate key(s) tried, none opened it"),
+    };
+    CliError::new(error.code(), format_args!("{error}: {tried}"))
 }
 
 fn parse_scope(text: &str) -> Result<Scope, CliError> {
@@ -422,38 +423,72 @@ fn opener(args: &OpenArgs) -> Result<Opener, CliError> {
     }))
 }
 
-fn read_metadata(path: &Path) -> Result<EnvelopeMetadata, CliError> {
+/// Object metadata from a file, and the file's text (rewrap hands back its other fields).
+fn read_metadata(path: &Path) -> Result<(EnvelopeMetadata, Zeroizing<String>), CliError> {
     let text = utf8_file(path, false)?;
-    EnvelopeMetadata::from_json(&text).map_err(fail)
+    let metadata = EnvelopeMetadata::from_json(&text).map_err(fail)?;
+    Ok((metadata, text))
 }
 
 /// Rewrapped object metadata as the JSON to store back: the five envelope fields in the
-/// reference's order, then every other field of the original as it was. Striae keeps an object's
-/// `contentType`, `originalFilename`, `byteLength`, `createdAt` and `fileKind` in the same custom
-/// metadata as its envelope, so printing the envelope alone would have the operator who writes it
-/// back drop them.
-fn rewrapped_metadata_json(original: &str, rewrapped: &EnvelopeMetadata) -> String {
-    let mut json = rewrapped.to_json();
+/// reference's order, then every other member of the original, in its order and exactly as written
+/// (numbers are not reformatted, strings not re-escaped). Striae keeps an object's `contentType`,
+/// `originalFilename`, `byteLength`, `createdAt` and `fileKind` in the same custom metadata as its
+/// envelope, so printing the envelope alone would have the operator who writes it back drop them.
+fn rewrapped_metadata_json(
+    original: &str,
+    rewrapped: &EnvelopeMetadata,
+) -> Result<String, CliError> {
     let envelope_fields = match serde_json::to_value(rewrapped) {
         Ok(serde_json::Value::Object(fields)) => fields,
-        _ => return json,
+        _ => unreachable!("envelope metadata serializes to a JSON object"),
     };
-    // The original already parsed as envelope metadata, so it is a JSON object.
-    let Ok(original) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(original)
-    else {
-        return json;
-    };
+    // Refused rather than dropped: a member this cannot read back (a name that is not valid
+    // Unicode, say) would otherwise vanish from metadata the operator writes back.
+    let members = serde_json::from_str::<OrderedMembers>(original).map_err(|_| {
+        CliError::new(
+            "metadata_unreadable",
+            "the metadata's other fields could not be read back to carry them over; nothing was printed",
+        )
+    })?;
+    let mut json = rewrapped.to_json();
     json.pop(); // the closing brace
-    for (name, value) in &original {
+    for (name, value) in &members.0 {
         if !envelope_fields.contains_key(name) {
             json.push(',');
             json.push_str(&serde_json::Value::String(name.clone()).to_string());
             json.push(':');
-            json.push_str(&value.to_string());
+            json.push_str(value.get());
         }
     }
     json.push('}');
-    json
+    Ok(json)
+}
+
+/// A JSON object's members in the order written, each value as its raw text.
+struct OrderedMembers(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = OrderedMembers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedMembers, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(OrderedMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 fn open(args: OpenArgs) -> CliResult {
@@ -461,7 +496,7 @@ fn open(args: OpenArgs) -> CliResult {
     let context = args.context.as_bytes();
     let opened = match &args.metadata {
         Some(path) => {
-            let metadata = read_metadata(path)?;
+            let (metadata, _) = read_metadata(path)?;
             let body = io::read_stdin()?;
             opener.open(&metadata, &body, context)
         }
@@ -484,14 +519,13 @@ fn rewrap(args: RewrapArgs) -> CliResult {
     let context = args.context.as_bytes();
     let (output, telemetry) = match &args.metadata {
         Some(path) => {
-            let text = utf8_file(path, false)?;
-            let metadata = EnvelopeMetadata::from_json(&text).map_err(fail)?;
+            let (metadata, text) = read_metadata(path)?;
             let (rewrapped, telemetry) = match &body {
                 Some(body) => opener.rewrap_checked(&metadata, &io::read_file(body)?, context),
                 None => opener.rewrap(&metadata, context),
             }
             .map_err(fail_decryption)?;
-            (rewrapped_metadata_json(&text, &rewrapped), telemetry)
+            (rewrapped_metadata_json(&text, &rewrapped)?, telemetry)
         }
         None => {
             let record = io::read_stdin()?;

@@ -20,8 +20,8 @@ use crate::io;
 const ENVIRONMENT_HELP: &str = "Environment:
   ENCRYPTION_KEY       the key, exactly as set: its bytes, never trimmed (`sealkit keygen` makes one)
   NODE_ENV             the environment name `check` reports (another variable with --environment-var)
-  SESSION_SIGNING_KEY  when set, `check` also requires it to differ from ENCRYPTION_KEY and to
-                       decode to at least 32 bytes, as `sealkit session` does
+  SESSION_SIGNING_KEY  when set, `check` also requires it to differ from ENCRYPTION_KEY and to be
+                       standard base64 of at least 32 bytes, as `sealkit session` does
   DATABASE_URL         the database `migrate` works on (or --database-url)";
 
 /// Subcommands of `sealkit vault`.
@@ -102,20 +102,27 @@ fn decrypt() -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a variable's name says it holds a secret. The environment name is printed in the
-/// analytics line, so `--environment-var ENCRYPTION_KEY` (a slip of the pen) would print the key.
+/// Whether a variable's name says it holds a secret: one of its `_`-separated words is one that
+/// secrets' names use (`ENCRYPTION_KEY`, `DATABASE_URL`, `API_TOKEN`, `db_password`), while
+/// `NODE_ENV` or `KEYCLOAK_ENV` pass. The environment name is printed in the analytics line, so
+/// `--environment-var ENCRYPTION_KEY` (a slip of the pen) would print the key.
 fn names_a_secret(variable: &str) -> bool {
-    let upper = variable.to_ascii_uppercase();
-    [
+    const SECRET_WORDS: [&str; 11] = [
         "KEY",
+        "KEYS",
         "SECRET",
         "TOKEN",
         "PASSWORD",
+        "PASSWD",
         "PASSPHRASE",
         "CREDENTIAL",
-    ]
-    .iter()
-    .any(|word| upper.contains(word))
+        "CREDENTIALS",
+        "URL",
+        "DSN",
+    ];
+    variable
+        .split('_')
+        .any(|word| SECRET_WORDS.contains(&word.to_ascii_uppercase().as_str()))
 }
 
 fn check(environment_var: &str) -> CliResult {

@@ -150,29 +150,30 @@ fn check_tiers_exit_codes_and_analytics_lines() {
 /// whose name says it holds a secret.
 #[test]
 fn check_refuses_to_print_a_secret_as_the_environment_name() {
-    for var in [
+    let secrets = [
         "ENCRYPTION_KEY",
         "SESSION_SIGNING_KEY",
         "db_password",
         "API_TOKEN",
-    ] {
+        "DATABASE_URL",
+    ];
+    for var in secrets {
         let env = [("ENCRYPTION_KEY", KEY), (var, KEY)];
         let out = sealkit(&["vault", "check", "--environment-var", var], &env, b"");
         assert_fails_silently_with(&out, "usage");
         assert_eq!(out.status.code(), Some(2));
         assert!(!String::from_utf8_lossy(&out.stderr).contains(&KEY[..8]));
     }
-    let env = [("ENCRYPTION_KEY", KEY), ("APP_ENV", "staging")];
-    let out = sealkit(
-        &["vault", "check", "--environment-var", "APP_ENV"],
-        &env,
-        b"",
-    );
-    assert!(
-        stdout(&out).contains(r#""env":"staging""#),
-        "{}",
-        stdout(&out)
-    );
+    // Names that merely contain such a word are environment names like any other.
+    for var in ["APP_ENV", "KEYCLOAK_ENV", "TURNKEY_ENV"] {
+        let env = [("ENCRYPTION_KEY", KEY), (var, "staging")];
+        let out = sealkit(&["vault", "check", "--environment-var", var], &env, b"");
+        assert!(
+            stdout(&out).contains(r#""env":"staging""#),
+            "{var}: {}",
+            stdout(&out)
+        );
+    }
 }
 
 /// With `SESSION_SIGNING_KEY` set, `check` also refuses what `sealkit session` would refuse at

@@ -272,7 +272,6 @@ impl RegistryDocument {
         };
         let mut active_key_id = None;
         let mut nested = None;
-        let mut skipped = 0;
         for (name, value) in &members {
             match (name.as_str(), value) {
                 ("activeKeyId", OrderedValue::String(s)) => {
@@ -284,37 +283,39 @@ impl RegistryDocument {
                 _ => {}
             }
         }
-        if nested.is_some() {
-            // Whatever sits beside `activeKeyId` and `keys` in the nested form.
-            skipped += parsed_object(&members)
-                .iter()
-                .filter(|(name, _)| !matches!(name.as_str(), "activeKeyId" | "keys"))
-                .count();
-        }
-        let entries = parsed_object(nested.map_or(members.as_slice(), Vec::as_slice));
+        let key_members = nested.map_or(members.as_slice(), Vec::as_slice);
+        let entries = parsed_object(key_members);
         let mut keys = Vec::new();
         for (name, value) in entries {
-            if nested.is_none() && name.as_str() == "activeKeyId" {
-                continue;
-            }
             // A flat registry's `keys` (not an object, or the form would be nested) is no key.
-            if nested.is_none() && name.as_str() == "keys" {
-                skipped += 1;
+            if nested.is_none() && matches!(name.as_str(), "activeKeyId" | "keys") {
                 continue;
             }
             let OrderedValue::String(pem) = value else {
-                skipped += 1;
                 continue;
             };
             let id = name.trim();
             let pem = pem.trim();
             if id.is_empty() || pem.is_empty() {
-                skipped += 1;
                 continue;
             }
             js_insert(&mut keys, id.to_owned(), Zeroizing::new(pem.to_owned()));
         }
         js_order(&mut keys);
+        // Counted on the members as written, so that a repeated name or two ids equal after
+        // trimming, which keep only the last value, count as well as entries that are no key.
+        let not_active = |members: &[(Zeroizing<String>, OrderedValue)]| {
+            members
+                .iter()
+                .filter(|(name, _)| name.as_str() != "activeKeyId")
+                .count()
+        };
+        let skipped = match nested {
+            // Every entry under `keys` not kept, and every top-level member but `activeKeyId`
+            // and the one `keys` object read.
+            Some(inner) => inner.len() - keys.len() + not_active(&members) - 1,
+            None => not_active(&members) - keys.len(),
+        };
         Ok(Self {
             active_key_id,
             keys,
@@ -322,11 +323,12 @@ impl RegistryDocument {
         })
     }
 
-    /// How many members of the parsed JSON are not in this document: entries that are not
-    /// strings or have a blank id or PEM, a flat form's `keys`, and in the nested form anything
-    /// beside `activeKeyId` and `keys`. The reference skips them silently and so does opening;
-    /// anything that writes the document back (rotation) would drop them, and should ask first.
-    /// Only a count: a misplaced member's name could be a private key.
+    /// How many members of the JSON as written are not in this document: entries that are not
+    /// strings or have a blank id or PEM, a flat form's `keys`, values overridden by a later
+    /// member of the same name or of an id equal after trimming, and in the nested form anything
+    /// beside `activeKeyId` and `keys` (another `keys` included). The reference drops them silently
+    /// and so does opening; anything that writes the document back (rotation) would lose them, and
+    /// should ask first. Only a count: a misplaced member's name could be a private key.
     pub fn skipped_members(&self) -> usize {
         self.skipped
     }
@@ -948,8 +950,14 @@ mod tests {
             count(r#"{"activeKeyId":"a","Keys":{"b":"Q"},"note":"x","keys":{"a":"P","c":null}}"#),
             3
         );
-        // A duplicate is resolved (the last wins), not skipped.
-        assert_eq!(count(r#"{"a":"P","a":"Q"}"#), 0);
+        // A value a later duplicate overrides is lost too: the same name, or the same id once
+        // trimmed, and a second `keys` object.
+        assert_eq!(count(r#"{"a":"P","a":"Q"}"#), 1);
+        assert_eq!(count(r#"{"k1":"OLD"," k1":"NEW"}"#), 1);
+        assert_eq!(
+            count(r#"{"keys":{"a":"P"},"keys":{"b":"Q"},"activeKeyId":"b"}"#),
+            1
+        );
     }
 
     #[test]

@@ -300,9 +300,9 @@ impl RecordSealer {
                 })
                 // The count is this sealer's own numbering of its records: the one it refuses
                 // is the first past the limit.
-                .map_err(|sealed| StreamError::RecordLimit {
+                .map_err(|_| StreamError::RecordLimit {
                     max,
-                    attempted: u128::from(sealed).max(u128::from(limit)),
+                    attempted: u128::from(limit),
                 })?;
         }
         Ok(())

@@ -34,7 +34,8 @@ pub struct TokenInfo {
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
     /// The ids of the tokens that issued it, root-most first (empty: the root authority). In a
-    /// listing by a token, only the ids inside that token's access-token scope.
+    /// listing by a token, only the ids inside that token's access-token scope: there the chain
+    /// may be shortened or empty, and its last id is not necessarily the direct issuer.
     pub issuing_chain: Vec<String>,
 }
 

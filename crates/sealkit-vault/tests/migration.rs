@@ -808,39 +808,6 @@ fn bounded_reruns_each_get_further_until_done() {
     });
 }
 
-#[test]
-fn a_bounded_run_whose_last_batch_ends_the_tables_is_complete() {
-    on_each_db("migrate_bounded_exact", |db, name| {
-        // Four rows to rewrite (legacy and previous-key v2) and nothing else encrypted.
-        let (a, b) = (format!("{name}_a"), format!("{name}_b"));
-        let ea = seed_mixed(db, &a, 4);
-        let eb = seed_mixed(db, &b, 4);
-        let bounded = |max| {
-            let mut store = db.store();
-            Migrator::new(&rotating_vault())
-                .tables(&[&a, &b])
-                .unwrap()
-                .batch_size(4)
-                .stop_after_batches(Some(max))
-                .run(store.as_mut(), |_| ControlFlow::Continue(()))
-                .unwrap()
-        };
-        // The one allowed batch ends `a`, but `b` is still to be looked at.
-        let first = bounded(1);
-        assert!(first.interrupted);
-        assert_eq!(first.tables[0].migrated, 4);
-        assert_eq!(first.tables[0].remaining_not_v2, Some(0));
-        assert_all_current(db, &a, &ea);
-        // The one allowed batch ends `b`, the last table: nothing is left, so the run is complete
-        // and verified, not "stopped early".
-        let second = bounded(1);
-        assert!(!second.interrupted, "{second:?}");
-        assert_eq!(second.total().migrated, 4);
-        assert_eq!(second.total().remaining_not_v2, Some(0));
-        assert_all_current(db, &b, &eb);
-    });
-}
-
 /// A row that fails only on the compare-and-swap retry (a concurrent writer stored something no
 /// key decrypts) is listed like any other failure: within the report's cap of 100 keys.
 #[test]

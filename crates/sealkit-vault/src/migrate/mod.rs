@@ -194,8 +194,9 @@ impl<'v> Migrator<'v> {
     }
 
     /// Stop after this many batches that rewrote rows (or would have, in a dry run), in total: to
-    /// bound a maintenance window, or to test resumption; the report says `interrupted` when rows
-    /// are left to look at (not when the last allowed batch ended the last table). Batches
+    /// bound a maintenance window, or to test resumption; the report says `interrupted` (also when
+    /// the last allowed batch happened to end the last table: finding out would mean reading on,
+    /// and a rerun then finishes at once). Batches
     /// with nothing to rewrite do not count: a rerun reads again through the rows earlier runs
     /// migrated, and counting those would stop every rerun before it got any further.
     pub fn stop_after_batches(mut self, n: Option<usize>) -> Self {
@@ -245,25 +246,22 @@ impl<'v> Migrator<'v> {
             t.processed += unreadable.count;
             t.failed += unreadable.count;
             for key in unreadable.listed {
-                list(&mut t.failed_keys, (key, UNREADABLE_KEY));
+                push_capped(&mut t.failed_keys, (key, UNREADABLE_KEY));
             }
             let mut after: Option<String> = None;
             let mut finished = false;
             loop {
-                let at_limit = self
+                if self
                     .stop_after_batches
-                    .is_some_and(|max| rewriting_batches >= max);
-                // At the limit one row is still read, to tell a table the last allowed batch
-                // finished (it gets its verification count) from one with rows left to look at.
-                let limit = if at_limit { 1 } else { self.batch_size };
-                let rows = store.fetch_encrypted(table, after.as_deref(), limit)?;
+                    .is_some_and(|max| rewriting_batches >= max)
+                {
+                    break;
+                }
+                let rows = store.fetch_encrypted(table, after.as_deref(), self.batch_size)?;
                 let Some(last) = rows.last() else {
                     finished = true;
                     break;
                 };
-                if at_limit {
-                    break;
-                }
                 after = Some(last.key.clone());
                 let mut updates = Vec::new();
                 for row in rows {
@@ -311,11 +309,11 @@ impl<'v> Migrator<'v> {
             Ok(Rewrap::Current) => t.already_current += 1,
             Ok(Rewrap::Empty) => {
                 t.empty += 1;
-                list(&mut t.unencrypted_keys, key);
+                push_capped(&mut t.unencrypted_keys, key);
             }
             Ok(Rewrap::Plain) => {
                 t.plain += 1;
-                list(&mut t.unencrypted_keys, key);
+                push_capped(&mut t.unencrypted_keys, key);
             }
             Ok(Rewrap::Rewrapped(new)) => {
                 return Some(CasUpdate {
@@ -367,7 +365,7 @@ impl<'v> Migrator<'v> {
                         // writer put there, it is theirs. Report a failure if it is one.
                         t.failed += scratch.failed;
                         for failure in scratch.failed_keys {
-                            list(&mut t.failed_keys, failure);
+                            push_capped(&mut t.failed_keys, failure);
                         }
                         t.concurrent += 1 - scratch.failed.min(1);
                         resolved = true;
@@ -406,12 +404,12 @@ fn swap(
 
 fn failed(t: &mut TableReport, key: String, code: &'static str) {
     t.failed += 1;
-    list(&mut t.failed_keys, (key, code));
+    push_capped(&mut t.failed_keys, (key, code));
 }
 
 /// Adds to a report's key list, which stops growing at [`MAX_LISTED_KEYS`]: every path that lists
 /// a key goes through here, so a table with many bad rows cannot make a report of unbounded size.
-fn list<T>(keys: &mut Vec<T>, entry: T) {
+fn push_capped<T>(keys: &mut Vec<T>, entry: T) {
     if keys.len() < MAX_LISTED_KEYS {
         keys.push(entry);
     }
