@@ -557,9 +557,9 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
             "registry_members_skipped",
             format!(
                 "{n} member(s) of the registry in {origin} are not keys rotate can carry over \
-                 (values that are not PEM strings, blank ids or keys, or members beside \
-                 activeKeyId and keys) and would be dropped; nothing was changed: fix or remove \
-                 them first"
+                 (values that are not PEM strings, blank ids or keys, keys a later entry with the \
+                 same id overrides, or members beside activeKeyId and keys) and would be dropped; \
+                 nothing was changed: fix or remove them first"
             ),
         )),
     };
