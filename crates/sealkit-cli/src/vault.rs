@@ -9,9 +9,7 @@ mod migrate;
 use std::path::Path;
 use std::process::ExitCode;
 
-use sealkit::vault::{
-    EncryptionKey, SessionSigner, SettingsVault, StartupValidator, StdoutJsonLines, VaultError,
-};
+use sealkit::vault::{EncryptionKey, SessionSigner, SettingsVault, StartupValidator, VaultError};
 
 use crate::failure::{CliError, CliResult};
 use crate::io;
@@ -134,20 +132,17 @@ fn check(environment_var: &str) -> CliResult {
             sealkit::vault::DEFAULT_ENVIRONMENT_VAR
         )));
     }
-    // Read once, so the key the separation check compares is the key the tiers validated.
-    let key = EncryptionKey::from_env();
-    let environment = std::env::var_os(environment_var).map(|v| v.to_string_lossy().into_owned());
     StartupValidator::new()
-        .validate_key(key.as_ref(), environment.as_deref(), &mut StdoutJsonLines)
+        .environment_variable(environment_var)
+        .validate_env()
         .map_err(|e| {
             CliError::new(
                 e.code.as_str(),
                 format_args!("{} ({})", e.message, e.suggestion),
             )
         })?;
-    if let Some(key) = &key {
-        check_key_separation(key)?;
-    }
+    // Tier 1 passed, so the key is there.
+    check_key_separation(&current_key()?)?;
     Ok(ExitCode::SUCCESS)
 }
 
