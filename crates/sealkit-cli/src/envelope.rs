@@ -548,33 +548,37 @@ fn rewrap(args: RewrapArgs) -> CliResult {
 /// operator's keys with a registry holding only the new one. The one way to start a new registry
 /// is a `--registry` file that does not exist.
 fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument, CliError> {
-    // Opening skips what it cannot use, as the reference does; rotating writes the registry back,
-    // so whatever was skipped would be gone from it. Refused, by count only (a misplaced member's
-    // name could be a private key).
-    let keep_everything = |doc: RegistryDocument, origin: &str| match doc.skipped_members() {
-        0 => Ok(doc),
-        n => Err(CliError::new(
-            "registry_members_skipped",
-            format!(
-                "{n} member(s) of the registry in {origin} are not keys rotate can carry over \
-                 (values that are not PEM strings, blank ids or keys, keys a later entry with the \
-                 same id overrides, or members beside activeKeyId and keys) and would be dropped; \
-                 nothing was changed: fix or remove them first"
-            ),
-        )),
-    };
-    let no_usable_keys = |origin: &str| {
-        let error = env::Error::RegistryNoUsableKeys {
-            scope: scope.label(),
-        };
-        CliError::new(
-            error.code(),
-            format!(
-                "{error} (read from {origin}); nothing was changed: rotate adds a key to the keys \
-                 already there, and starts a new registry only in a --registry FILE that does not \
-                 exist yet"
-            ),
-        )
+    // The registry to add the new key to: parsed, and refused when it holds no usable key (there
+    // is nothing to rotate; almost always a misconfiguration) or when writing it back would drop
+    // what the parser skipped (as the reference does, and as opening does). Skipped members are
+    // named by count only: a misplaced member's name could be a private key.
+    let rotatable = |json: &str, origin: &str| -> Result<RegistryDocument, CliError> {
+        let doc = RegistryDocument::parse(scope, json).map_err(fail)?;
+        if doc.keys.is_empty() {
+            let error = env::Error::RegistryNoUsableKeys {
+                scope: scope.label(),
+            };
+            return Err(CliError::new(
+                error.code(),
+                format!(
+                    "{error} (read from {origin}); nothing was changed: rotate adds a key to the \
+                     keys already there, and starts a new registry only in a --registry FILE that \
+                     does not exist yet"
+                ),
+            ));
+        }
+        match doc.skipped_members() {
+            0 => Ok(doc),
+            n => Err(CliError::new(
+                "registry_members_skipped",
+                format!(
+                    "{n} member(s) of the registry in {origin} are not keys rotate can carry over \
+                     (values that are not PEM strings, blank ids or keys, keys a later entry with \
+                     the same id overrides, or members beside activeKeyId and keys) and would be \
+                     dropped; nothing was changed: fix or remove them first"
+                ),
+            )),
+        }
     };
     if let Some(path) = file {
         // "Missing" is decided exactly as the write decides it (`Replacement::stage`): only
@@ -588,23 +592,16 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
             Ok(_) => {}
         }
         let json = utf8_file(path, true)?;
-        let doc = RegistryDocument::parse(scope, &json).map_err(fail)?;
-        if doc.keys.is_empty() {
-            return Err(no_usable_keys(&path.display().to_string()));
-        }
-        return keep_everything(doc, &path.display().to_string());
+        return rotatable(&json, &path.display().to_string());
     }
     let env = ProcessEnv;
     if let Some(json) = env.non_blank(&scope.var("KEYS_JSON")) {
         let json = Zeroizing::new(json);
-        let mut doc = RegistryDocument::parse(scope, &json).map_err(fail)?;
-        if doc.keys.is_empty() {
-            return Err(no_usable_keys(&scope.var("KEYS_JSON")));
-        }
+        let mut doc = rotatable(&json, &scope.var("KEYS_JSON"))?;
         if let Some(active) = env.non_blank(&scope.var("ACTIVE_KEY_ID")) {
             doc.active_key_id = Some(active.trim().to_owned());
         }
-        return keep_everything(doc, &scope.var("KEYS_JSON"));
+        return Ok(doc);
     }
     let Some(pem) = env.non_blank(&scope.var("PRIVATE_KEY")) else {
         return Err(not_configured(
