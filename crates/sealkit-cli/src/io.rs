@@ -20,13 +20,17 @@ pub fn read_stdin() -> Result<Vec<u8>, CliError> {
 
 /// All of stdin, for input that is itself secret (wiped when dropped).
 pub fn read_stdin_secret() -> Result<Zeroizing<Vec<u8>>, CliError> {
-    read_secret(std::io::stdin().lock(), "reading stdin")
+    read_secret(std::io::stdin().lock(), "reading stdin", usize::MAX)
 }
 
 /// Everything `source` holds, for input that is itself secret (wiped when dropped). The buffer is
 /// grown by hand: `read_to_end` (and `fs::read` of a pipe, `/dev/stdin` or a process substitution,
 /// whose size is unknown) would free each outgrown buffer without wiping it.
-fn read_secret(mut source: impl Read, what: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
+fn read_secret(
+    mut source: impl Read,
+    what: &str,
+    limit: usize,
+) -> Result<Zeroizing<Vec<u8>>, CliError> {
     // At least the size of stdin's own buffer, so reads bypass it and leave no copy there.
     const CHUNK: usize = 8 * 1024;
     let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK));
@@ -38,6 +42,15 @@ fn read_secret(mut source: impl Read, what: &str) -> Result<Zeroizing<Vec<u8>>, 
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(CliError::io(what, e)),
         };
+        if n > limit - buf.len() {
+            return Err(CliError::new(
+                "io",
+                format!(
+                    "{what}: more than {} MiB, more than any key, token or registry file holds",
+                    limit >> 20
+                ),
+            ));
+        }
         if buf.capacity() - buf.len() < n {
             let mut bigger = Zeroizing::new(Vec::with_capacity(
                 buf.capacity().saturating_mul(2).max(buf.len() + n),
@@ -107,11 +120,16 @@ pub fn lossy_utf8(raw: &[u8]) -> Zeroizing<String> {
     text
 }
 
+/// The most a secret file may hold: a registry of hundreds of RSA-4096 key pairs fits many times
+/// over, and a path naming `/dev/zero` or a disk image fails with one error line instead of
+/// running the process out of memory.
+const MAX_SECRET_FILE_LEN: usize = 16 << 20;
+
 /// A secret file's contents (wiped when dropped), also when the "file" is a pipe.
 pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let what = format!("reading {}", path.display());
     let file = std::fs::File::open(path).map_err(|e| CliError::io(&what, e))?;
-    read_secret(file, &what)
+    read_secret(file, &what, MAX_SECRET_FILE_LEN)
 }
 
 /// A whole file.

@@ -161,7 +161,9 @@ fn read_key_check(path: &Path) -> Result<KeyCheck, CliError> {
 /// another first append won the race, its value is the stream's, and this key must match it.
 fn store_key_check(path: &Path, check: &KeyCheck) -> Result<(), CliError> {
     let line = format!("{check}\n");
-    let staged = NewFile::stage(path, line.as_bytes(), Access::Private)?;
+    // Shared like a public key: the value is safe to store beside the stream's metadata, and a
+    // reader running as another user must be able to check its key against it.
+    let staged = NewFile::stage(path, line.as_bytes(), Access::Shared)?;
     match staged.create() {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -365,6 +365,70 @@ fn key_file_is_trimmed_and_takes_precedence_over_the_environment() {
     assert_eq!(opened.stdout, b"from file");
 }
 
+/// A key-check value broken in storage is the operator's problem, not the client's:
+/// `malformed_key_check`, and nothing sealed or opened. A malformed value on the command line is a
+/// usage error.
+#[test]
+fn malformed_key_check_values_are_refused_before_any_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = dir.path().join("s.keycheck");
+    std::fs::write(&check, "not a key-check value\n").unwrap();
+    let sealed = sealkit(&stream_args("seal", "aegis-256", "s"), Some(KEY_A), b"x");
+    for op in ["seal", "open"] {
+        let mut args = stream_args(op, "aegis-256", "s");
+        args.extend(["--key-check-file", check.to_str().unwrap()]);
+        assert_fails_with(
+            &sealkit(&args, Some(KEY_A), &sealed.stdout),
+            "malformed_key_check",
+        );
+        let mut args = stream_args(op, "aegis-256", "s");
+        args.extend(["--key-check", "abc123"]);
+        let out = sealkit(&args, Some(KEY_A), &sealed.stdout);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(
+        std::fs::read_to_string(&check).unwrap(),
+        "not a key-check value\n",
+        "a broken value is never overwritten"
+    );
+}
+
+/// A key file that never ends (`/dev/zero`) or is far too large is one error line, not a process
+/// that reads until memory runs out.
+#[cfg(unix)]
+#[test]
+fn an_endless_key_file_is_refused_with_one_error_line() {
+    let mut seal = stream_args("seal", "aegis-256", "s");
+    seal.extend(["--encryption-key-file", "/dev/zero"]);
+    let out = sealkit(&seal, None, b"x");
+    assert_fails_with(&out, "io");
+    assert!(
+        stderr(&out).contains("more than 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The key-check file is written like a public key, readable by a reader running as another user
+/// (within the umask), unlike private keys and registries.
+#[cfg(unix)]
+#[test]
+fn the_key_check_file_is_not_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let check = dir.path().join("s.keycheck");
+    let mut seal = stream_args("seal", "aegis-256", "s");
+    seal.extend(["--key-check-file", check.to_str().unwrap()]);
+    let out = sealkit(&seal, Some(KEY_A), b"x");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Whatever the umask, the file gets what any new file gets.
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "").unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&check), mode(&plain));
+}
+
 #[test]
 fn open_refuses_a_record_of_the_other_cipher_before_decrypting() {
     let sealed = sealkit(&stream_args("seal", "aes-256-gcm", "s"), Some(KEY_A), b"x");

@@ -47,6 +47,15 @@ impl StreamCipher {
         }
     }
 
+    /// The longest plaintext one record may hold: 2^36 − 32 bytes for AES-256-GCM (its limit per
+    /// nonce), `u64::MAX` for AEGIS-256 (whose own limit, 2^61 bytes, no buffer reaches).
+    pub const fn max_record_len(self) -> u64 {
+        match self {
+            StreamCipher::Aegis256 => u64::MAX,
+            StreamCipher::Aes256Gcm => (1 << 36) - 32,
+        }
+    }
+
     /// The random nonce length in bytes (32 for AEGIS-256, 12 for AES-256-GCM).
     pub const fn nonce_len(self) -> usize {
         match self {
@@ -70,23 +79,27 @@ impl FromStr for StreamCipher {
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| StreamError::UnknownCipher {
-                given: printable_prefix(s),
+                given: looks_like_a_name(s).then(|| s.to_owned()),
+                len: s.chars().count(),
             })
     }
 }
 
-/// Enough of an unrecognised cipher name to recognise it in an error, without echoing unbounded input.
-fn printable_prefix(s: &str) -> String {
-    const MAX: usize = 32;
-    let mut out: String = s
-        .chars()
-        .take(MAX)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if s.chars().count() > MAX {
-        out.push('…');
-    }
-    out
+/// Whether an unrecognised cipher value may be repeated in an error: short, made of what names are
+/// made of, with few digits and no lowercase letter followed by a capital (`AES-256-GCM` and
+/// `aegis-128l` pass). A key pasted into the cipher field (44 base64 characters) never does, nor
+/// does most of a random string cut short.
+fn looks_like_a_name(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    (1..=24).contains(&bytes.len())
+        && bytes[0].is_ascii_alphabetic()
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes.iter().filter(|b| b.is_ascii_digit()).count() <= 4
+        && !bytes
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
 }
 
 impl serde::Serialize for StreamCipher {

@@ -71,10 +71,28 @@ pub enum StreamError {
         found: StreamCipher,
     },
     /// A cipher name that is neither `aegis-256` nor `aes-256-gcm`.
-    #[error("unknown stream cipher {given:?}: expected \"aegis-256\" or \"aes-256-gcm\"")]
+    #[error(
+        "unknown stream cipher {}: expected \"aegis-256\" or \"aes-256-gcm\"",
+        GivenCipher { given: given.as_deref(), len: *len }
+    )]
     UnknownCipher {
-        /// The start of what was given.
-        given: String,
+        /// What was given, when it looks like a name (1 to 24 ASCII letters, digits, `-`, `_` or
+        /// `.`, starting with a letter); `None` otherwise: a longer or stranger value may be a key
+        /// pasted into the wrong field, and is never repeated.
+        given: Option<String>,
+        /// The length of what was given, in characters.
+        len: usize,
+    },
+    /// A plaintext longer than one record of the stream's cipher may hold (AES-256-GCM encrypts at
+    /// most 2^36 − 32 bytes under one nonce). Nothing was sealed.
+    #[error("record of {len} bytes is longer than {cipher} allows ({max} bytes)")]
+    RecordTooLarge {
+        /// The stream's cipher.
+        cipher: StreamCipher,
+        /// The plaintext's length.
+        len: u64,
+        /// The longest plaintext the cipher seals.
+        max: u64,
     },
     /// A basin name, stream name or incarnation that is empty or too long.
     #[error("{what} must be 1 to {max} bytes long, got {len}")]
@@ -100,6 +118,7 @@ impl StreamError {
             | StreamError::InvalidKeyLength { .. }
             | StreamError::RecordLimit { .. }
             | StreamError::UnknownCipher { .. }
+            | StreamError::RecordTooLarge { .. }
             | StreamError::InvalidIdentity { .. } => "invalid",
             StreamError::KeyForUnencryptedStream => "key_for_unencrypted_stream",
             StreamError::WrongKey => "wrong_key",
@@ -122,6 +141,22 @@ impl StreamError {
             | StreamError::CipherMismatch { .. }
             | StreamError::MalformedKeyCheck => 500,
             _ => 422,
+        }
+    }
+}
+
+/// An unrecognised cipher value as an error shows it: quoted when it looks like a name, otherwise
+/// by its length only.
+struct GivenCipher<'a> {
+    given: Option<&'a str>,
+    len: usize,
+}
+
+impl std::fmt::Display for GivenCipher<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.given {
+            Some(name) => write!(f, "{name:?}"),
+            None => write!(f, "(a value of {} characters, not shown)", self.len),
         }
     }
 }

@@ -68,7 +68,9 @@ impl RecordCipher {
     /// # Panics
     ///
     /// If `nonce` is not [`StreamCipher::nonce_len`] bytes long (a programming error: callers
-    /// generate the nonce), or the message exceeds AES-GCM's 64 GiB limit.
+    /// generate the nonce), or `buffer` is longer than [`StreamCipher::max_record_len`]
+    /// ([`crate::RecordSealer`] refuses such a plaintext with [`crate::StreamError::RecordTooLarge`]
+    /// before it gets here).
     pub fn encrypt_in_place(&self, nonce: &[u8], ad: &[u8], buffer: &mut [u8]) -> [u8; TAG_LEN] {
         match &self.inner {
             Inner::Aegis256(key) => {
@@ -78,7 +80,7 @@ impl RecordCipher {
             Inner::Aes256Gcm(aes) => {
                 let nonce = Nonce::try_from(nonce).expect("AES-256-GCM nonces are 12 bytes");
                 aes.encrypt_inout_detached(&nonce, ad, buffer.into())
-                    .expect("stream records are far below AES-GCM's 64 GiB message limit")
+                    .expect("callers keep messages within StreamCipher::max_record_len")
                     .into()
             }
         }

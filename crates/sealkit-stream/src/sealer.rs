@@ -26,6 +26,10 @@ const MAX_AD_LEN: usize = AD_LABEL.len() + 1 + MAX_ENCODED_LEN + SEQ_FIELD_LEN;
 /// the cipher; sealing and opening then only generate a nonce and run the AEAD. It is `Send + Sync`,
 /// so one sealer can serve concurrent appends and reads of its stream.
 ///
+/// **What to seal.** A record's plaintext is one byte string: S2 encrypts a record's headers and
+/// body together, and a server does the same by sealing its serialisation of the whole record,
+/// never the body alone with headers stored in clear beside it.
+///
 /// Every record is bound, through both the derived key and the associated data, to the stream's
 /// identity and cipher, and — when the caller passes one — to its sequence number, so a record
 /// replayed at another position of the same stream fails too.
@@ -150,6 +154,7 @@ impl RecordSealer {
         seq_num: Option<u64>,
         out: &mut Vec<u8>,
     ) -> Result<(), StreamError> {
+        self.check_len(plaintext.len())?;
         self.reserve(seq_num, 1)?;
         // All the room at once: growing `out` after the plaintext is in it would leave a copy of
         // the plaintext in the freed block.
@@ -177,18 +182,22 @@ impl RecordSealer {
                 "buffer is shorter than a record's overhead",
             ));
         }
+        self.check_len(record.len() - self.format.overhead())?;
         self.reserve(seq_num, 1)?;
         self.seal_reserved(record, seq_num);
         Ok(())
     }
 
-    /// Seals a batch, all or nothing: either every record fits under the record limit or none is
-    /// sealed. With `first_seq_num`, record `i` is bound to `first_seq_num + i`.
+    /// Seals a batch, all or nothing: either every record fits under the record limit (and every
+    /// plaintext within [`StreamCipher::max_record_len`]) or none is sealed. With `first_seq_num`, record `i` is bound to `first_seq_num + i`.
     pub fn seal_batch<P: AsRef<[u8]>>(
         &self,
         plaintexts: &[P],
         first_seq_num: Option<u64>,
     ) -> Result<Vec<Vec<u8>>, StreamError> {
+        for plaintext in plaintexts {
+            self.check_len(plaintext.as_ref().len())?;
+        }
         self.reserve(first_seq_num, plaintexts.len() as u64)?;
         Ok(plaintexts
             .iter()
@@ -273,6 +282,20 @@ impl RecordSealer {
                 self.open(record.as_ref(), seq)
             })
             .collect()
+    }
+
+    /// Checks that one record may hold `len` bytes of plaintext under this cipher.
+    fn check_len(&self, len: usize) -> Result<(), StreamError> {
+        let cipher = self.cipher();
+        let len = len as u64;
+        if len > cipher.max_record_len() {
+            return Err(StreamError::RecordTooLarge {
+                cipher,
+                len,
+                max: cipher.max_record_len(),
+            });
+        }
+        Ok(())
     }
 
     /// Checks that `count` more records may be sealed, starting at `seq_num` if given.
@@ -399,6 +422,31 @@ mod tests {
             let record = a.seal(b"record", Some(1)).unwrap();
             assert_eq!(b.open(&record, Some(1)).unwrap(), b"record");
         }
+    }
+
+    /// AES-256-GCM encrypts at most 2^36 − 32 bytes under one nonce: a longer plaintext is a
+    /// typed error (the cipher itself would panic), checked before the record budget is touched.
+    /// No test can allocate 64 GiB, so the check is driven with the length alone.
+    #[test]
+    fn a_plaintext_beyond_the_cipher_limit_is_refused_before_sealing() {
+        let key = EncryptionKey::from_bytes([7; 32]);
+        let identity = StreamIdentity::new("basin", "stream").unwrap();
+        let aes = RecordSealer::new(StreamCipher::Aes256Gcm, &key, &identity);
+        let max = (1u64 << 36) - 32;
+        assert_eq!(StreamCipher::Aes256Gcm.max_record_len(), max);
+        assert_eq!(aes.check_len(max as usize), Ok(()));
+        let err = aes.check_len(max as usize + 1).unwrap_err();
+        assert_eq!(
+            err,
+            StreamError::RecordTooLarge {
+                cipher: StreamCipher::Aes256Gcm,
+                len: max + 1,
+                max,
+            }
+        );
+        assert_eq!((err.code(), err.http_status()), ("invalid", 422));
+        let aegis = RecordSealer::new(StreamCipher::Aegis256, &key, &identity);
+        assert_eq!(aegis.check_len(usize::MAX), Ok(()));
     }
 
     /// The count of seals is shared by both ways of sealing: a sealer that has used up the

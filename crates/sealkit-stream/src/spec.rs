@@ -109,8 +109,14 @@ impl StreamSpec {
     /// Everything a server does before touching a record of `identity`: resolve the key, check it
     /// against the stream's stored key-check value (when there is one), and build the sealer.
     ///
-    /// Returns `None` for a plain stream. For an encrypted stream without a stored key-check value
-    /// (its first append), store [`RecordSealer::key_check`] of the returned sealer.
+    /// Returns `None` for a plain stream. For an encrypted stream without a stored key-check value,
+    /// store [`RecordSealer::key_check`] of the returned sealer with the stream's first append —
+    /// after the record is sealed, before it is committed — and never on a read: a read of a
+    /// stream that holds no records proves nothing about the key, and storing its value would lock
+    /// the stream to whatever key that reader sent. Store it only if none is stored yet
+    /// (create-if-absent) and compare when one is: of two concurrent first appends with different
+    /// keys, the second then fails with [`StreamError::WrongKey`] instead of committing a record
+    /// no reader could open.
     ///
     /// # Panics
     /// Only if the operating system cannot provide random bytes.

@@ -54,10 +54,44 @@ fn unknown_cipher_names_are_refused() {
         );
         assert_eq!(err.code(), "invalid");
     }
-    // A long name is echoed only in part.
+    // A long value is not echoed at all: only its length.
     let long = "x".repeat(10_000);
     let message = long.parse::<StreamCipher>().unwrap_err().to_string();
-    assert!(message.len() < 300, "{message}");
+    assert_eq!(
+        message,
+        "unknown stream cipher (a value of 10000 characters, not shown): \
+         expected \"aegis-256\" or \"aes-256-gcm\""
+    );
+}
+
+/// A misspelt name is repeated so the person can see it; a key pasted into the cipher field (a
+/// swapped environment variable, say) is not, in `Display` or `Debug`.
+#[test]
+fn an_unknown_cipher_is_named_only_when_it_looks_like_a_name() {
+    let err = "AEGIS-257".parse::<StreamCipher>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown stream cipher \"AEGIS-257\": expected \"aegis-256\" or \"aes-256-gcm\""
+    );
+    let key = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+    for value in [
+        key,
+        &key[..20],
+        "Hunter2\"Pass\\word",
+        "aegis 256 key",
+        "correctHorseBattery",
+    ] {
+        let err = value.parse::<StreamCipher>().unwrap_err();
+        assert!(err.to_string().contains("not shown"), "{err}");
+        for shown in [err.to_string(), format!("{err:?}")] {
+            for run in value.split(|c: char| !c.is_alphanumeric()) {
+                for window in run.as_bytes().windows(6) {
+                    let window = std::str::from_utf8(window).unwrap();
+                    assert!(!shown.contains(window), "{value:?} leaked into {shown}");
+                }
+            }
+        }
+    }
 }
 
 #[test]
