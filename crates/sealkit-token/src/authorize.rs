@@ -556,6 +556,9 @@ impl TokenAuthority {
             Issuer::Root => None,
             Issuer::Token(token) => Some(self.verify(token)?),
         };
+        // As in S2, where the request is checked as it is parsed: a malformed request is 422
+        // before the issuer's permissions are looked at, whoever sends it.
+        request.validate()?;
         // A child never outlives its issuer: not its expiry, nor the retirement of its key.
         let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until_unix);
         let parent = parent.map(|verified| verified.claims);
@@ -571,7 +574,6 @@ impl TokenAuthority {
                 return Err(TokenError::denied(DenialReason::AccessToken));
             }
         }
-        request.validate()?;
         let now = self.clock.now();
         let requested_expiry = request.expires_at.map(|t| t.unix_timestamp());
         if requested_expiry.is_some_and(|t| t <= now) {
@@ -637,9 +639,11 @@ impl TokenAuthority {
     }
 
     /// Revokes the token `id` and with it every token it issued, directly or not. A token issuer
-    /// needs `revoke-access-token` and `id` within its access-token scope. With a store, an id
-    /// never issued is a 404.
+    /// needs `revoke-access-token` and `id` within its access-token scope. An id already revoked
+    /// is a 404, as in S2, and so, with a store, is an id never issued.
     pub fn revoke(&self, issuer: Issuer<'_>, id: &str) -> Result<(), TokenError> {
+        // Checked first, as S2 checks the id in the request path before any permission.
+        validate_token_id(id)?;
         if let Issuer::Token(token) = issuer {
             // No stream is involved, so there is no effective name to act on.
             let _allowed = self.authorize(
@@ -647,7 +651,9 @@ impl TokenAuthority {
                 &OpRequest::new(Operation::RevokeAccessToken).access_token(id),
             )?;
         }
-        validate_token_id(id)?;
+        if self.revocations.is_revoked(id) {
+            return Err(TokenError::NotFound);
+        }
         if let Some(store) = &self.store
             && !store.contains(id)?
         {

@@ -97,7 +97,7 @@ pub enum TokenError {
     /// The issue request (or an authorize request) is not valid (422).
     #[error("{0}")]
     Invalid(String),
-    /// No access token with that id was issued (404).
+    /// No access token with that id was issued, or it is revoked already (404).
     #[error("access token not found")]
     NotFound,
     /// An access token with that id already exists (409).
@@ -121,8 +121,9 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// The reference's error code: `authn`, `permission_denied`, `invalid`, `not_found`,
-    /// `resource_already_exists`, or ours for configuration and storage failures.
+    /// The error code: the reference's `permission_denied`, `invalid`, `access_token_not_found`
+    /// and `resource_already_exists`; `authn` for every refused token (401); ours for
+    /// configuration and storage failures.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed
@@ -134,7 +135,7 @@ impl TokenError {
             | Self::Revoked => "authn",
             Self::PermissionDenied { .. } => "permission_denied",
             Self::Invalid(_) => "invalid",
-            Self::NotFound => "not_found",
+            Self::NotFound => "access_token_not_found",
             Self::AlreadyExists => "resource_already_exists",
             Self::Key(_) | Self::KeyListEntry { .. } => "invalid_key",
             Self::Store(_) => "unavailable",

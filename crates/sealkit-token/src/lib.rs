@@ -4,7 +4,9 @@
 //! * **Scope** ([`AccessTokenScope`]): basins, streams and access tokens as [`ResourceSet`]s
 //!   (`{"exact": …}` / `{"prefix": …}`), operations one by one ([`Operation`]) and by group
 //!   ([`OpGroups`]); the effective permissions are the union. The JSON is the reference's, so an
-//!   issue request written for S2 parses unchanged ([`IssueRequest::from_json`]).
+//!   issue request written for S2 with its 21 operations parses unchanged
+//!   ([`IssueRequest::from_json`]); a field the reference does not have is refused rather than
+//!   ignored, so a misspelt restriction never goes unnoticed.
 //! * **Tokens** are strings `sktok1_<key id>_<base64url>`: the claims sealed with AEGIS-256 under
 //!   a key derived from a server key ([`TokenKeyring`]). Verification needs no database; the key
 //!   id lets the server key rotate while old tokens still verify, for good or until a retirement

@@ -377,7 +377,60 @@ fn revoking_an_unknown_id_is_not_found() {
         .authority
         .revoke(Issuer::Root, "never-issued")
         .unwrap_err();
-    assert_eq!((err.code(), err.http_status()), ("not_found", 404));
+    assert_eq!(
+        (err.code(), err.http_status()),
+        ("access_token_not_found", 404)
+    );
+}
+
+/// As in S2, where a request is checked as it is parsed: an invalid id (or an otherwise invalid
+/// request) is 422 even from an issuer that could not have issued or revoked it anyway; a valid
+/// request outside the issuer's scope is still 403.
+#[test]
+fn an_invalid_request_is_invalid_before_it_is_denied() {
+    let f = fixture();
+    let issuer = f.root(
+        r#"{"id": "issuer", "scope": {"access_tokens": {"prefix": "agent/"},
+            "ops": ["issue-access-token", "revoke-access-token", "read"]}}"#,
+    );
+    let long = "x".repeat(97);
+    for json in [
+        r#"{"id": "", "scope": {"ops": ["read"]}}"#.to_owned(),
+        format!(r#"{{"id": "{long}", "scope": {{"ops": ["read"]}}}}"#),
+        r#"{"id": "..", "scope": {"ops": ["read"]}}"#.to_owned(),
+        r#"{"id": "other/1", "scope": {"ops": []}}"#.to_owned(),
+    ] {
+        let err = f.from(&issuer, &json).unwrap_err();
+        assert_eq!((err.code(), err.http_status()), ("invalid", 422), "{json}");
+    }
+    assert_eq!(
+        f.from(&issuer, r#"{"id": "other/1", "scope": {"ops": ["read"]}}"#)
+            .unwrap_err(),
+        denied(DenialReason::AccessToken)
+    );
+    for id in ["", "..", long.as_str()] {
+        let err = f.authority.revoke(Issuer::Token(&issuer), id).unwrap_err();
+        assert_eq!((err.code(), err.http_status()), ("invalid", 422), "{id:?}");
+    }
+}
+
+/// As in S2: revoking a token twice is a 404 the second time, with or without a store, and the
+/// first revocation stands.
+#[test]
+fn revoking_an_already_revoked_id_is_not_found() {
+    let f = fixture();
+    f.root(r#"{"id": "user/1", "scope": {"ops": ["read"]}}"#);
+    f.authority.revoke(Issuer::Root, "user/1").unwrap();
+    assert_eq!(
+        f.authority.revoke(Issuer::Root, "user/1").unwrap_err(),
+        TokenError::NotFound
+    );
+    let storeless = TokenAuthority::new(TokenKeyring::new("k1", &ServerKey::generate()).unwrap());
+    storeless.revoke(Issuer::Root, "anyone").unwrap();
+    assert_eq!(
+        storeless.revoke(Issuer::Root, "anyone").unwrap_err(),
+        TokenError::NotFound
+    );
 }
 
 #[test]
