@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64ct::{Base64, Encoding as _};
 use rand::TryRng as _;
 use zeroize::Zeroizing;
 
@@ -31,7 +30,11 @@ pub fn run(args: Args) -> CliResult {
                 format!("the operating system's random source failed: {e}"),
             )
         })?;
-    let encoded = Zeroizing::new(STANDARD.encode(key.as_ref()));
-    io::print_line(&encoded)?;
+    // Encoded in constant time (base64ct, as for all key material) into a wiped buffer of the
+    // exact size: 32 bytes are always 44 characters of padded base64.
+    let mut text = Zeroizing::new([0u8; 44]);
+    let encoded = Base64::encode(key.as_ref(), text.as_mut())
+        .map_err(|_| CliError::new("internal", "32 bytes did not fit 44 base64 characters"))?;
+    io::print_line(encoded)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -156,6 +156,8 @@ fn check_refuses_to_print_a_secret_as_the_environment_name() {
         "db_password",
         "API_TOKEN",
         "DATABASE_URL",
+        // The library's rule splits at any separator, not only `_`.
+        "db-password",
     ];
     for var in secrets {
         let env = [("ENCRYPTION_KEY", KEY), (var, KEY)];
@@ -418,6 +420,50 @@ fn migrate_sqlite_with_previous_key_file_dry_run_then_real_then_idempotent() {
     assert_eq!(report["total"]["migrated"], 0);
     assert_eq!(report["total"]["already_current"], 33);
     assert_eq!(report["total"]["remaining_not_v2"], 0);
+}
+
+/// Neither `--database-url` nor `DATABASE_URL`: the embedded default, `sqlite://settings.db` in
+/// the current directory.
+#[test]
+fn migrate_defaults_to_settings_db_in_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settings.db");
+    create_db(
+        &db,
+        &[("ciam_settings", "smtp_password", OLD_VALUES[0], true)],
+    );
+    // Run from the directory, in an environment that has no DATABASE_URL at all.
+    let out = Command::new(env!("CARGO_BIN_EXE_sealkit"))
+        .args(["vault", "migrate"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("ENCRYPTION_KEY", OLD_KEY)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("total: processed 1, migrated 1, skipped 0"),
+        "{text}"
+    );
+    let rows = db_rows(&db);
+    assert_eq!(rows.len(), 1);
+    let (key, value, encrypted) = &rows[0];
+    assert_eq!(key, "smtp_password");
+    assert!(*encrypted && value.starts_with("v2:"), "{value}");
+    let vault = SettingsVault::new(&EncryptionKey::new(OLD_KEY)).unwrap();
+    assert_eq!(vault.decrypt(value).unwrap().as_str(), "my-secret-value");
+    // Nothing else was created there: the default named exactly that file.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["settings.db"], "{names:?}");
 }
 
 #[test]

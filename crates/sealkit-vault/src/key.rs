@@ -5,6 +5,7 @@
 //! version hashed. Both derived keys are computed once, when the vault is built, and live only inside
 //! the AES-GCM cipher states, which wipe themselves on drop.
 
+use std::ffi::OsString;
 use std::fmt;
 
 use aes_gcm::aes::Aes256;
@@ -58,11 +59,14 @@ impl EncryptionKey {
 
     /// Reads the key from the named environment variable; `None` when unset.
     pub fn from_env_var(name: &str) -> Option<Self> {
-        // Taken over without a copy when it is UTF-8; otherwise the raw bytes are wiped.
-        std::env::var_os(name).map(|value| match value.into_string() {
-            Ok(text) => Self::new(text),
-            Err(raw) => Self::from_bytes_lossy(&Zeroizing::new(raw.into_encoded_bytes())),
-        })
+        std::env::var_os(name).map(Self::from_os_string)
+    }
+
+    /// Key material from an environment value, read as [`EncryptionKey::from_env_var`] reads it.
+    pub(crate) fn from_os_string(value: OsString) -> Self {
+        Self {
+            raw: lossy_env_text(value),
+        }
     }
 
     /// Byte length of the UTF-8 key string (what the startup validation measures).
@@ -84,6 +88,16 @@ impl EncryptionKey {
 impl fmt::Debug for EncryptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("EncryptionKey([REDACTED])")
+    }
+}
+
+/// An environment value as text, lossily for non-UTF-8 (as Node reads it), in a buffer wiped on
+/// drop: any value read beside the key may turn out to be a copy of it.
+pub(crate) fn lossy_env_text(value: OsString) -> Zeroizing<String> {
+    // Taken over without a copy when it is UTF-8; otherwise the raw bytes are wiped.
+    match value.into_string() {
+        Ok(text) => Zeroizing::new(text),
+        Err(raw) => EncryptionKey::from_bytes_lossy(&Zeroizing::new(raw.into_encoded_bytes())).raw,
     }
 }
 

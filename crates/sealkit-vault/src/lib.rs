@@ -38,7 +38,7 @@ pub use session::{MIN_SIGNING_KEY_LEN, SESSION_SIGNING_KEY_VAR, SessionSigner};
 pub use startup::{
     AnalyticsEvent, AnalyticsSink, BLOCKLIST, DEFAULT_ENVIRONMENT_VAR, MIN_KEY_LEN, StartupCode,
     StartupError, StartupSuccess, StartupValidator, StdoutJsonLines, is_blocklisted, is_degenerate,
-    is_production,
+    is_production, names_a_secret,
 };
 pub use vault::{Rewrap, SettingsVault};
 // Test-only seam (see its docs): not public API, and not built without the `test-seams` feature.

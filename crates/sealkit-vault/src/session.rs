@@ -6,11 +6,8 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{
-    GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD,
-};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64, Base64Unpadded, Encoding as _};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
@@ -52,15 +49,13 @@ impl SessionSigner {
         if bool::from(spellings.matches_text(signing_key_b64)) {
             return Err(VaultError::SigningKeyEqualsEncryptionKey);
         }
-        // Decoded into a wiped buffer of the final size: `decode` would drop a partly decoded
-        // key unwiped on error.
-        let mut key = Zeroizing::new(vec![
-            0u8;
-            base64::decoded_len_estimate(signing_key_b64.len())
-        ]);
-        let len = STANDARD
-            .decode_slice(signing_key_b64, key.as_mut_slice())
-            .map_err(|_| VaultError::SigningKeyNotBase64)?;
+        // Decoded (strictly, in constant time: it is key material) into a wiped buffer sized
+        // once for any input: a growing or temporary buffer would drop a partly decoded key
+        // unwiped on error.
+        let mut key = Zeroizing::new(vec![0u8; signing_key_b64.len().div_ceil(4) * 3]);
+        let len = Base64::decode(signing_key_b64, key.as_mut_slice())
+            .map_err(|_| VaultError::SigningKeyNotBase64)?
+            .len();
         key.truncate(len);
         if bool::from(spellings.matches_bytes(&key)) {
             return Err(VaultError::SigningKeyEqualsEncryptionKey);
@@ -146,16 +141,6 @@ impl SessionSigner {
     }
 }
 
-/// Decodes a base64 key however it was spelled: either alphabet (even mixed), padding optional,
-/// non-zero trailing bits allowed. Only the key-separation check uses it, to recognise the same
-/// secret written differently; a key that is actually used is always decoded strictly.
-const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
-
 /// The forms in which the `ENCRYPTION_KEY` secret could reappear as the signing key. The raw string
 /// is what the vault hashes, but operators copy keys between `.env` files, `docker --env-file`
 /// (which keeps quotes literally), shells and secret stores, so the same 32 random bytes also show
@@ -174,36 +159,10 @@ impl<'k> EncryptionKeySpellings<'k> {
     fn of(key: &'k EncryptionKey) -> Self {
         let raw = key.expose();
         let normalised = normalise_spelling(raw);
-        // Whitespace anywhere (line-wrapped `openssl rand -base64` output) and the URL-safe
-        // alphabet are folded away before decoding: the copy holds key text, so it is zeroized.
-        // Sized once up front: a `collect` would grow by reallocating and leave unwiped copies.
-        let mut folded = Zeroizing::new(String::with_capacity(normalised.len()));
-        folded.extend(
-            normalised
-                .chars()
-                .filter(|c| !c.is_ascii_whitespace())
-                .map(|c| match c {
-                    '-' => '+',
-                    '_' => '/',
-                    c => c,
-                }),
-        );
-        // Decoded into a buffer that is wiped even when decoding fails halfway (`decode` would
-        // drop its partial output unwiped). An empty decoding (a key of only quotes or
-        // whitespace) is no secret to keep apart; an empty signing key then still gets its
-        // accurate error, too short.
-        let mut buffer = Zeroizing::new(vec![0u8; base64::decoded_len_estimate(folded.len())]);
-        let decoded = match LENIENT_BASE64.decode_slice(folded.as_bytes(), &mut buffer) {
-            Ok(len) if len > 0 => {
-                buffer.truncate(len);
-                Some(buffer)
-            }
-            _ => None,
-        };
         Self {
             raw,
             normalised,
-            decoded,
+            decoded: decode_leniently(normalised),
         }
     }
 
@@ -226,8 +185,101 @@ impl<'k> EncryptionKeySpellings<'k> {
     }
 }
 
+/// Decodes a base64 key however it was spelled: either alphabet (even mixed), whitespace anywhere
+/// (line-wrapped `openssl rand -base64` output), padding optional, non-zero trailing bits allowed.
+/// Only the key-separation check uses it, to recognise the same secret written differently; a key
+/// that is actually used is always decoded strictly. `None` when it is not base64 at all, or
+/// decodes to nothing (a key of only quotes or whitespace is no secret to keep apart, and an empty
+/// signing key then still gets its accurate error, too short).
+///
+/// The decoding is base64ct's, constant time in the contents, as key material needs. It decodes
+/// only canonical unpadded text, so the leniency is arranged around it: the alphabet and
+/// whitespace are folded, the padding stripped, and a final partial block is completed with `A`s
+/// (zero bits) and decoded as a whole block, its surplus bytes then cut off. Trailing bits of the
+/// last character, which a canonical encoding leaves zero, so end up in the cut-off part, and a
+/// non-canonical spelling of a key decodes to the same bytes as the canonical one.
+fn decode_leniently(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    // The copy holds key text, so it is wiped; sized once up front (with room for the completing
+    // `A`s), since a `collect` would grow by reallocating and leave unwiped copies.
+    let mut folded = Zeroizing::new(String::with_capacity(text.len() + 3));
+    folded.extend(
+        text.chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .map(|c| match c {
+                '-' => '+',
+                '_' => '/',
+                c => c,
+            }),
+    );
+    let unpadded = folded.trim_end_matches('=').len();
+    folded.truncate(unpadded);
+    // A last block of 2 characters carries 1 byte, of 3 characters 2 bytes; of 1 it is no base64.
+    let tail_bytes = match unpadded % 4 {
+        0 => 0,
+        1 => return None,
+        r => r - 1,
+    };
+    if tail_bytes > 0 {
+        folded.extend(std::iter::repeat_n('A', 4 - unpadded % 4));
+    }
+    let len = unpadded / 4 * 3 + tail_bytes;
+    // Decoded into a buffer that is wiped even when decoding fails halfway.
+    let mut buffer = Zeroizing::new(vec![0u8; folded.len() / 4 * 3]);
+    Base64Unpadded::decode(folded.as_bytes(), &mut buffer).ok()?;
+    buffer.truncate(len);
+    (len > 0).then_some(buffer)
+}
+
 impl fmt::Debug for SessionSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SessionSigner([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    #[test]
+    fn lenient_decoding_matches_strict_decoding_of_the_canonical_spelling() {
+        for len in 1..=35usize {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 151 + 7) as u8).collect();
+            let canonical = Base64::encode_string(&bytes);
+            let unpadded = canonical.trim_end_matches('=');
+            // The trailing bits a canonical last character leaves zero: 4 after 2 characters of
+            // a block, 2 after 3, none after a full block.
+            let unused = match unpadded.len() % 4 {
+                2 => 4,
+                3 => 2,
+                _ => 0,
+            };
+            let (head, last) = unpadded.split_at(unpadded.len() - 1);
+            let last = STANDARD
+                .iter()
+                .position(|&c| c == last.as_bytes()[0])
+                .unwrap();
+            for trailing in 0..(1 << unused) {
+                let spelled = format!("{head}{}", char::from(STANDARD[last | trailing]));
+                for text in [
+                    spelled.clone(),
+                    format!("{spelled}{}", &canonical[unpadded.len()..]),
+                    format!(" {}\n", spelled.replace('+', "-").replace('/', "_")),
+                ] {
+                    let decoded = decode_leniently(&text).unwrap();
+                    assert_eq!(decoded.as_slice(), bytes.as_slice(), "{text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lenient_decoding_refuses_what_is_not_base64_at_all() {
+        for text in [
+            "", "=", "==", " \n", "A", "AAAAA", "AB!D", "AB=D", "ÄÄÄÄ", "\"AAAA\"",
+        ] {
+            assert!(decode_leniently(text).is_none(), "{text:?}");
+        }
     }
 }

@@ -8,16 +8,20 @@
 //! | 3 | production only: not a public placeholder, not degenerate | `ENCRYPTION_KEY_BLOCKLISTED` |
 //!
 //! No key material appears in any error, event or `Debug` output: events carry the key's byte
-//! length at most.
+//! length at most. The one free-form field, the environment name, is withheld (reported as
+//! `"unknown"`, validated as production) when it would be read from a variable whose name says it
+//! holds a secret ([`names_a_secret`]) or when it is the key itself.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Write as _;
 
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use time::macros::format_description;
+use zeroize::Zeroizing;
 
-use crate::key::{ENCRYPTION_KEY_VAR, EncryptionKey, normalise_spelling};
+use crate::key::{ENCRYPTION_KEY_VAR, EncryptionKey, lossy_env_text, normalise_spelling};
 
 /// Minimum key length in bytes.
 pub const MIN_KEY_LEN: usize = 32;
@@ -38,6 +42,22 @@ pub const BLOCKLIST: &[&str] = &[
 /// base64 and about 16 in hex, and even a random 32-digit decimal key misses this bound only
 /// about once in 10^7 (at 10 it would have failed one such key in three).
 const MIN_DISTINCT_BYTES: usize = 6;
+
+/// Words that secrets' variable names are made of (`ENCRYPTION_KEY`, `DATABASE_URL`, `API_TOKEN`,
+/// `db_password`). A connection URL or DSN counts: it usually carries a password.
+const SECRET_WORDS: [&str; 11] = [
+    "KEY",
+    "KEYS",
+    "SECRET",
+    "TOKEN",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "URL",
+    "DSN",
+];
 
 const SUGGEST_GENERATE: &str = "Generate a key: openssl rand -base64 32 (or: sealkit keygen)";
 const SUGGEST_UNIQUE: &str = "Generate a unique key: openssl rand -base64 32 (or: sealkit keygen)";
@@ -258,6 +278,13 @@ impl StartupValidator {
     }
 
     /// Reads the environment name from another variable.
+    ///
+    /// The name is reported in every analytics event, so a variable whose name says it holds a
+    /// secret ([`names_a_secret`]: `ENCRYPTION_KEY`, `DATABASE_URL`, `API_TOKEN`, …) is never
+    /// read: the name is reported as `"env":"unknown"`, and since the real environment is then
+    /// unknown, validation runs as in production (all three tiers), failing closed. Check the name
+    /// with [`names_a_secret`] first to refuse such a configuration outright, as
+    /// `sealkit vault check` does.
     pub fn environment_variable(mut self, name: impl Into<String>) -> Self {
         self.environment_var = name.into();
         self
@@ -280,9 +307,50 @@ impl StartupValidator {
         &self,
         sink: &mut dyn AnalyticsSink,
     ) -> Result<StartupSuccess, StartupError> {
-        let key = EncryptionKey::from_env_var(ENCRYPTION_KEY_VAR);
-        let env = std::env::var_os(&self.environment_var).map(|v| v.to_string_lossy().into_owned());
-        self.validate_key(key.as_ref(), env.as_deref(), sink)
+        self.validate_with_lookup(|name| std::env::var_os(name), sink)
+    }
+
+    /// As [`StartupValidator::validate_env_with_sink`], with variables read through `lookup`
+    /// instead of the process environment (a configuration map, or a test, which cannot set
+    /// process variables without racing other threads). `lookup` is asked for `ENCRYPTION_KEY`
+    /// and for the environment variable, unless that one names a secret ([`names_a_secret`]),
+    /// in which case it is never asked for it and the environment is withheld (see
+    /// [`StartupValidator::environment_variable`]). Non-UTF-8
+    /// values are read lossily, as Node reads them.
+    ///
+    /// ```
+    /// use std::ffi::OsString;
+    /// use sealkit_vault::{AnalyticsEvent, StartupValidator};
+    ///
+    /// let lookup = |name: &str| match name {
+    ///     "ENCRYPTION_KEY" => Some(OsString::from("q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=")),
+    ///     "APP_ENV" => Some(OsString::from("staging")),
+    ///     _ => None,
+    /// };
+    /// let mut events: Vec<AnalyticsEvent> = Vec::new();
+    /// let ok = StartupValidator::new()
+    ///     .environment_variable("APP_ENV")
+    ///     .validate_with_lookup(lookup, &mut events)
+    ///     .unwrap();
+    /// assert_eq!(ok.environment, "staging");
+    /// ```
+    ///
+    /// # Errors
+    /// The first failing tier.
+    pub fn validate_with_lookup<F>(
+        &self,
+        mut lookup: F,
+        sink: &mut dyn AnalyticsSink,
+    ) -> Result<StartupSuccess, StartupError>
+    where
+        F: FnMut(&str) -> Option<OsString>,
+    {
+        let key = lookup(ENCRYPTION_KEY_VAR).map(EncryptionKey::from_os_string);
+        if names_a_secret(&self.environment_var) {
+            return run_tiers(key.as_ref(), Environment::Withheld, sink);
+        }
+        let env = lookup(&self.environment_var).map(lossy_env_text);
+        self.validate_key(key.as_ref(), env.as_ref().map(|e| e.as_str()), sink)
     }
 
     /// Validates a key string given directly (`""` counts as absent).
@@ -300,6 +368,10 @@ impl StartupValidator {
 
     /// Validates an optional key (`None` = unset).
     ///
+    /// An `environment` that is the key itself (as given, or without surrounding whitespace and
+    /// quotes) is withheld: reported as `unknown` (it would otherwise appear in the events and in
+    /// [`StartupSuccess::environment`]) and validated as production, failing closed.
+    ///
     /// # Errors
     /// The first failing tier.
     pub fn validate_key(
@@ -308,35 +380,103 @@ impl StartupValidator {
         environment: Option<&str>,
         sink: &mut dyn AnalyticsSink,
     ) -> Result<StartupSuccess, StartupError> {
-        let env = environment.unwrap_or("unknown").to_owned();
-        let production = is_production(environment);
-        match check(key, production) {
-            Ok(key_length_bytes) => {
-                sink.emit(&AnalyticsEvent::StartupSucceeded {
-                    env: env.clone(),
-                    key_length_bytes,
-                    timestamp: OffsetDateTime::now_utc(),
-                });
-                Ok(StartupSuccess {
-                    environment: env,
-                    production,
-                    key_length_bytes,
-                })
+        let environment = match environment {
+            Some(name) if key.is_some_and(|k| is_the_key(name, k)) => Environment::Withheld,
+            Some(name) => Environment::Named(name),
+            None => Environment::Unset,
+        };
+        run_tiers(key, environment, sink)
+    }
+}
+
+/// The environment name as validation sees it.
+#[derive(Clone, Copy)]
+enum Environment<'a> {
+    Named(&'a str),
+    Unset,
+    /// Not to be reported (it may be a secret): shown as `unknown`, and treated as production,
+    /// since the real environment cannot be known and the strictest checks are the safe ones.
+    Withheld,
+}
+
+/// Runs the three tiers and emits their events.
+fn run_tiers(
+    key: Option<&EncryptionKey>,
+    environment: Environment<'_>,
+    sink: &mut dyn AnalyticsSink,
+) -> Result<StartupSuccess, StartupError> {
+    let (reported, production) = match environment {
+        Environment::Named(name) => (Some(name), is_production(Some(name))),
+        Environment::Unset => (None, false),
+        Environment::Withheld => (None, true),
+    };
+    let env = reported.unwrap_or("unknown").to_owned();
+    match check(key, production) {
+        Ok(key_length_bytes) => {
+            sink.emit(&AnalyticsEvent::StartupSucceeded {
+                env: env.clone(),
+                key_length_bytes,
+                timestamp: OffsetDateTime::now_utc(),
+            });
+            Ok(StartupSuccess {
+                environment: env,
+                production,
+                key_length_bytes,
+            })
+        }
+        Err(error) => {
+            let timestamp = OffsetDateTime::now_utc();
+            sink.emit(&AnalyticsEvent::StartupFailed {
+                env: env.clone(),
+                code: error.code,
+                timestamp,
+            });
+            if error.code == StartupCode::Blocklisted {
+                sink.emit(&AnalyticsEvent::KeyWeak { env, timestamp });
             }
-            Err(error) => {
-                let timestamp = OffsetDateTime::now_utc();
-                sink.emit(&AnalyticsEvent::StartupFailed {
-                    env: env.clone(),
-                    code: error.code,
-                    timestamp,
-                });
-                if error.code == StartupCode::Blocklisted {
-                    sink.emit(&AnalyticsEvent::KeyWeak { env, timestamp });
-                }
-                Err(error)
-            }
+            Err(error)
         }
     }
+}
+
+/// Whether a variable's name says it holds a secret: one of its words (split at `_` and any other
+/// character that is not an ASCII letter or digit, compared in any case) is `KEY`, `KEYS`,
+/// `SECRET`, `TOKEN`, `PASSWORD`, `PASSWD`, `PASSPHRASE`, `CREDENTIAL(S)`, `URL` or `DSN`. So
+/// `ENCRYPTION_KEY`, `DATABASE_URL`, `API_TOKEN` and `db_password` name secrets, while `NODE_ENV`,
+/// `KEYCLOAK_ENV` and `TURNKEY_ENV` do not.
+///
+/// [`StartupValidator`] never reads the environment name from such a variable (the name is
+/// reported in every event); this is the one definition of the rule.
+///
+/// ```
+/// assert!(sealkit_vault::names_a_secret("ENCRYPTION_KEY"));
+/// assert!(!sealkit_vault::names_a_secret("NODE_ENV"));
+/// ```
+pub fn names_a_secret(variable: &str) -> bool {
+    variable
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| {
+            SECRET_WORDS
+                .iter()
+                .any(|secret| word.eq_ignore_ascii_case(secret))
+        })
+}
+
+/// Whether an environment name is the key: as given, or both without surrounding whitespace and
+/// quotes (a variable set from the same secret through another loader). Constant time in the
+/// contents, since one side is the key.
+fn is_the_key(environment: &str, key: &EncryptionKey) -> bool {
+    let raw = key.expose();
+    if raw.is_empty() {
+        return false;
+    }
+    let same_raw = environment.as_bytes().ct_eq(raw.as_bytes());
+    let key_spelling = normalise_spelling(raw);
+    let same_spelling = normalise_spelling(environment)
+        .as_bytes()
+        .ct_eq(key_spelling.as_bytes())
+        & subtle::Choice::from(u8::from(!key_spelling.is_empty()));
+    (same_raw | same_spelling).into()
 }
 
 /// Production when the environment name is `production` or `prod`, in any case, with any
@@ -359,7 +499,7 @@ pub fn is_blocklisted(key: &str) -> bool {
         hit |= normalised.as_bytes().ct_eq(entry.as_bytes());
     }
     // Zeroize the normalised copy: it is key material.
-    drop(zeroize::Zeroizing::new(normalised));
+    drop(Zeroizing::new(normalised));
     hit.into()
 }
 

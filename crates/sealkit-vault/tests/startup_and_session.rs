@@ -226,6 +226,271 @@ fn environment_name_comes_from_the_configured_variable() {
     assert_eq!(sink.0, 1);
 }
 
+// ---- the environment name never carries a secret ----
+
+/// Variables read through a lookup (tests cannot set process variables: that races every other
+/// thread of the test binary), with every name asked for recorded.
+fn validate_with(
+    validator: &StartupValidator,
+    vars: &[(&str, &str)],
+) -> (
+    Result<sealkit_vault::StartupSuccess, sealkit_vault::StartupError>,
+    Vec<AnalyticsEvent>,
+    Vec<String>,
+) {
+    let mut asked = Vec::new();
+    let mut events: Vec<AnalyticsEvent> = Vec::new();
+    let result = validator.validate_with_lookup(
+        |name| {
+            asked.push(name.to_owned());
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| std::ffi::OsString::from(v))
+        },
+        &mut events,
+    );
+    (result, events, asked)
+}
+
+/// Every event, as JSON and as `Debug`, and the outcome's `Debug` and message: all that a caller
+/// could log.
+fn everything_reported(
+    result: &Result<sealkit_vault::StartupSuccess, sealkit_vault::StartupError>,
+    events: &[AnalyticsEvent],
+) -> String {
+    let mut all: Vec<String> = events
+        .iter()
+        .map(|e| format!("{} {e:?}", e.to_json()))
+        .collect();
+    match result {
+        Ok(s) => all.push(format!("{s:?}")),
+        Err(e) => all.push(format!("{e} {e:?}")),
+    }
+    all.join("\n")
+}
+
+#[test]
+fn names_a_secret_is_the_rule_for_the_environment_variable() {
+    for var in [
+        "ENCRYPTION_KEY",
+        "SESSION_SIGNING_KEY",
+        "DATABASE_URL",
+        "db_password",
+        "API_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "SENTRY_DSN",
+        "GCP_CREDENTIALS",
+        "ssh-keys",
+        "Vault.Passphrase",
+    ] {
+        assert!(sealkit_vault::names_a_secret(var), "{var}");
+    }
+    // Words that merely contain a secret's word, and ordinary environment names, pass.
+    for var in [
+        "NODE_ENV",
+        "APP_ENV",
+        "KEYCLOAK_ENV",
+        "TURNKEY_ENV",
+        "URLSCAN_STAGE",
+        "DEPLOYMENT",
+    ] {
+        assert!(!sealkit_vault::names_a_secret(var), "{var}");
+    }
+}
+
+/// `environment_variable("ENCRYPTION_KEY")` once wrote `"env":"<the key>"` into the analytics
+/// event; `DATABASE_URL` would have written the database password.
+#[test]
+fn a_variable_that_names_a_secret_is_never_read_nor_reported() {
+    const DATABASE_URL: &str = "postgres://admin:S3cretPw@db.internal/settings";
+    // Each variable, its value, and the part of the value that must not show.
+    for (var, value, needle) in [
+        ("ENCRYPTION_KEY", GOOD_KEY, &GOOD_KEY[..8]),
+        ("DATABASE_URL", DATABASE_URL, "S3cretPw"),
+        ("SESSION_SIGNING_KEY", SIGNING_KEY, &SIGNING_KEY[..8]),
+        ("db_password", "Prod-Pw-1", "Prod-Pw"),
+    ] {
+        let validator = StartupValidator::new().environment_variable(var);
+        let vars = [("ENCRYPTION_KEY", GOOD_KEY), (var, value)];
+        let (result, events, asked) = validate_with(&validator, &vars);
+        // Only the key was looked up: the secret's variable was not even read.
+        assert_eq!(asked, ["ENCRYPTION_KEY"], "{var}");
+        let ok = result.as_ref().unwrap();
+        assert_eq!(ok.environment, "unknown", "{var}");
+        // The real environment cannot be known, so the strictest tiers run: fail closed.
+        assert!(ok.production, "{var}");
+        assert_eq!(events.len(), 1);
+        let json: Value = serde_json::from_str(&events[0].to_json()).unwrap();
+        assert_eq!(json["env"], "unknown", "{var}");
+        let all = everything_reported(&result, &events);
+        assert!(!all.contains(needle), "{var}: {all}");
+        assert!(!all.contains(&GOOD_KEY[..8]), "{var}: {all}");
+    }
+}
+
+/// Whatever the variable is called, a value that is the key itself is not reported, on success
+/// and failure alike (a tier-2 failure here), through the lookup and when given directly.
+#[test]
+fn an_environment_name_equal_to_the_key_is_withheld() {
+    const SHORT_KEY: &str = "short-Secret-Kx";
+    let validator = StartupValidator::new().environment_variable("APP_ENV");
+    // The same secret through two loaders: quotes kept by one, a newline added by the other.
+    let cases = [
+        (GOOD_KEY.to_owned(), GOOD_KEY.to_owned()),
+        (GOOD_KEY.to_owned(), format!("\"{GOOD_KEY}\"\n")),
+        (format!(" {GOOD_KEY}\n"), GOOD_KEY.to_owned()),
+        (SHORT_KEY.to_owned(), SHORT_KEY.to_owned()),
+    ];
+    for (key, env) in &cases {
+        let key = key.as_str();
+        let vars = [("ENCRYPTION_KEY", key), ("APP_ENV", env.as_str())];
+        let (result, events, asked) = validate_with(&validator, &vars);
+        assert_eq!(asked, ["ENCRYPTION_KEY", "APP_ENV"]);
+        let mut direct: Vec<AnalyticsEvent> = Vec::new();
+        let direct_result = validator.validate(key, Some(env), &mut direct);
+        for (result, events) in [(&result, &events), (&direct_result, &direct)] {
+            for event in events.iter() {
+                let json: Value = serde_json::from_str(&event.to_json()).unwrap();
+                assert_eq!(json["env"], "unknown", "{env:?}");
+            }
+            let all = everything_reported(result, events);
+            assert!(!all.contains(&key.trim()[..8]), "{all}");
+        }
+        if key == SHORT_KEY {
+            assert_eq!(result.unwrap_err().code, StartupCode::Weak);
+        } else {
+            let ok = result.unwrap();
+            assert_eq!(ok.environment, "unknown");
+            assert!(ok.production, "withheld, so validated as production");
+        }
+    }
+    // A different value is reported as it is.
+    let vars = [("ENCRYPTION_KEY", GOOD_KEY), ("APP_ENV", "staging")];
+    let (result, events, _) = validate_with(&validator, &vars);
+    assert_eq!(result.unwrap().environment, "staging");
+    let json: Value = serde_json::from_str(&events[0].to_json()).unwrap();
+    assert_eq!(json["env"], "staging");
+}
+
+/// Set by [`validate_env_reads_the_configured_variable_of_the_process`] in the copy of this test
+/// binary it starts: the variable to read the environment name from.
+const CHILD_ENV_VAR: &str = "SEALKIT_VAULT_TEST_CHILD_ENV_VAR";
+/// Set beside it: `stdout` to validate with the default sink, anything else to use a `Vec`.
+const CHILD_SINK: &str = "SEALKIT_VAULT_TEST_CHILD_SINK";
+
+/// Runs the test below in a fresh copy of this test binary, with exactly `vars` as its process
+/// environment: a process of its own is the one way to set variables without racing the other
+/// tests' threads. Returns the analytics lines, the child's outcome line and all it wrote.
+fn validate_env_in_child(
+    configured: &str,
+    sink: &str,
+    vars: &[(&str, &str)],
+) -> (Vec<Value>, String, String) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "validate_env_reads_the_configured_variable_of_the_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env_clear()
+        .env(CHILD_ENV_VAR, configured)
+        .env(CHILD_SINK, sink)
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    // libtest writes its own lines around ours (and may start one on the same line).
+    let events = stdout
+        .lines()
+        .filter_map(|l| l.find(r#"{"type":"analytics""#).map(|i| &l[i..]))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = stdout
+        .lines()
+        .find_map(|l| l.split_once("OUTCOME ").map(|(_, o)| o.to_owned()))
+        .unwrap_or_else(|| panic!("no outcome: {all}"));
+    (events, outcome, all)
+}
+
+#[test]
+fn validate_env_reads_the_configured_variable_of_the_process() {
+    if let Some(configured) = std::env::var_os(CHILD_ENV_VAR) {
+        // In the child: validate the real process environment and report on stdout.
+        let validator = StartupValidator::new().environment_variable(configured.to_str().unwrap());
+        let result = if std::env::var_os(CHILD_SINK).is_some_and(|s| s == "stdout") {
+            validator.validate_env()
+        } else {
+            let mut events: Vec<AnalyticsEvent> = Vec::new();
+            let result = validator.validate_env_with_sink(&mut events);
+            for event in &events {
+                println!("\n{}", event.to_json());
+            }
+            result
+        };
+        match result {
+            Ok(s) => println!("\nOUTCOME ok {}", s.environment),
+            Err(e) => println!("\nOUTCOME {}", e.code),
+        }
+        return;
+    }
+    let placeholder = BLOCKLIST[1];
+    // APP_ENV, not NODE_ENV, decides: production, so the placeholder is refused.
+    let (events, outcome, _) = validate_env_in_child(
+        "APP_ENV",
+        "vec",
+        &[
+            ("ENCRYPTION_KEY", placeholder),
+            ("APP_ENV", "PRODUCTION"),
+            ("NODE_ENV", "development"),
+        ],
+    );
+    assert_eq!(outcome, "ENCRYPTION_KEY_BLOCKLISTED");
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["event"], "sdk.startup.failed");
+    assert_eq!(events[0]["env"], "PRODUCTION");
+    assert_eq!(events[1]["event"], "platform.key.weak");
+    // And the other way round: NODE_ENV is not read once another variable is configured.
+    let (events, outcome, _) = validate_env_in_child(
+        "APP_ENV",
+        "vec",
+        &[
+            ("ENCRYPTION_KEY", placeholder),
+            ("APP_ENV", "development"),
+            ("NODE_ENV", "production"),
+        ],
+    );
+    assert_eq!(outcome, "ok development");
+    assert_eq!(events[0]["env"], "development");
+    // The default variable, NODE_ENV, when nothing else is configured.
+    let (events, outcome, _) = validate_env_in_child(
+        "NODE_ENV",
+        "vec",
+        &[("ENCRYPTION_KEY", GOOD_KEY), ("NODE_ENV", "staging")],
+    );
+    assert_eq!(outcome, "ok staging");
+    assert_eq!(events[0]["env"], "staging");
+    // The reported leak, through the default stdout sink: the key was printed as the `env`.
+    for (var, value, needle) in [
+        ("ENCRYPTION_KEY", GOOD_KEY, &GOOD_KEY[..8]),
+        (
+            "DATABASE_URL",
+            "postgres://admin:S3cretPw@db.internal/settings",
+            "S3cretPw",
+        ),
+    ] {
+        let (events, outcome, all) =
+            validate_env_in_child(var, "stdout", &[("ENCRYPTION_KEY", GOOD_KEY), (var, value)]);
+        assert_eq!(outcome, "ok unknown");
+        assert_eq!(events.len(), 1, "{all}");
+        assert_eq!(events[0]["env"], "unknown");
+        assert!(!all.contains(needle), "{var}: {all}");
+        assert!(!all.contains(&GOOD_KEY[..8]), "{var}: {all}");
+    }
+}
+
 // ---- session signing ----
 
 #[test]
@@ -383,6 +648,80 @@ fn signing_key_equal_to_a_respelling_of_the_encryption_key_is_refused() {
             "{spelling:?}"
         );
     }
+}
+
+/// The signing key that is used is decoded strictly: canonical, padded, standard alphabet, no
+/// whitespace. Only the separation check reads keys leniently.
+#[test]
+fn signing_key_is_decoded_strictly() {
+    let encryption = EncryptionKey::new(GOOD_KEY);
+    assert!(SessionSigner::new(SIGNING_KEY, &encryption).is_ok());
+    // `8` ends the 32 bytes with two zero bits; `9` sets one: the same bytes, non-canonically.
+    let non_canonical = SIGNING_KEY.replace("G8=", "G9=");
+    for bad in [
+        non_canonical.as_str(),
+        SIGNING_KEY.trim_end_matches('='),
+        &SIGNING_KEY.replace('+', "-").replace('/', "_"),
+        &format!("{SIGNING_KEY}="),
+        &format!("{}\n{}", &SIGNING_KEY[..20], &SIGNING_KEY[20..]),
+    ] {
+        let result = SessionSigner::new(bad, &encryption);
+        assert!(
+            matches!(result, Err(VaultError::SigningKeyNotBase64)),
+            "{bad:?}: {result:?}"
+        );
+    }
+    // Decoded lengths are exact, also where padding shortens the last block.
+    for (len, expected) in [(31, 31), (32, 32), (33, 33), (34, 34)] {
+        let key: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &key);
+        match SessionSigner::new(&encoded, &encryption) {
+            Ok(_) => assert!(expected >= 32),
+            Err(VaultError::SigningKeyTooShort { got }) => assert_eq!(got, expected),
+            Err(e) => panic!("{len}: {e:?}"),
+        }
+    }
+}
+
+/// A key whose last block is two characters (four trailing bits, `==` padding) is recognised in
+/// every spelling too, non-canonical ones included.
+#[test]
+fn separation_check_reads_a_two_character_last_block_leniently() {
+    let bytes: Vec<u8> = (0u8..34)
+        .map(|i| i.wrapping_mul(73).wrapping_add(5))
+        .collect();
+    let canonical = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
+    assert!(canonical.ends_with("=="));
+    let body = canonical.trim_end_matches('=');
+    let (head, last) = body.split_at(body.len() - 1);
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let value = ALPHABET.find(last).unwrap();
+    assert_eq!(
+        value & 0b1111,
+        0,
+        "canonical: the four trailing bits are zero"
+    );
+    for trailing in 0..16 {
+        let spelled = format!("{head}{}", &ALPHABET[value | trailing..][..1]);
+        for spelling in [
+            format!("{spelled}=="),
+            spelled.clone(),
+            spelled.replace('+', "-").replace('/', "_"),
+        ] {
+            assert!(
+                matches!(
+                    SessionSigner::new(&canonical, &EncryptionKey::new(spelling.as_str())),
+                    Err(VaultError::SigningKeyEqualsEncryptionKey)
+                ),
+                "{spelling:?}"
+            );
+        }
+    }
+    // One more byte is another key.
+    let mut longer = bytes.clone();
+    longer.push(0);
+    let other = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &longer);
+    assert!(SessionSigner::new(&other, &EncryptionKey::new(canonical.as_str())).is_ok());
 }
 
 #[test]
