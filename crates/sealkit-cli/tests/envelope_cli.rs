@@ -1035,3 +1035,132 @@ fn help_names_the_registry_environment() {
         ],
     );
 }
+
+/// A JSON array holding an envelope's fields in order is not an envelope (docs/formats.md: a
+/// record is a JSON object), from stdin (`--kv`) or from a `--metadata` file, for `open` and
+/// `rewrap` alike; the same fields as an object open.
+#[test]
+fn an_array_of_envelope_fields_is_not_an_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sealkit(&["keygen", "--json"], &[], b"");
+    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let key_id = pair["keyId"].as_str().unwrap();
+    let public = write(
+        dir.path(),
+        "pub.pem",
+        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
+    );
+    let env = [
+        (
+            "DATA_AT_REST_ENCRYPTION_PRIVATE_KEY",
+            pair["privateKeyPem"].as_str().unwrap(),
+        ),
+        ("DATA_AT_REST_ENCRYPTION_KEY_ID", key_id),
+    ];
+    let fields = |object: &Value, names: &[&str]| -> Vec<u8> {
+        let values: Vec<&Value> = names.iter().map(|name| &object[*name]).collect();
+        assert!(values.iter().all(|v| v.is_string()), "{object}");
+        serde_json::to_vec(&values).unwrap()
+    };
+    let five = [
+        "algorithm",
+        "encryptionVersion",
+        "keyId",
+        "dataIv",
+        "wrappedKey",
+    ];
+    let six = [&five[..], &["ciphertext"]].concat();
+
+    let record = sealkit(
+        &["seal", "--public-key", &public, "--key-id", key_id, "--kv"],
+        &[],
+        b"payload",
+    );
+    let record = ok(&record).stdout.clone();
+    let kv: Value = serde_json::from_slice(&record).unwrap();
+    ok(&sealkit(
+        &["open", "--scope", "data-at-rest", "--kv"],
+        &env,
+        &record,
+    ));
+    let array = fields(&kv, &six);
+    assert!(array.starts_with(b"[\"RSA-OAEP-AES-256-GCM\",\"1.0\","));
+    for command in ["open", "rewrap"] {
+        let out = sealkit(&[command, "--scope", "data-at-rest", "--kv"], &env, &array);
+        assert_fails_with(&out, "not_an_envelope");
+    }
+
+    let body = dir.path().join("body.bin");
+    let meta = sealkit(
+        &[
+            "seal",
+            "--public-key",
+            &public,
+            "--key-id",
+            key_id,
+            "--body-out",
+            body.to_str().unwrap(),
+        ],
+        &[],
+        b"payload",
+    );
+    let metadata: Value = serde_json::from_slice(&ok(&meta).stdout).unwrap();
+    let body = std::fs::read(&body).unwrap();
+    let as_object = write(dir.path(), "meta.json", &ok(&meta).stdout);
+    ok(&sealkit(
+        &["open", "--scope", "data-at-rest", "--metadata", &as_object],
+        &env,
+        &body,
+    ));
+    let as_array = write(dir.path(), "meta-array.json", &fields(&metadata, &five));
+    for command in ["open", "rewrap"] {
+        let out = sealkit(
+            &[command, "--scope", "data-at-rest", "--metadata", &as_array],
+            &env,
+            &body,
+        );
+        assert_fails_with(&out, "not_an_envelope");
+    }
+}
+
+/// SPEC: keys are generated RSA-2048 with e = 65537, private PKCS#8 PEM, public SPKI PEM.
+#[test]
+fn keygen_makes_rsa_2048_keys_with_exponent_65537() {
+    use sealkit::envelope::keys;
+    use sealkit::envelope::rsa::traits::PublicKeyParts;
+
+    let out = sealkit(&["keygen", "--json"], &[], b"");
+    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let private_pem = pair["privateKeyPem"].as_str().unwrap();
+    let public_pem = pair["publicKeyPem"].as_str().unwrap();
+    assert!(private_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    assert!(public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+    let private = keys::parse_private_key_pem(private_pem).unwrap();
+    let public = keys::parse_public_key_pem(public_pem).unwrap();
+    assert_eq!(private.to_public_key(), public);
+    assert_eq!(keys::public_key_bits(&public), 2048);
+    assert_eq!(&public.e_bytes()[..], [0x01, 0x00, 0x01]);
+}
+
+/// A private key pasted into `{SCOPE}_KEY_ID` is refused at startup and never printed: before,
+/// it became the registered id and every successful open printed it as `selectedKeyId`.
+#[test]
+fn a_private_key_pasted_as_the_key_id_is_refused_unprinted() {
+    let out = sealkit(&["keygen", "--json"], &[], b"");
+    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let private_pem = pair["privateKeyPem"].as_str().unwrap();
+    let out = sealkit(
+        &["open", "--scope", "user-kv", "--kv"],
+        &[
+            ("USER_KV_ENCRYPTION_PRIVATE_KEY", private_pem),
+            ("USER_KV_ENCRYPTION_KEY_ID", private_pem),
+        ],
+        b"{}",
+    );
+    assert_fails_with(&out, "registry_key_id_invalid");
+    let err = stderr(&out);
+    for line in private_pem.lines().filter(|line| !line.is_empty()) {
+        assert!(!err.contains(line), "{err}");
+    }
+    assert!(err.contains("that is not shown"), "{err}");
+}

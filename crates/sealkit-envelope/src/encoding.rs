@@ -1,11 +1,16 @@
 //! Base64 as the envelopes use it: we always write base64url without padding (RFC 4648 §5), and we
 //! read what the reference reader accepts — either alphabet, optional `=` padding — and nothing else.
 //!
-//! "Nothing else" is deliberate: no whitespace, no characters outside the two alphabets, padding only
-//! at the end and only as much as the length needs, no length that cannot come from whole bytes, and
-//! no non-zero leftover bits (so every byte string has exactly one accepted unpadded spelling per
-//! alphabet, and a flipped leftover bit is an error rather than a silent no-op). Every field also has
-//! a length bound checked before decoding, so a hostile record cannot make us allocate much.
+//! The reference reader turns the url alphabet into the standard one, pads the text with `=` to a
+//! multiple of 4 and decodes that. So padding is accepted exactly when that re-padding leaves it
+//! valid: at most two `=`, only at the end, after 2 or 3 characters of a final group, and not past
+//! the group's end (`Zg==` and `Zg=` for `f`, not `Zm9v=` or `Zm8==`).
+//!
+//! "Nothing else" is deliberate: no whitespace, no characters outside the two alphabets, no length
+//! that cannot come from whole bytes, and no non-zero leftover bits (so every byte string has
+//! exactly one accepted unpadded spelling per alphabet, and a flipped leftover bit is an error rather
+//! than a silent no-op). Every field also has a length bound checked before decoding, so a hostile
+//! record cannot make us allocate much.
 
 const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -76,11 +81,10 @@ pub fn decode(text: &str, max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
     if unpadded.iter().any(|&c| sextet(c).is_none()) {
         return Err(DecodeError::InvalidCharacter);
     }
-    if padding > 0 && !input.len().is_multiple_of(4) {
-        return Err(DecodeError::InvalidLength);
-    }
     let leftover = unpadded.len() % 4;
-    if leftover == 1 || (padding > 0 && padding != (4 - leftover) % 4) {
+    // Padding may fall short of the group's end (the reference pads the rest) but not pass it,
+    // and a complete group takes none.
+    if leftover == 1 || (padding > 0 && (leftover == 0 || leftover + padding > 4)) {
         return Err(DecodeError::InvalidLength);
     }
     let mut out = Vec::with_capacity(unpadded.len() / 4 * 3 + 2);
@@ -129,10 +133,77 @@ mod tests {
         assert_eq!(decode("Zg", 4).unwrap(), b"f");
     }
 
+    /// What the reference reader decodes: url alphabet to standard, `=` up to a multiple of 4,
+    /// then a strict standard decoder (`None` where it fails).
+    fn reference_model(text: &str) -> Option<Vec<u8>> {
+        let mut standard = text.replace('-', "+").replace('_', "/");
+        standard.push_str(&"=".repeat((4 - standard.len() % 4) % 4));
+        let groups = standard.as_bytes().chunks(4).collect::<Vec<_>>();
+        let mut out = Vec::new();
+        for (i, group) in groups.iter().enumerate() {
+            let data = group.iter().take_while(|&&c| c != b'=').count();
+            let is_last = i + 1 == groups.len();
+            if group[data..].iter().any(|&c| c != b'=') || (data < 4 && !is_last) || data < 2 {
+                return None;
+            }
+            let mut n = 0u32;
+            for &c in &group[..data] {
+                n = (n << 6) | u32::from(sextet(c)?);
+            }
+            n <<= 6 * (4 - data as u32);
+            out.extend_from_slice(&n.to_be_bytes()[1..data]);
+        }
+        Some(out)
+    }
+
+    /// Partial padding is valid once the reference re-pads it, so it is accepted here too.
+    #[test]
+    fn accepts_padding_the_reference_completes() {
+        for (text, bytes) in [
+            ("Zg=", &b"f"[..]),
+            ("Zm9vZg=", b"foof"),
+            ("Zm9vZg==", b"foof"),
+            ("Zm8=", b"fo"),
+            ("-_8=", &[0xfb, 0xff]),
+            ("+/+/Zg=", &[0xfb, 0xff, 0xbf, 0x66]),
+        ] {
+            assert_eq!(decode(text, 16).as_deref(), Ok(bytes), "{text}");
+            assert_eq!(reference_model(text).as_deref(), Some(bytes), "{text}");
+        }
+    }
+
+    /// Every short text over an alphabet of the interesting characters: accepted exactly when the
+    /// reference model decodes it, to the same bytes, apart from the leftover bits we refuse.
+    #[test]
+    fn agrees_with_the_reference_model_except_for_leftover_bits() {
+        // `B` leaves bits over in a final group of 2 or 3 characters; the others do not.
+        let alphabet = ["A", "B", "Q", "g", "-", "/", "="];
+        let mut texts = vec![String::new()];
+        let mut longest = vec![String::new()];
+        for _ in 0..6 {
+            longest = longest
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longest.iter().cloned());
+        }
+        for text in &texts {
+            match (decode(text, 16), reference_model(text)) {
+                (Ok(ours), Some(theirs)) => assert_eq!(ours, theirs, "{text}"),
+                (Err(DecodeError::NonCanonical), Some(_)) | (Err(_), None) => {}
+                (ours, theirs) => panic!("{text:?}: ours {ours:?}, reference {theirs:?}"),
+            }
+        }
+    }
+
     #[test]
     fn rejects_everything_else() {
-        assert_eq!(decode("Zg=", 4), Err(DecodeError::InvalidLength));
         assert_eq!(decode("Zm9v=", 8), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("Zm9v==", 8), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("=", 8), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("==", 8), Err(DecodeError::InvalidLength));
+        assert_eq!(decode("Zg===", 8), Err(DecodeError::InvalidCharacter));
+        assert_eq!(decode("Z=", 4), Err(DecodeError::InvalidLength));
         assert_eq!(decode("Z", 4), Err(DecodeError::InvalidLength));
         assert_eq!(decode("Zm8==", 8), Err(DecodeError::InvalidLength));
         assert_eq!(decode("Zm 9v", 8), Err(DecodeError::InvalidCharacter));

@@ -1,7 +1,12 @@
 //! The envelope as stored: object-store metadata and the KV record, their exact JSON shapes, and
 //! validation of every field before any key is touched.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::binding;
 use crate::encoding;
@@ -56,9 +61,9 @@ impl EnvelopeVersion {
 
 /// Object-store metadata (R2 `customMetadata`): five strings, serialised in this order.
 ///
-/// Extra fields (the reference stores non-crypto fields beside these for files) are ignored when
-/// parsing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Only a JSON object deserializes into it (not an array of five strings). Extra fields (the
+/// reference stores non-crypto fields beside these for files) are ignored when parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvelopeMetadata {
     /// `RSA-OAEP-AES-256-GCM`.
@@ -74,7 +79,9 @@ pub struct EnvelopeMetadata {
 }
 
 /// The KV form: the metadata plus the ciphertext, one JSON string with fields in exactly this order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Only a JSON object deserializes into it (not an array of six strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KvRecord {
     /// `RSA-OAEP-AES-256-GCM`.
@@ -89,6 +96,75 @@ pub struct KvRecord {
     pub wrapped_key: String,
     /// base64url `C ‖ T`.
     pub ciphertext: String,
+}
+
+// serde's derived `Deserialize` for a struct also takes a sequence, reading the fields by
+// position: `["RSA-OAEP-AES-256-GCM","1.0","k","…","…","…"]` would pass for an envelope, where the
+// reference (and docs/formats.md) have only objects. So the public types deserialize through
+// `ObjectOnly`, which asks for a map and has no `visit_seq`, and hand the map to a derived mirror
+// (private, so nothing can reach its sequence path), which keeps the derived checks: every field
+// present, once, as a string; unknown fields ignored.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetadataFields {
+    algorithm: String,
+    encryption_version: String,
+    key_id: String,
+    data_iv: String,
+    wrapped_key: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KvFields {
+    algorithm: String,
+    encryption_version: String,
+    key_id: String,
+    data_iv: String,
+    wrapped_key: String,
+    ciphertext: String,
+}
+
+struct ObjectOnly<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvelopeMetadata {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields: MetadataFields = deserializer.deserialize_map(ObjectOnly(PhantomData))?;
+        Ok(Self {
+            algorithm: fields.algorithm,
+            encryption_version: fields.encryption_version,
+            key_id: fields.key_id,
+            data_iv: fields.data_iv,
+            wrapped_key: fields.wrapped_key,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for KvRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields: KvFields = deserializer.deserialize_map(ObjectOnly(PhantomData))?;
+        Ok(Self {
+            algorithm: fields.algorithm,
+            encryption_version: fields.encryption_version,
+            key_id: fields.key_id,
+            data_iv: fields.data_iv,
+            wrapped_key: fields.wrapped_key,
+            ciphertext: fields.ciphertext,
+        })
+    }
 }
 
 impl EnvelopeMetadata {
@@ -336,6 +412,40 @@ mod tests {
             KvRecord::from_json(with_number),
             Err(Error::NotAnEnvelope)
         ));
+    }
+
+    /// The fields of a valid envelope as a JSON array: what serde's derived impl reads by position.
+    fn as_array(fields: &[&str]) -> String {
+        serde_json::to_string(fields).unwrap()
+    }
+
+    #[test]
+    fn an_array_of_the_fields_is_not_an_envelope() {
+        let m = sample();
+        let five = [
+            m.algorithm.as_str(),
+            &m.encryption_version,
+            &m.key_id,
+            &m.data_iv,
+            &m.wrapped_key,
+        ];
+        let ciphertext = encoding::encode(&[5; 32]);
+        let mut six = five.to_vec();
+        six.push(&ciphertext);
+        // The same fields as an object are an envelope, so only the array shape is refused.
+        let kv = KvRecord::from_parts(m.clone(), &[5; 32]);
+        assert_eq!(KvRecord::from_json(&kv.to_json()).unwrap(), kv);
+        assert_eq!(EnvelopeMetadata::from_json(&m.to_json()).unwrap(), m);
+        for text in [as_array(&five), as_array(&six)] {
+            let err = KvRecord::from_json(&text).unwrap_err();
+            assert_eq!(err.code(), "not_an_envelope", "{text}");
+            let err = EnvelopeMetadata::from_json(&text).unwrap_err();
+            assert_eq!(err.code(), "not_an_envelope", "{text}");
+            // Through serde directly too, not only through `from_json`.
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(serde_json::from_value::<KvRecord>(value.clone()).is_err());
+            assert!(serde_json::from_value::<EnvelopeMetadata>(value).is_err());
+        }
     }
 
     /// `JSON.parse` would keep the last `algorithm`; we refuse the record instead, so no two

@@ -14,7 +14,11 @@ use std::fmt;
 use crate::telemetry::DecryptionTelemetry;
 
 /// The longest key id an error shows.
-const MAX_SHOWN_KEY_ID_LEN: usize = 64;
+pub(crate) const MAX_SHOWN_KEY_ID_LEN: usize = 64;
+
+// The registry refuses every id an error would not show (see `KeyRegistry::from_document`); that
+// must also keep out every id too long for an envelope to carry.
+const _: () = assert!(MAX_SHOWN_KEY_ID_LEN <= crate::envelope::MAX_KEY_ID_LEN);
 
 /// A key id as an error reports it: quoted when it looks like a key id, otherwise only its length.
 ///
@@ -34,15 +38,19 @@ enum Shown {
 
 impl ReportedKeyId {
     pub(crate) fn new(id: &str) -> Self {
-        let plausible = !id.is_empty()
-            && id.len() <= MAX_SHOWN_KEY_ID_LEN
-            && !id.chars().any(|c| c.is_control() || c.is_whitespace())
-            && !id.contains("-----BEGIN");
-        Self(if plausible {
+        Self(if Self::would_show(id) {
             Shown::Id(id.to_owned())
         } else {
             Shown::Withheld { len: id.len() }
         })
+    }
+
+    /// Whether `id` looks like a key id, i.e. whether a report of it shows it.
+    pub(crate) fn would_show(id: &str) -> bool {
+        !id.is_empty()
+            && id.len() <= MAX_SHOWN_KEY_ID_LEN
+            && !id.chars().any(|c| c.is_control() || c.is_whitespace())
+            && !id.contains("-----BEGIN")
     }
 
     /// The id, if it is one an error shows; `None` when it was withheld.
@@ -129,6 +137,19 @@ pub enum Error {
         /// Scope label.
         scope: &'static str,
         /// The configured active key id.
+        key_id: ReportedKeyId,
+    },
+    /// A registry id (a `keys` entry's name, or the legacy `{SCOPE}_KEY_ID`) that does not look
+    /// like a key id: over 64 bytes, blank, or holding whitespace, control characters or
+    /// `-----BEGIN`. Ids reach telemetry, logs and `Debug` unfiltered once registered, so one that
+    /// may be a pasted secret is refused here, and the error shows only its length.
+    #[error(
+        "{scope} key registry: key ID {key_id} is not usable: a key ID is at most 64 bytes, without whitespace, control characters or a PEM header"
+    )]
+    RegistryKeyIdInvalid {
+        /// Scope label.
+        scope: &'static str,
+        /// The refused id (withheld: never shown).
         key_id: ReportedKeyId,
     },
     /// Neither a registry nor a legacy single key is configured.
@@ -295,6 +316,7 @@ impl Error {
             Self::RegistryNotObject { .. } => "registry_not_object",
             Self::RegistryNoUsableKeys { .. } => "registry_no_usable_keys",
             Self::ActiveKeyNotInRegistry { .. } => "active_key_not_in_registry",
+            Self::RegistryKeyIdInvalid { .. } => "registry_key_id_invalid",
             Self::RegistryNotConfigured { .. } => "registry_not_configured",
             Self::LegacyKeyIdMissing { .. } => "legacy_key_id_missing",
             Self::InvalidPrivateKey { .. } => "invalid_private_key",
@@ -378,6 +400,7 @@ impl Error {
             Self::RegistryNotObject { .. } => "RegistryNotObject",
             Self::RegistryNoUsableKeys { .. } => "RegistryNoUsableKeys",
             Self::ActiveKeyNotInRegistry { .. } => "ActiveKeyNotInRegistry",
+            Self::RegistryKeyIdInvalid { .. } => "RegistryKeyIdInvalid",
             Self::RegistryNotConfigured { .. } => "RegistryNotConfigured",
             Self::LegacyKeyIdMissing { .. } => "LegacyKeyIdMissing",
             Self::InvalidPrivateKey { .. } => "InvalidPrivateKey",
@@ -479,6 +502,10 @@ mod tests {
                 key_id: ReportedKeyId::new(secret),
             },
             Error::WriteKeyNotInRegistry {
+                scope: "data-at-rest",
+                key_id: ReportedKeyId::new(secret),
+            },
+            Error::RegistryKeyIdInvalid {
                 scope: "data-at-rest",
                 key_id: ReportedKeyId::new(secret),
             },

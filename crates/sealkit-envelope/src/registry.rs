@@ -158,17 +158,23 @@ impl PartialEq for RegistryDocument {
 
 impl Eq for RegistryDocument {}
 
+/// Ids are shown as errors show them ([`ReportedKeyId`]): a document is not validated, and an id
+/// or `activeKeyId` may be a private key pasted into the wrong place.
 impl fmt::Debug for RegistryDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegistryDocument")
-            .field("active_key_id", &self.active_key_id)
             .field(
-                "key_ids",
-                &self.keys.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                "active_key_id",
+                &self.active_key_id.as_deref().map(ReportedKeyId::new),
             )
+            .field("key_ids", &reported_ids(self.key_ids()))
             .field("pems", &"[REDACTED]")
             .finish()
     }
+}
+
+fn reported_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<ReportedKeyId> {
+    ids.map(ReportedKeyId::new).collect()
 }
 
 /// A JSON value that keeps object member order (serde_json's map sorts without `preserve_order`).
@@ -339,8 +345,17 @@ impl RegistryDocument {
     }
 
     /// Appends a key (or replaces one with the same id in place) and makes it active.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKeyId`] for an id [`KeyRegistry::from_document`] would refuse, so rotation
+    /// never produces a registry that does not load.
     pub fn rotate_in(&mut self, key_id: &str, private_key_pem: &str) -> Result<()> {
         check_key_id(key_id)?;
+        if !ReportedKeyId::would_show(key_id) {
+            return Err(Error::InvalidKeyId {
+                reason: "a registry key ID is at most 64 bytes, without whitespace, control characters or a PEM header",
+            });
+        }
         js_insert(
             &mut self.keys,
             key_id.to_owned(),
@@ -409,7 +424,8 @@ struct RegistryKey {
 
 /// The parsed key registry of one scope. Build it once at startup and share it (`Arc`).
 ///
-/// `Debug` shows the scope, ids and active id only.
+/// `Debug` shows the scope, ids and active id only (as errors show them, although
+/// [`KeyRegistry::from_document`] already refused every id they would not show).
 pub struct KeyRegistry {
     scope: Scope,
     keys: Vec<RegistryKey>,
@@ -420,8 +436,11 @@ impl fmt::Debug for KeyRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyRegistry")
             .field("scope", &self.scope)
-            .field("key_ids", &self.key_ids().collect::<Vec<_>>())
-            .field("active_key_id", &self.active_key_id())
+            .field("key_ids", &reported_ids(self.key_ids()))
+            .field(
+                "active_key_id",
+                &self.active_key_id().map(ReportedKeyId::new),
+            )
             .field("private_keys", &"[REDACTED]")
             .finish()
     }
@@ -430,6 +449,12 @@ impl fmt::Debug for KeyRegistry {
 impl KeyRegistry {
     /// Builds a registry from a parsed document and an optional active-key override (a non-blank
     /// override wins over the document's `activeKeyId`).
+    ///
+    /// # Errors
+    /// Besides the reference's: [`Error::RegistryKeyIdInvalid`] for an id an error would not show
+    /// (see [`ReportedKeyId`]; this also keeps out every id too long for an envelope to carry).
+    /// Registered ids go into telemetry, logs and `Debug` as they are, so one that may be a
+    /// private key pasted into an id's place must not get that far.
     pub fn from_document(
         scope: Scope,
         document: &RegistryDocument,
@@ -438,6 +463,16 @@ impl KeyRegistry {
         let label = scope.label();
         if document.keys.is_empty() {
             return Err(Error::RegistryNoUsableKeys { scope: label });
+        }
+        if let Some((id, _)) = document
+            .keys
+            .iter()
+            .find(|(id, _)| !ReportedKeyId::would_show(id))
+        {
+            return Err(Error::RegistryKeyIdInvalid {
+                scope: label,
+                key_id: ReportedKeyId::new(id),
+            });
         }
         let active_id = active_override
             .map(str::trim)
@@ -839,7 +874,7 @@ mod tests {
         };
         let backwards = one_member(pem, "k1");
         let err = KeyRegistry::from_json(Scope::DataAtRest, &backwards, None).unwrap_err();
-        assert_eq!(err.code(), "invalid_private_key");
+        assert_eq!(err.code(), "registry_key_id_invalid");
         assert_hidden(err, pem);
         // A PEM pasted as the active key id.
         let err =
@@ -865,6 +900,75 @@ mod tests {
             err.to_string(),
             "data-at-rest key registry: active key ID \"k2\" is not present in registry"
         );
+    }
+
+    /// A document is not validated, so its ids may be anything; `Debug` shows them as errors do.
+    #[test]
+    fn document_debug_withholds_ids_that_may_be_secrets() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEsecretbody\n-----END PRIVATE KEY-----";
+        let doc = RegistryDocument::parse(
+            Scope::DataAtRest,
+            &serde_json::json!({"activeKeyId": pem, "keys": {"k1": "P", (pem): "k2"}}).to_string(),
+        )
+        .unwrap();
+        assert_eq!(doc.active_key_id.as_deref(), Some(pem));
+        assert!(doc.key_ids().any(|id| id == pem));
+        for shown in [format!("{doc:?}"), format!("{doc:#?}")] {
+            for part in ["BEGIN", "MIIEsecretbody", "PRIVATE KEY"] {
+                assert!(!shown.contains(part), "{shown}");
+            }
+            assert!(shown.contains("\"k1\""), "{shown}");
+            assert!(
+                shown.contains(&format!(
+                    "a key id of {} bytes that is not shown",
+                    pem.len()
+                )),
+                "{shown}"
+            );
+        }
+    }
+
+    /// Ids an error would not show are refused before anything else is looked at; the error
+    /// shows only the length. Plausible ids are unaffected.
+    #[test]
+    fn registry_ids_that_may_be_secrets_are_refused() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEsecretbody\n-----END PRIVATE KEY-----";
+        for id in [
+            pem,
+            "-----BEGIN PRIVATE KEY-----MIIEsecretbody",
+            "two words",
+            "k1\u{1b}[2J",
+            &"x".repeat(65),
+            &"x".repeat(257),
+        ] {
+            let doc = RegistryDocument {
+                active_key_id: None,
+                keys: vec![(id.to_owned(), Zeroizing::new("P".to_owned()))],
+                skipped: 0,
+            };
+            let err = KeyRegistry::from_document(Scope::UserKv, &doc, None).unwrap_err();
+            assert_eq!(err.code(), "registry_key_id_invalid", "{id:?}");
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(id), "{shown}");
+            assert!(
+                shown.contains(&format!("a key id of {} bytes that is not shown", id.len())),
+                "{shown}"
+            );
+            let mut rotated = RegistryDocument::default();
+            assert_eq!(
+                rotated.rotate_in(id, "P").unwrap_err().code(),
+                "invalid_key_id",
+                "{id:?}"
+            );
+        }
+        // A 64-byte id is still an id (its PEM "P" is what fails here).
+        let doc = RegistryDocument {
+            active_key_id: None,
+            keys: vec![("x".repeat(64), Zeroizing::new("P".to_owned()))],
+            skipped: 0,
+        };
+        let err = KeyRegistry::from_document(Scope::UserKv, &doc, None).unwrap_err();
+        assert_eq!(err.code(), "invalid_private_key");
     }
 
     #[test]

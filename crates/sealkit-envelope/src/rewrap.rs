@@ -46,8 +46,10 @@ impl Opener {
         context: &[u8],
     ) -> Result<(EnvelopeMetadata, DecryptionTelemetry)> {
         let envelope = metadata.validate()?;
-        let unwrapped = self.unwrap_for_rewrap(&envelope, body, context)?;
+        // Before the key search: without an active key there is nothing to rewrap to, and no RSA
+        // private operation should run, nor a telemetry event report a successful decryption.
         let sealer = self.registry().active_sealer(envelope.version())?;
+        let unwrapped = self.unwrap_for_rewrap(&envelope, body, context)?;
         let label = crate::binding::oaep_label(envelope.version(), sealer.key_id(), context);
         let wrapped = keys::wrap_data_key(sealer.public_key(), &unwrapped.data_key[..], &label)?;
         let rewrapped = EnvelopeMetadata {

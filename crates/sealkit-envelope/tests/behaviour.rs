@@ -807,22 +807,21 @@ fn key_ids_that_may_be_secrets_stay_out_of_errors() {
         )]),
     )
     .unwrap_err();
-    assert_eq!(err.code(), "invalid_private_key");
+    assert_eq!(err.code(), "registry_key_id_invalid");
     check(err, "backwards entry");
-    // A registry whose id would forge a second stderr line, in every error that names an id.
+    // A registry whose id would forge a second stderr line is refused outright, and an override
+    // or write-side id that would is not shown either.
     let forged = "k1\nerror: forged";
     let mut forging = serde_json::Map::new();
     forging.insert(forged.to_owned(), old.private_key_pem.to_string().into());
     let forging = serde_json::Value::Object(forging).to_string();
-    let err = KeyRegistry::from_json(
-        Scope::DataAtRest,
-        &forging,
-        Some("elsewhere\nerror: forged"),
-    )
-    .unwrap_err();
+    let err = KeyRegistry::from_json(Scope::DataAtRest, &forging, None).unwrap_err();
+    assert_eq!(err.code(), "registry_key_id_invalid");
+    check(err, "forged registry id");
+    let err = KeyRegistry::from_json(Scope::DataAtRest, &json, Some("elsewhere\nerror: forged"))
+        .unwrap_err();
     assert_eq!(err.code(), "active_key_not_in_registry");
     check(err, "forged override");
-    let registry = KeyRegistry::from_json(Scope::DataAtRest, &forging, None).unwrap();
     let write_side = Sealer::new(
         "elsewhere\nerror: forged",
         rsa::RsaPublicKey::from(
@@ -830,13 +829,185 @@ fn key_ids_that_may_be_secrets_stay_out_of_errors() {
         ),
     )
     .unwrap();
-    let err = registry.validate_write_key(&write_side).unwrap_err();
+    let err = registry().validate_write_key(&write_side).unwrap_err();
     assert_eq!(err.code(), "write_key_not_in_registry");
     check(err, "forged write key id");
-    let mismatched = Sealer::from_public_key_pem(forged, &new.public_key_pem).unwrap();
-    let err = registry.validate_write_key(&mismatched).unwrap_err();
-    assert_eq!(err.code(), "public_key_mismatch");
-    check(err, "forged mismatching key id");
+}
+
+/// A private key pasted into `{SCOPE}_KEY_ID` would otherwise become a registered id, and every
+/// successful open would put it in telemetry (`selectedKeyId`), logs and `Debug`.
+#[test]
+fn a_private_key_in_the_key_id_variable_is_refused_without_being_shown() {
+    let [old, new] = pairs();
+    let pem_lines: Vec<&str> = old
+        .private_key_pem
+        .lines()
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert!(pem_lines.len() > 3);
+    for pasted in [
+        old.private_key_pem.to_string(),
+        old.private_key_pem.replace('\n', "\\n"),
+    ] {
+        let err = KeyRegistry::from_env_lookup(
+            Scope::UserKv,
+            &env(&[
+                ("USER_KV_ENCRYPTION_PRIVATE_KEY", &new.private_key_pem),
+                ("USER_KV_ENCRYPTION_KEY_ID", &pasted),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "registry_key_id_invalid");
+        assert!(matches!(err, Error::RegistryKeyIdInvalid { .. }));
+        for shown in [err.to_string(), format!("{err:?}"), format!("{err:#?}")] {
+            for line in &pem_lines {
+                assert!(!shown.contains(line), "{shown} shows {line}");
+            }
+            assert!(!shown.contains("BEGIN"), "{shown}");
+            assert!(shown.contains("that is not shown"), "{shown}");
+        }
+        assert!(!format!("{err} {err:?}").contains('\n'));
+        // The direct API refuses it alike.
+        let err = KeyRegistry::legacy(Scope::UserKv, &pasted, &new.private_key_pem, None);
+        assert_eq!(err.unwrap_err().code(), "registry_key_id_invalid");
+    }
+    // An ordinary id still works, and is what telemetry and `Debug` show.
+    let registry = KeyRegistry::from_env_lookup(
+        Scope::UserKv,
+        &env(&[
+            ("USER_KV_ENCRYPTION_PRIVATE_KEY", &new.private_key_pem),
+            ("USER_KV_ENCRYPTION_KEY_ID", &format!(" {} ", new.key_id)),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(registry.active_key_id(), Some(new.key_id.as_str()));
+    assert!(format!("{registry:?}").contains(&format!("\"{}\"", new.key_id)));
+    let record = sealer(1).seal_kv(b"payload", b"").unwrap();
+    let opened = Opener::new(Arc::new(registry))
+        .open_kv(&record, b"")
+        .unwrap();
+    assert_eq!(
+        opened.telemetry.selected_key_id.as_deref(),
+        Some(new.key_id.as_str())
+    );
+}
+
+/// "A non-blank `{SCOPE}_ACTIVE_KEY_ID` wins": a blank or whitespace-only one is not set at all,
+/// and the JSON's `activeKeyId` (registry mode) or `{SCOPE}_KEY_ID` (legacy mode) decides.
+#[test]
+fn a_blank_active_key_override_falls_through() {
+    let [old, new] = pairs();
+    for blank in ["", " ", "\t\n "] {
+        let registry = KeyRegistry::from_env_lookup(
+            Scope::Export,
+            &env(&[
+                (
+                    "EXPORT_ENCRYPTION_KEYS_JSON",
+                    &nested_json(Some(&old.key_id)),
+                ),
+                ("EXPORT_ENCRYPTION_ACTIVE_KEY_ID", blank),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            registry.active_key_id(),
+            Some(old.key_id.as_str()),
+            "{blank:?}"
+        );
+        // No activeKeyId in the JSON either: no active key, not an error.
+        let registry = KeyRegistry::from_env_lookup(
+            Scope::Export,
+            &env(&[
+                ("EXPORT_ENCRYPTION_KEYS_JSON", &nested_json(None)),
+                ("EXPORT_ENCRYPTION_ACTIVE_KEY_ID", blank),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(registry.active_key_id(), None, "{blank:?}");
+        let legacy = KeyRegistry::from_env_lookup(
+            Scope::Export,
+            &env(&[
+                ("EXPORT_ENCRYPTION_PRIVATE_KEY", &new.private_key_pem),
+                ("EXPORT_ENCRYPTION_KEY_ID", &new.key_id),
+                ("EXPORT_ENCRYPTION_ACTIVE_KEY_ID", blank),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            legacy.active_key_id(),
+            Some(new.key_id.as_str()),
+            "{blank:?}"
+        );
+    }
+    // A non-blank override still wins (trimmed), so the cases above did fall through.
+    let registry = KeyRegistry::from_env_lookup(
+        Scope::Export,
+        &env(&[
+            (
+                "EXPORT_ENCRYPTION_KEYS_JSON",
+                &nested_json(Some(&old.key_id)),
+            ),
+            (
+                "EXPORT_ENCRYPTION_ACTIVE_KEY_ID",
+                &format!(" {} ", new.key_id),
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(registry.active_key_id(), Some(new.key_id.as_str()));
+}
+
+/// "Unwrapped key must be 32 bytes": an envelope whose wrapped key is well-formed RSA-OAEP for the
+/// right key but holds 16 or 33 bytes fails, and the last cause says why.
+#[test]
+fn an_unwrapped_key_that_is_not_32_bytes_is_refused() {
+    let [old, _] = pairs();
+    let public = sealkit_envelope::keys::parse_public_key_pem(&old.public_key_pem).unwrap();
+    let registry = Arc::new(
+        KeyRegistry::legacy(Scope::DataAtRest, &old.key_id, &old.private_key_pem, None).unwrap(),
+    );
+    let opener = Opener::new(registry);
+    let genuine = sealer(0).seal(b"payload", b"").unwrap();
+    for len in [16, 33] {
+        let wrapped = sealkit_envelope::keys::wrap_data_key(&public, &vec![7; len], b"").unwrap();
+        let mut metadata = genuine.metadata.clone();
+        metadata.wrapped_key = sealkit_envelope::encoding::encode(&wrapped);
+        let err = opener.open(&metadata, &genuine.body, b"").unwrap_err();
+        assert_eq!(err.code(), "decryption_failed", "{len}");
+        assert_eq!(err.last_cause(), Some(FailureCause::KeyLength), "{len}");
+        assert_eq!(err.attempts(), Some(1), "{len}");
+    }
+    // The same wrap of a 32-byte key gets past the length check (to fail authentication, as the
+    // body was sealed under another data key).
+    let wrapped = sealkit_envelope::keys::wrap_data_key(&public, &[7; 32], b"").unwrap();
+    let mut metadata = genuine.metadata.clone();
+    metadata.wrapped_key = sealkit_envelope::encoding::encode(&wrapped);
+    let err = opener.open(&metadata, &genuine.body, b"").unwrap_err();
+    assert_eq!(err.last_cause(), Some(FailureCause::Authentication));
+}
+
+/// "Keys generated RSA-2048 (e = 65537), private PKCS#8 PEM, public SPKI PEM."
+#[test]
+fn generated_keys_are_rsa_2048_with_exponent_65537() {
+    use rsa::traits::PublicKeyParts;
+    for pair in pairs() {
+        let private = sealkit_envelope::keys::parse_private_key_pem(&pair.private_key_pem).unwrap();
+        let public = sealkit_envelope::keys::parse_public_key_pem(&pair.public_key_pem).unwrap();
+        assert!(
+            pair.private_key_pem
+                .starts_with("-----BEGIN PRIVATE KEY-----\n")
+        );
+        assert!(
+            pair.public_key_pem
+                .starts_with("-----BEGIN PUBLIC KEY-----\n")
+        );
+        for key in [&private.to_public_key(), &public] {
+            assert_eq!(sealkit_envelope::keys::public_key_bits(key), 2048);
+            assert_eq!(key.n_bytes().len(), 256);
+            assert_eq!(&key.e_bytes()[..], [0x01, 0x00, 0x01]);
+        }
+        assert_eq!(private.to_public_key(), public);
+    }
 }
 
 #[test]

@@ -158,3 +158,35 @@ fn envelope_supplied_text_reaches_the_subscriber_as_a_string() {
     }
     assert!(!captured.strings.iter().any(|n| n == "selectedKeyId"));
 }
+
+/// Rewrap needs an active key to rewrap to. Without one it must fail before the key search: no RSA
+/// private operation, and no event reporting a decryption that led nowhere.
+#[test]
+fn rewrap_without_an_active_key_fails_before_any_decryption() {
+    let pair = generate_key_pair(2048).unwrap();
+    let sealer = Sealer::from_public_key_pem(&pair.key_id, &pair.public_key_pem).unwrap();
+    // A flat registry without `activeKeyId`: the key opens envelopes but is not active.
+    let json = serde_json::json!({ pair.key_id.as_str(): pair.private_key_pem.as_str() });
+    let registry = KeyRegistry::from_json(Scope::DataAtRest, &json.to_string(), None).unwrap();
+    assert_eq!(registry.active_key_id(), None);
+    let opener = Opener::new(Arc::new(registry));
+    let object = sealer.seal(b"payload", b"").unwrap();
+    let record = sealer.seal_kv(b"payload", b"").unwrap();
+
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    let codes = tracing::subscriber::with_default(Capture(captured.clone()), || {
+        // The key does open them: only the missing active key stops rewrap.
+        opener.open(&object.metadata, &object.body, b"").unwrap();
+        captured.lock().unwrap().events.clear();
+        [
+            opener.rewrap(&object.metadata, b"").map(drop),
+            opener
+                .rewrap_checked(&object.metadata, &object.body, b"")
+                .map(drop),
+            opener.rewrap_kv(&record, b"").map(drop),
+        ]
+        .map(|result| result.unwrap_err().code())
+    });
+    assert_eq!(codes, ["no_active_key"; 3]);
+    assert!(captured.lock().unwrap().events.is_empty());
+}
