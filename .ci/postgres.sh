@@ -34,7 +34,8 @@ sealkit_pg_main() {
         local sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
         $sudo apt-get update -qq || return 1
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null || return 1
+        # Through env: sudo clears the caller's environment.
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || return 1
         bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
         [ -x "$bindir/initdb" ] || { sealkit_pg_fail "no initdb after installing postgresql"; return 1; }
     fi

@@ -62,8 +62,11 @@ fn stream() -> Result<(), Box<dyn std::error::Error>> {
 /// sealkit-vault: Olympus-compatible `v2:` settings values, startup validation, rotation, sessions.
 fn settings_vault() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== sealkit-vault: the settings vault");
-    // The service refuses to start with a missing, short, or (in production) placeholder key.
-    let raw_key = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+    // A fresh key, as `sealkit keygen` prints one (a key copied from any document, this one
+    // included, is public). The service refuses to start with a missing, short, or (in
+    // production) published or degenerate key.
+    let raw_key = EncryptionKey::generate().to_base64();
+    let raw_key = raw_key.as_str();
     let mut events: Vec<vault::AnalyticsEvent> = Vec::new();
     vault::StartupValidator::new().validate(raw_key, Some("production"), &mut events)?;
     println!("startup: {}", events[0].name());

@@ -20,6 +20,11 @@ Seeds (only real, valid inputs the vectors hold; the fuzzer mutates from there):
   (token_revoked_ids starts from an empty corpus: any text is a revoked-ids file)
   token_string        any `sktok1_` token found in the vectors (none today)
 
+Two token targets take inputs no vector holds, so they are seeded from the seed document's examples
+instead (SPEC §4; the layouts in docs/formats.md), written here as data:
+  token_issue_request the reference's issue requests (agent, admin, op groups, nulls)
+  token_claims        encoded claims of those tokens (claims layout v1)
+
 Standard library only; Python 3.8+. Exits non-zero when the vectors are missing under CI.
 """
 
@@ -213,6 +218,59 @@ def wycheproof(doc, seeds, format_byte, iv_bits):
             seeds.add("token_key_list", key_list(key))
 
 
+# Issue requests as the reference's API takes them (seeds/001's agent token among them).
+ISSUE_REQUESTS = [
+    {"id": "agent/g7wrzr9t", "auto_prefix_streams": True, "expires_at": "2027-06-04T08:00:00Z",
+     "scope": {"basins": {"exact": "browser-instances-wtvr"}, "ops": ["list-streams", "append"],
+               "streams": {"prefix": "session/g7wrzr9t/"}}},
+    {"id": "admin", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
+                              "access_tokens": {"prefix": "agent/"},
+                              "ops": ["issue-access-token", "revoke-access-token", "list-access-tokens"]}},
+    {"id": "reader", "expires_at": None, "auto_prefix_streams": None,
+     "scope": {"basins": {"exact": "b"}, "streams": None, "access_tokens": {"exact": ""}, "ops": None,
+               "op_groups": {"account": None, "basin": {"read": True, "write": None},
+                             "stream": {"read": True, "write": False}}}},
+]
+
+
+def encoded_claims(token_id, chain, basins, streams, access_tokens, ops, op_groups,
+                   issued_at, expires_at=None, auto_prefix=False):
+    """Claims in layout v1 (docs/formats.md): all the text, the chain's lengths, a 33-byte header.
+    A resource set is None, ("exact", name) or ("prefix", name)."""
+    sets = [basins, streams, access_tokens]
+    text = token_id.encode() + b"".join(c.encode() for c in chain)
+    text += b"".join(name.encode() for _, name in filter(None, sets))
+    flags = (1 if auto_prefix else 0) | (2 if expires_at is not None else 0)
+    header = bytes([flags]) + ops.to_bytes(4, "big") + bytes([op_groups])
+    header += issued_at.to_bytes(8, "big", signed=True)
+    header += (expires_at or 0).to_bytes(8, "big", signed=True)
+    header += bytes([len(token_id.encode()), len(chain)])
+    for entry in sets:
+        tag, name = entry if entry else ("none", "")
+        header += bytes([{"none": 0, "exact": 1, "prefix": 2}[tag]]) + len(name.encode()).to_bytes(2, "big")
+    assert len(header) == 33
+    return text + bytes(len(c.encode()) for c in chain) + header
+
+
+def token_seeds(seeds):
+    for request in ISSUE_REQUESTS:
+        seeds.add("token_issue_request", json.dumps(request))
+    issued = 1_780_000_000
+    # The agent token as issued by the admin (one chain entry), the admin itself, a token granted by
+    # op groups only, and a third-level token.
+    seeds.add("token_claims", encoded_claims(
+        "agent/g7wrzr9t", ["admin"], ("exact", "browser-instances-wtvr"),
+        ("prefix", "session/g7wrzr9t/"), None, 0b11, 0, issued, issued + 86_400, auto_prefix=True))
+    seeds.add("token_claims", encoded_claims(
+        "admin", [], ("prefix", ""), ("prefix", ""), ("prefix", "agent/"), 0b111 << 18, 0, issued))
+    seeds.add("token_claims", encoded_claims(
+        "reader", [], ("exact", "b"), None, None, 0, 0b010101, issued, issued + 60))
+    seeds.add("token_claims", encoded_claims(
+        "agent/g7wrzr9t/sub", ["admin", "agent/g7wrzr9t"], ("exact", "browser-instances-wtvr"),
+        ("prefix", "session/g7wrzr9t/x/"), ("exact", "agent/other"), 1 << 7, 0, issued, issued + 60,
+        auto_prefix=True))
+
+
 def key_list(key):
     """A previous-keys list in the form operators write: one retiring entry, one kept for good."""
     return f"k1={b64(key)}@2027-01-31T00:00:00Z, k2={b64(key)}"
@@ -252,6 +310,7 @@ def main():
         for s in strings(doc):
             if s.startswith(TOKEN_PREFIX):
                 seeds.add("token_string", s)
+    token_seeds(seeds)
     total, new = seeds.write()
     if total == 0:
         print("seed: error: the vectors yielded no seeds (has their layout changed?)", file=sys.stderr)

@@ -10,7 +10,9 @@ use harness::{assert_fails_silently_with, assert_fails_with, sealkit};
 use sealkit::vault::migrate::postgres::PostgresTls;
 use sealkit::vault::{EncryptionKey, SettingsVault, VaultError};
 
-const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+const KEY: &str = "vkPfuKp+yOBXQkxpi2sGPyYagpPyCZhOJDfW6dOlXuc=";
+/// The example key of the crate documentation: public, so blocked in production.
+const DOC_KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
 /// The vectors' key: the old key the stored values below were written under.
 const OLD_KEY: &str = "test-encryption-key-exactly-32b!";
 /// Known-answer values under `OLD_KEY`, all with plaintext "my-secret-value" (legacy 12-byte IV,
@@ -104,6 +106,11 @@ fn check_tiers_exit_codes_and_analytics_lines() {
                 ("ENCRYPTION_KEY", "test-encryption-key-exactly-32b! "),
                 ("NODE_ENV", "production"),
             ],
+            false,
+            "ENCRYPTION_KEY_BLOCKLISTED",
+        ),
+        (
+            &[("ENCRYPTION_KEY", DOC_KEY), ("NODE_ENV", "production")],
             false,
             "ENCRYPTION_KEY_BLOCKLISTED",
         ),

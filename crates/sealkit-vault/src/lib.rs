@@ -31,6 +31,17 @@ mod session;
 mod startup;
 mod vault;
 
+/// The `rusqlite` crate whose `Connection` [`migrate::sqlite::SqliteStore::from_connection`]
+/// takes: use this path rather than a dependency of your own, so the types are always the same.
+#[cfg(feature = "sqlite")]
+pub use rusqlite;
+
+/// The `postgres` crate whose `Client` [`migrate::postgres::PostgresStore::from_client`] takes
+/// (and [`migrate::postgres::PostgresTls::connect`] returns): use this path rather than a
+/// dependency of your own, so the types are always the same.
+#[cfg(feature = "postgres")]
+pub use postgres;
+
 pub use error::{FormatError, VaultError};
 pub use format::{classify, is_encrypted_format};
 pub use key::{ENCRYPTION_KEY_VAR, EncryptionKey, V2_HKDF_INFO};

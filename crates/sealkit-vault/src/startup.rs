@@ -28,7 +28,8 @@ pub const MIN_KEY_LEN: usize = 32;
 /// The variable the environment name is read from by default (shared with Node services).
 pub const DEFAULT_ENVIRONMENT_VAR: &str = "NODE_ENV";
 
-/// Keys published in the reference's repositories, docs and tests: blocked in production.
+/// Keys published in the reference's repositories, docs and tests, and the example key of
+/// sealkit's own documentation: blocked in production.
 pub const BLOCKLIST: &[&str] = &[
     "dev-encryption-key-minimum-32-chars!!",
     "test-encryption-key-exactly-32b!",
@@ -36,6 +37,8 @@ pub const BLOCKLIST: &[&str] = &[
     "test-encryption-key-for-vitest-32ch",
     "GK7s39Oa7613mZvjSvUZuBdZvo3wfTOig2ms/KRLtcg=",
     "identical-key-value-for-testing-99",
+    // The crate documentation's example key (`lib.rs`): whoever copies an example copies its key.
+    "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=",
 ];
 
 /// A key with fewer distinct bytes than this is not random. A random 32-byte key has about 28 in

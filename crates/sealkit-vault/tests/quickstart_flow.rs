@@ -5,7 +5,7 @@ use sealkit_vault as vault;
 #[test]
 fn quickstart_flow() -> Result<(), Box<dyn std::error::Error>> {
     // Validate the key at startup (events go to stdout by default; here into a Vec).
-    let raw_key = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+    let raw_key = "/obLhPgQejwjrTk1Y/1PpaBd5gAUlxj7r1H9E3vVSMg=";
     let mut events: Vec<vault::AnalyticsEvent> = Vec::new();
     vault::StartupValidator::new().validate(raw_key, Some("production"), &mut events)?;
     assert_eq!(events[0].name(), "sdk.startup.succeeded");

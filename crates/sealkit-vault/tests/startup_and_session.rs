@@ -7,7 +7,7 @@ use sealkit_vault::{
 };
 use serde_json::Value;
 
-const GOOD_KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
+const GOOD_KEY: &str = "37wovEeJPIMD9W+o6TVNPlxdNAsn82rGS/Lj3tr4fV8=";
 const SIGNING_KEY: &str = "3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=";
 
 fn run(
