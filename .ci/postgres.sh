@@ -28,7 +28,8 @@ sealkit_pg_main() {
 
     # 1. Install (Debian's packages) when no server binaries are present.
     local bindir=""
-    bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    # `|| true`: no match is the normal case on a fresh machine, not a failure (pipefail).
+    bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
     if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
         echo "postgres.sh: installing PostgreSQL from Debian packages" >&2
         local sudo=""
@@ -36,7 +37,7 @@ sealkit_pg_main() {
         $sudo apt-get update -qq || return 1
         # Through env: sudo clears the caller's environment.
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || return 1
-        bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+        bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
         [ -x "$bindir/initdb" ] || { sealkit_pg_fail "no initdb after installing postgresql"; return 1; }
     fi
 
@@ -48,14 +49,18 @@ sealkit_pg_main() {
         as=(runuser -u postgres --)
     fi
 
-    mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    # Every step checks its own status: sourced from .ci/run this runs as `sealkit_pg_main ||
+    # return 1`, and bash ignores `set -e` inside a function called that way.
+    local root=false
+    [ "$(id -u)" -eq 0 ] && root=true
+    mkdir -p "$dir" || return 1
+    if $root; then chown postgres: "$dir" || return 1; fi
 
     # 2. Create the cluster once.
     if [ ! -f "$data/PG_VERSION" ]; then
         local pwfile="$dir/superuser.pw"
-        printf '%s\n' "$password" >"$pwfile"
-        [ "$(id -u)" -eq 0 ] && chown postgres: "$pwfile"
+        printf '%s\n' "$password" >"$pwfile" || return 1
+        if $root; then chown postgres: "$pwfile" || return 1; fi
         "${as[@]}" "$bindir/initdb" -D "$data" -U postgres --pwfile="$pwfile" \
             --auth-local=trust --auth-host=scram-sha-256 -E UTF8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; sealkit_pg_fail "initdb failed"; return 1; }
@@ -64,13 +69,14 @@ sealkit_pg_main() {
 
     # TCP clients must use TLS (hostssl only), so a test that connected in plain text would fail
     # rather than pass unnoticed; the local socket serves this script's own setup.
-    printf '%s\n' "local all all trust" "hostssl all all 127.0.0.1/32 scram-sha-256" >"$dir/pg_hba.conf"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/pg_hba.conf"
+    printf '%s\n' "local all all trust" "hostssl all all 127.0.0.1/32 scram-sha-256" >"$dir/pg_hba.conf" \
+        || return 1
+    if $root; then chown postgres: "$dir/pg_hba.conf" || return 1; fi
 
     # 3. A throw-away CA and a server certificate for 127.0.0.1 and localhost, made once.
     local tls="$dir/tls"
     if [ ! -f "$tls/server.pem" ]; then
-        mkdir -p "$tls"
+        mkdir -p "$tls" || return 1
         openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=sealkit test CA" \
             -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
             -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null \
@@ -79,13 +85,13 @@ sealkit_pg_main() {
             -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null \
             || { sealkit_pg_fail "could not make the server key"; return 1; }
         printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
-            "extendedKeyUsage=serverAuth" >"$tls/server.ext"
+            "extendedKeyUsage=serverAuth" >"$tls/server.ext" || return 1
         openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
             -CAcreateserial -days 3650 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null \
             || { sealkit_pg_fail "could not sign the server certificate"; return 1; }
         rm -f "$tls/ca.key" "$tls/server.csr"
-        chmod 600 "$tls/server.key"
-        [ "$(id -u)" -eq 0 ] && chown postgres: "$tls/server.key" "$tls/server.pem"
+        chmod 600 "$tls/server.key" || return 1
+        if $root; then chown postgres: "$tls/server.key" "$tls/server.pem" || return 1; fi
     fi
 
     # 4. Start it (loopback only, socket in our own directory, TLS on) unless it already runs; a
