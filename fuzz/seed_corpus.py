@@ -10,6 +10,8 @@ Seeds (only real, valid inputs the vectors hold; the fuzzer mutates from there):
   vault_value         v2 and legacy settings values, tampered ones, pass-through and malformed inputs
   vault_session       session signing key + "\\n" + cookie pairs (the target's input format), cookies
   envelope_parser     Striae KV records (valid and tampered), object metadata
+  envelope_open       Striae KV records (under keys its registry lacks), and one zero byte: the
+                      target's own genuine record, unmasked
   envelope_registry   registry JSON: nested, flat and the negative cases
   envelope_audit_json JSON documents (the registries; the fuzzer grows arrays from them)
   envelope_keys       PKCS#8 / SPKI PEMs (plain and env-escaped), registries, env value sets
@@ -141,6 +143,8 @@ def olympus(doc, seeds):
 def striae(doc, seeds):
     for case in items(doc.get("envelopes")) + items(doc.get("tampered")):
         seeds.add("envelope_parser", (case.get("kv") or {}).get("value"))
+        # Real records whose keys the target's registry does not hold: the full failure path.
+        seeds.add("envelope_open", (case.get("kv") or {}).get("value"))
         for meta in [(case.get("r2") or {}).get("customMetadata"), case.get("envelope")]:
             if isinstance(meta, dict):
                 seeds.add("envelope_parser", json.dumps(meta, separators=(",", ":")))
@@ -252,6 +256,11 @@ def encoded_claims(token_id, chain, basins, streams, access_tokens, ops, op_grou
     return text + bytes(len(c.encode()) for c in chain) + header
 
 
+def envelope_open_seeds(seeds):
+    # Mask mode with an empty mask: the genuine record, which must open.
+    seeds.add("envelope_open", b"\x00")
+
+
 def token_seeds(seeds):
     for request in ISSUE_REQUESTS:
         seeds.add("token_issue_request", json.dumps(request))
@@ -311,6 +320,7 @@ def main():
             if s.startswith(TOKEN_PREFIX):
                 seeds.add("token_string", s)
     token_seeds(seeds)
+    envelope_open_seeds(seeds)
     total, new = seeds.write()
     if total == 0:
         print("seed: error: the vectors yielded no seeds (has their layout changed?)", file=sys.stderr)
