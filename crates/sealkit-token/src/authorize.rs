@@ -556,9 +556,15 @@ impl TokenAuthority {
             Issuer::Root => None,
             Issuer::Token(token) => Some(self.verify(token)?),
         };
-        // As in S2, where the request is checked as it is parsed: a malformed request is 422
-        // before the issuer's permissions are looked at, whoever sends it.
+        // As in S2, where the request is checked as it is parsed: a malformed request, or one
+        // asking for an expiry already past, is 422 before the issuer's permissions are looked
+        // at, whoever sends it.
         request.validate()?;
+        let now = self.clock.now();
+        let requested_expiry = request.expires_at.map(|t| t.unix_timestamp());
+        if requested_expiry.is_some_and(|t| t <= now) {
+            return Err(TokenError::invalid("expires_at must be in the future"));
+        }
         // A child never outlives its issuer: not its expiry, nor the retirement of its key.
         let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until_unix);
         let parent = parent.map(|verified| verified.claims);
@@ -573,11 +579,6 @@ impl TokenAuthority {
             if !parent.scope.access_tokens.matches(&request.id) {
                 return Err(TokenError::denied(DenialReason::AccessToken));
             }
-        }
-        let now = self.clock.now();
-        let requested_expiry = request.expires_at.map(|t| t.unix_timestamp());
-        if requested_expiry.is_some_and(|t| t <= now) {
-            return Err(TokenError::invalid("expires_at must be in the future"));
         }
         // Within the clock-skew allowance an issuer past its end still verifies, but has no time
         // left to hand on: its child would be born expired.
@@ -642,24 +643,29 @@ impl TokenAuthority {
     /// needs `revoke-access-token` and `id` within its access-token scope. An id already revoked
     /// is a 404, as in S2, and so, with a store, is an id never issued.
     pub fn revoke(&self, issuer: Issuer<'_>, id: &str) -> Result<(), TokenError> {
-        // Checked first, as S2 checks the id in the request path before any permission.
+        // The order S2 answers in: who is asking (401), what they sent (422), whether they may
+        // (403), whether it exists (404).
+        let revoker = match issuer {
+            Issuer::Root => None,
+            Issuer::Token(token) => Some(self.verify(token)?),
+        };
         validate_token_id(id)?;
-        if let Issuer::Token(token) = issuer {
+        if let Some(revoker) = revoker {
             // No stream is involved, so there is no effective name to act on.
-            let _allowed = self.authorize(
-                token,
-                &OpRequest::new(Operation::RevokeAccessToken).access_token(id),
-            )?;
-        }
-        if self.revocations.is_revoked(id) {
-            return Err(TokenError::NotFound);
+            let _allowed = revoker
+                .authorize(&OpRequest::new(Operation::RevokeAccessToken).access_token(id))?;
         }
         if let Some(store) = &self.store
             && !store.contains(id)?
         {
             return Err(TokenError::NotFound);
         }
-        self.revocations.revoke(id)
+        // One call decides "already revoked", so two concurrent revocations get one 404.
+        if self.revocations.revoke(id)? {
+            Ok(())
+        } else {
+            Err(TokenError::NotFound)
+        }
     }
 
     /// Lists the metadata of live (unrevoked) tokens whose id starts with `prefix`, limited to a

@@ -21,8 +21,10 @@ pub trait RevocationSet: Send + Sync {
         ids.iter().any(|id| self.is_revoked(id))
     }
 
-    /// Records a revocation.
-    fn revoke(&self, id: &str) -> Result<(), TokenError>;
+    /// Records a revocation: `Ok(true)` when `id` was not revoked before, `Ok(false)` when it
+    /// already was (the authority answers that with a 404, as S2 does). One call, so a set backed
+    /// by a database decides it atomically (an insert that reports whether it inserted).
+    fn revoke(&self, id: &str) -> Result<bool, TokenError>;
 }
 
 /// Revoked ids held in memory.
@@ -105,13 +107,13 @@ impl RevocationSet for InMemoryRevocationSet {
             .map_or(true, |revoked| ids.iter().any(|id| revoked.contains(*id)))
     }
 
-    fn revoke(&self, id: &str) -> Result<(), TokenError> {
+    fn revoke(&self, id: &str) -> Result<bool, TokenError> {
         let mut ids = self
             .ids
             .write()
             .map_err(|_| TokenError::Store("revocation set poisoned".into()))?;
-        ids.insert(id.to_owned());
+        let newly = ids.insert(id.to_owned());
         self.any.store(true, Ordering::Release);
-        Ok(())
+        Ok(newly)
     }
 }

@@ -339,9 +339,8 @@ fn a_revocation_set_answering_one_id_at_a_time_still_covers_the_chain() {
             self.0.lock().unwrap().contains(id)
         }
 
-        fn revoke(&self, id: &str) -> Result<(), TokenError> {
-            self.0.lock().unwrap().insert(id.to_owned());
-            Ok(())
+        fn revoke(&self, id: &str) -> Result<bool, TokenError> {
+            Ok(self.0.lock().unwrap().insert(id.to_owned()))
         }
     }
 
@@ -399,6 +398,9 @@ fn an_invalid_request_is_invalid_before_it_is_denied() {
         format!(r#"{{"id": "{long}", "scope": {{"ops": ["read"]}}}}"#),
         r#"{"id": "..", "scope": {"ops": ["read"]}}"#.to_owned(),
         r#"{"id": "other/1", "scope": {"ops": []}}"#.to_owned(),
+        // An expiry already past (NOW is in 2025).
+        r#"{"id": "other/1", "expires_at": "2001-01-01T00:00:00Z", "scope": {"ops": ["read"]}}"#
+            .to_owned(),
     ] {
         let err = f.from(&issuer, &json).unwrap_err();
         assert_eq!((err.code(), err.http_status()), ("invalid", 422), "{json}");
@@ -411,6 +413,20 @@ fn an_invalid_request_is_invalid_before_it_is_denied() {
     for id in ["", "..", long.as_str()] {
         let err = f.authority.revoke(Issuer::Token(&issuer), id).unwrap_err();
         assert_eq!((err.code(), err.http_status()), ("invalid", 422), "{id:?}");
+        // Who is asking comes first: a token that does not verify is 401 whatever it sends.
+        let err = f
+            .authority
+            .revoke(Issuer::Token("sktok1_k1_bogus"), id)
+            .unwrap_err();
+        assert_eq!((err.code(), err.http_status()), ("authn", 401), "{id:?}");
+        let err = f
+            .authority
+            .issue(
+                Issuer::Token("sktok1_k1_bogus"),
+                &common::request(r#"{"id": "", "scope": {"ops": ["read"]}}"#),
+            )
+            .unwrap_err();
+        assert_eq!((err.code(), err.http_status()), ("authn", 401));
     }
 }
 
