@@ -14,9 +14,9 @@ use crate::binding;
 use crate::content;
 use crate::encoding;
 use crate::envelope::{
-    ALGORITHM, DATA_KEY_LEN, EnvelopeMetadata, EnvelopeVersion, IV_LEN, KvRecord, MAX_KEY_ID_LEN,
+    ALGORITHM, DATA_KEY_LEN, EnvelopeMetadata, EnvelopeVersion, IV_LEN, KvRecord,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, ReportedKeyId, Result};
 use crate::json::ZeroizingWriter;
 use crate::keys;
 use crate::registry::{EnvLookup, Scope};
@@ -69,9 +69,11 @@ pub(crate) fn check_key_id(key_id: &str) -> Result<()> {
             reason: "it has leading or trailing whitespace",
         });
     }
-    if key_id.len() > MAX_KEY_ID_LEN {
+    // The registry's rule (which the envelope's own 256-byte bound contains): an id written here
+    // must be one a registry can hold, or nothing sealed under it could be opened.
+    if !ReportedKeyId::would_show(key_id) {
         return Err(Error::InvalidKeyId {
-            reason: "it is longer than 256 bytes",
+            reason: "a key ID is at most 64 bytes, without whitespace, control characters or a PEM header",
         });
     }
     Ok(())
