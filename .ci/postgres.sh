@@ -64,7 +64,7 @@ sealkit_pg_main() {
         "${as[@]}" "$bindir/initdb" -D "$data" -U postgres --pwfile="$pwfile" \
             --auth-local=trust --auth-host=scram-sha-256 -E UTF8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; sealkit_pg_fail "initdb failed"; return 1; }
-        rm -f "$pwfile"
+        rm -f "$pwfile" || return 1
     fi
 
     # TCP clients must use TLS (hostssl only), so a test that connected in plain text would fail
@@ -89,7 +89,7 @@ sealkit_pg_main() {
         openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
             -CAcreateserial -days 3650 -extfile "$tls/server.ext" -out "$tls/server.pem" 2>/dev/null \
             || { sealkit_pg_fail "could not sign the server certificate"; return 1; }
-        rm -f "$tls/ca.key" "$tls/server.csr"
+        rm -f "$tls/ca.key" "$tls/server.csr" || return 1
         chmod 600 "$tls/server.key" || return 1
         if $root; then chown postgres: "$tls/server.key" "$tls/server.pem" || return 1; fi
     fi

@@ -83,7 +83,8 @@ fn settings_vault() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Key rotation: the new vault reads old values and rewraps them under the new key.
-    let new_key = vault::EncryptionKey::new("a-brand-new-key-from-sealkit-keygen!");
+    let new_raw_key = EncryptionKey::generate().to_base64();
+    let new_key = vault::EncryptionKey::new(new_raw_key.as_str());
     let rotated = vault::SettingsVault::new(&new_key)?.with_previous_key(&key)?;
     let vault::Rewrap::Rewrapped(moved) = rotated.rewrap(&stored)? else {
         return Err("the old value should have been rewrapped".into());
@@ -93,8 +94,9 @@ fn settings_vault() -> Result<(), Box<dyn std::error::Error>> {
         rotated.decrypt(&moved)?.as_str()
     );
 
-    // The session-cookie key must be separate from ENCRYPTION_KEY.
-    let signer = vault::SessionSigner::new("3q2+7/7K0x1N8m4Pq9rS5tUvWxYz0A1B2C3D4E5F6G8=", &key)?;
+    // The session-cookie key must be separate from ENCRYPTION_KEY (another `sealkit keygen`).
+    let signing_key = EncryptionKey::generate().to_base64();
+    let signer = vault::SessionSigner::new(signing_key.as_str(), &key)?;
     let cookie = signer.sign(r#"{"user":"ada"}"#);
     println!("session cookie verifies: {}", signer.verify(&cookie)?);
     Ok(())

@@ -410,23 +410,27 @@ fn an_endless_key_file_is_refused_with_one_error_line() {
     );
 }
 
-/// The key-check file is written like a public key, readable by a reader running as another user
-/// (within the umask), unlike private keys and registries.
+/// The key-check file is written like a public key, readable by a reader running as another user,
+/// unlike private keys and registries (0600). Run under umask 022, so the mode says which it was.
 #[cfg(unix)]
 #[test]
 fn the_key_check_file_is_not_private() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let check = dir.path().join("s.keycheck");
-    let mut seal = stream_args("seal", "aegis-256", "s");
-    seal.extend(["--key-check-file", check.to_str().unwrap()]);
-    let out = sealkit(&seal, Some(KEY_A), b"x");
+    let mut args = stream_args("seal", "aegis-256", "s");
+    args.extend(["--key-check-file", check.to_str().unwrap()]);
+    let out = std::process::Command::new("sh")
+        .args(["-c", "umask 022 && exec \"$0\" \"$@\" </dev/null"])
+        .arg(env!("CARGO_BIN_EXE_sealkit"))
+        .args(&args)
+        .env_clear()
+        .env("S2_ENCRYPTION_KEY", KEY_A)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    // Whatever the umask, the file gets what any new file gets.
-    let plain = dir.path().join("plain");
-    std::fs::write(&plain, "").unwrap();
-    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&check), mode(&plain));
+    let mode = std::fs::metadata(&check).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "mode {mode:o}");
 }
 
 #[test]

@@ -47,18 +47,25 @@ pub const BLOCKLIST: &[&str] = &[
 const MIN_DISTINCT_BYTES: usize = 6;
 
 /// Words that secrets' variable names are made of (`ENCRYPTION_KEY`, `DATABASE_URL`, `API_TOKEN`,
-/// `db_password`). A connection URL or DSN counts: it usually carries a password.
-const SECRET_WORDS: [&str; 11] = [
+/// `db_password`, `DB_PASS`, `MYSQL_PWD`, `STRIPE_APIKEY`). A connection URL or DSN counts: it
+/// usually carries a password.
+const SECRET_WORDS: [&str; 17] = [
     "KEY",
     "KEYS",
+    "APIKEY",
     "SECRET",
     "TOKEN",
     "PASSWORD",
     "PASSWD",
+    "PASS",
+    "PWD",
     "PASSPHRASE",
     "CREDENTIAL",
     "CREDENTIALS",
+    "AUTH",
+    "PRIVATE",
     "URL",
+    "URI",
     "DSN",
 ];
 
@@ -444,7 +451,8 @@ fn run_tiers(
 
 /// Whether a variable's name says it holds a secret: one of its words (split at `_` and any other
 /// character that is not an ASCII letter or digit, compared in any case) is `KEY`, `KEYS`,
-/// `SECRET`, `TOKEN`, `PASSWORD`, `PASSWD`, `PASSPHRASE`, `CREDENTIAL(S)`, `URL` or `DSN`. So
+/// `APIKEY`, `SECRET`, `TOKEN`, `PASSWORD`, `PASSWD`, `PASS`, `PWD`, `PASSPHRASE`,
+/// `CREDENTIAL(S)`, `AUTH`, `PRIVATE`, `URL`, `URI` or `DSN`. So
 /// `ENCRYPTION_KEY`, `DATABASE_URL`, `API_TOKEN` and `db_password` name secrets, while `NODE_ENV`,
 /// `KEYCLOAK_ENV` and `TURNKEY_ENV` do not.
 ///

@@ -282,6 +282,12 @@ fn names_a_secret_is_the_rule_for_the_environment_variable() {
         "GCP_CREDENTIALS",
         "ssh-keys",
         "Vault.Passphrase",
+        "DB_PASS",
+        "MYSQL_PWD",
+        "STRIPE_APIKEY",
+        "BASIC_AUTH",
+        "PRIVATE_PEM",
+        "MONGO_URI",
     ] {
         assert!(sealkit_vault::names_a_secret(var), "{var}");
     }
