@@ -3,7 +3,9 @@
 //! their figures in the same run.
 //!
 //! Timings are taken inside criterion's own measurement loop ([`timed`] wraps
-//! `Bencher::iter_custom`), so the ratios come from exactly the samples criterion reports.
+//! `Bencher::iter_custom`). Criterion's warm-up runs through the same routine (1, 2, 4, …
+//! iterations, where the clock's own cost still shows), so only the last [`SAMPLE_SIZE`] samples of
+//! each benchmark — the ones criterion measures and reports — enter the medians.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -15,14 +17,24 @@ use criterion::{Bencher, Criterion};
 /// Per-benchmark samples, in nanoseconds per iteration.
 static SAMPLES: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
 
+/// Samples criterion measures per benchmark (after its warm-up). A `--sample-size` given on the
+/// command line changes criterion's count, not this one: the medians then use the last 20 of them.
+pub const SAMPLE_SIZE: usize = 20;
+
 /// The criterion configuration every sealkit benchmark uses: short enough for a whole suite to run
 /// in a few minutes on two cores, long enough for stable medians.
 pub fn criterion() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(1500))
-        .sample_size(20)
+        .sample_size(SAMPLE_SIZE)
         .configure_from_args()
+}
+
+/// The measured samples recorded under `key`: the last [`SAMPLE_SIZE`], the warm-up's left out.
+fn measured<'s>(samples: &'s BTreeMap<String, Vec<f64>>, key: &str) -> Option<&'s [f64]> {
+    let all = samples.get(key)?;
+    Some(&all[all.len().saturating_sub(SAMPLE_SIZE)..])
 }
 
 /// Runs `routine` under criterion, recording each sample under `key` for [`median_ns`].
@@ -47,7 +59,7 @@ pub fn timed<F: FnMut()>(bencher: &mut Bencher<'_>, key: &str, mut routine: F) {
 /// Median nanoseconds per iteration recorded under `key`, if that benchmark ran.
 pub fn median_ns(key: &str) -> Option<f64> {
     let samples = SAMPLES.lock().unwrap();
-    Some(median(samples.get(key)?.clone()))
+    Some(median(measured(&samples, key)?.to_vec()))
 }
 
 /// The median of some measurements (the upper middle one for an even count), as every figure
@@ -61,7 +73,7 @@ pub fn median(mut values: Vec<f64>) -> f64 {
 /// only ever adds time, the figure least disturbed by it.
 pub fn fastest_ns(key: &str) -> Option<f64> {
     let samples = SAMPLES.lock().unwrap();
-    samples.get(key)?.iter().copied().min_by(f64::total_cmp)
+    measured(&samples, key)?.iter().copied().min_by(f64::total_cmp)
 }
 
 /// One line of a ratio table.
@@ -112,7 +124,11 @@ pub fn print_table(title: &str, baseline_name: &str, rows: &[Row]) {
 }
 
 /// Throughput in bytes per second that `openssl speed -evp <cipher>` reports for `bytes`-byte
-/// blocks, measured now on this machine (one core). `None` when openssl is absent.
+/// blocks, measured now on this machine (one core). `None` when openssl is absent, fails, or prints
+/// something else.
+///
+/// Note what it measures: on OpenSSL 3.0 (without `-aead`) one cipher context encrypts block after
+/// block, without a fresh IV, associated data or a tag per block, which a sealed record has.
 pub fn openssl_evp_bytes_per_sec(cipher: &str, bytes: usize) -> Option<f64> {
     let out = Command::new("openssl")
         .args([
@@ -125,7 +141,8 @@ pub fn openssl_evp_bytes_per_sec(cipher: &str, bytes: usize) -> Option<f64> {
             "2",
         ])
         .output()
-        .ok()?;
+        .ok()
+        .filter(|out| out.status.success())?;
     let text = String::from_utf8_lossy(&out.stdout);
     // The last line is `<NAME>  <N>k`, N in thousands of bytes per second.
     let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
@@ -134,24 +151,30 @@ pub fn openssl_evp_bytes_per_sec(cipher: &str, bytes: usize) -> Option<f64> {
 }
 
 /// Operations per second for `openssl speed <alg>` private-key operations (e.g. `rsa2048`),
-/// measured now. `None` when openssl is absent. Returns (sign/s, verify/s) as openssl prints them.
+/// measured now. `None` when openssl is absent, fails, or prints something else. Returns
+/// (sign/s, verify/s) as openssl prints them.
 pub fn openssl_rsa_ops_per_sec(alg: &str) -> Option<(f64, f64)> {
     let out = Command::new("openssl")
         .args(["speed", "-seconds", "2", alg])
         .output()
-        .ok()?;
+        .ok()
+        .filter(|out| out.status.success())?;
     let text = String::from_utf8_lossy(&out.stdout);
     let bits = alg.trim_start_matches("rsa");
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with(&format!("rsa {bits}")))?;
+    let line = text.lines().find(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some("rsa") && words.next() == Some(bits)
+    })?;
+    // OpenSSL 3.0: `rsa 2048 bits 0.000600s 0.000018s 1666.7 55555.6`; 3.2 and later add encrypt
+    // and decrypt columns: `rsa  2048 bits 0.000600s 0.000018s 0.000019s 0.000600s 1666.7
+    // 55555.6 52631.6 1666.7`. The times end in `s` and do not parse, so in both the numbers are
+    // the bit count, then sign/s and verify/s first.
     let nums: Vec<f64> = line
         .split_whitespace()
         .filter_map(|w| w.parse().ok())
         .collect();
-    // `rsa 2048 bits 0.000600s 0.000018s 1666.7 55555.6`: the last two are sign/s and verify/s.
     match nums.as_slice() {
-        [.., sign, verify] => Some((*sign, *verify)),
+        [_bits, sign, verify, ..] => Some((*sign, *verify)),
         _ => None,
     }
 }
