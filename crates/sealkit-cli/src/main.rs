@@ -85,8 +85,13 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
+    let (command, subcommands) = command_typed();
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return CliError::usage("a subcommand is required (see `sealkit --help`)").report();
+        return CliError::usage(format!(
+            "`{command}` needs a subcommand: {} (see `{command} --help`)",
+            subcommands.join(", ")
+        ))
+        .report();
     }
     // clap's message spreads over lines (the problem, the arguments it names, a tip, the usage);
     // the one line keeps all but the usage block.
@@ -103,16 +108,42 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         .collect::<Vec<_>>()
         .join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
+    // Only the line printed is checked: clap's usage block, left out of it, always names the
+    // command itself, which a typed path or value may contain too (`/etc/sealkit/…`).
     let typed = values_typed(std::env::args_os().skip(1));
-    if repeats_any(&text, &typed) || repeats_any(message, &typed) {
+    if repeats_any(message, &typed) {
         return CliError::usage(format!(
             "{} (the value is not repeated here, in case it is a secret: sealkit reads secrets \
-             from the environment or files, never from arguments; see `sealkit --help`)",
+             from the environment or files, never from arguments; see `{command} --help`)",
             message_without_values(error)
         ))
         .report();
     }
-    CliError::usage(format!("{message} (see `sealkit --help`)")).report()
+    CliError::usage(format!("{message} (see `{command} --help`)")).report()
+}
+
+/// The deepest command the arguments name (`sealkit envelope registry`), found in the command tree
+/// rather than copied from the arguments, so nothing typed is repeated; and its subcommands.
+fn command_typed() -> (String, Vec<String>) {
+    use clap::CommandFactory as _;
+    let mut command = Cli::command();
+    let mut path = vec!["sealkit".to_owned()];
+    for arg in std::env::args_os().skip(1) {
+        let Some(sub) = arg
+            .to_str()
+            .and_then(|arg| command.find_subcommand(arg))
+            .cloned()
+        else {
+            break;
+        };
+        path.push(sub.get_name().to_owned());
+        command = sub;
+    }
+    let subcommands = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    (path.join(" "), subcommands)
 }
 
 /// What clap says went wrong, naming no value: the kind of error, and the flag it concerns when

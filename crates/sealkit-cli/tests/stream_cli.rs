@@ -253,6 +253,37 @@ fn bad_arguments_fail_with_one_usage_line() {
     );
 }
 
+/// A usage error points at the help of the command that was typed, and a missing subcommand lists
+/// the ones there are; a path that merely shares a word with the command (`/etc/sealkit/…`) is not
+/// taken for a secret.
+#[test]
+fn usage_errors_name_the_command_and_its_subcommands() {
+    let out = sealkit(&["stream"], None, b"");
+    assert_fails_with(&out, "usage");
+    assert!(
+        stderr(&out).contains(
+            "`sealkit stream` needs a subcommand: seal, open, key-check, inspect \
+             (see `sealkit stream --help`)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let mut args = stream_args("seal", "aegis-256", "s");
+    args.extend([
+        "--key-check-file",
+        "/etc/sealkit/streams/s.keycheck",
+        "--bogus",
+    ]);
+    let out = sealkit(&args, Some(KEY_A), b"x");
+    assert_fails_with(&out, "usage");
+    assert!(
+        stderr(&out)
+            .contains("unexpected argument '--bogus' found (see `sealkit stream seal --help`)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn key_check_command_prints_a_value_that_verifies_only_the_same_key() {
     let args = stream_args("key-check", "aegis-256", "audit-log");
