@@ -121,7 +121,14 @@ pub fn run(command: Command) -> CliResult {
                 Some(token) => Issuer::Token(token),
                 None => Issuer::Root,
             };
-            let issued = authority.issue(issuer, &request).map_err(token_error)?;
+            let issuer_source = args
+                .issuer_token_file
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default();
+            let issued = authority
+                .issue(issuer, &request)
+                .map_err(|e| refused(e, &issuer_source))?;
             let mut line = Zeroizing::new(String::with_capacity(
                 issued.token.expose_secret().len() + 1,
             ));
@@ -131,7 +138,9 @@ pub fn run(command: Command) -> CliResult {
         }
         Command::Verify(args) => {
             let authority = authority(&args.key, args.revoked_file.as_deref())?;
-            let verified = authority.verify(&token_from_env()?).map_err(token_error)?;
+            let verified = authority
+                .verify(&token_from_env()?)
+                .map_err(|e| refused(e, TOKEN_ENV))?;
             let shown = VerifyOutput {
                 info: verified.info(),
                 valid_until: verified.valid_until(),
@@ -156,7 +165,9 @@ pub fn run(command: Command) -> CliResult {
                 request = request.access_token(id);
             }
             let token = token_from_env()?;
-            let allowed = authority.authorize(&token, &request).map_err(token_error)?;
+            let allowed = authority
+                .authorize(&token, &request)
+                .map_err(|e| refused(e, TOKEN_ENV))?;
             io::print_line(allowed.effective_stream().unwrap_or(""))?;
         }
     }
@@ -175,6 +186,35 @@ struct VerifyOutput {
 
 fn token_error(error: TokenError) -> CliError {
     CliError::new(error.code(), error)
+}
+
+/// A refused token or request, said for the operator. An `authn` failure names where the token
+/// came from (`token_source`: the variable or file) and what usually causes it; a denial gives its
+/// reason, which a server keeps for its logs and which the operator, holding the server key here,
+/// may see. The code is the library's either way.
+fn refused(error: TokenError, token_source: &str) -> CliError {
+    let hint = match &error {
+        TokenError::Malformed => Some("not a sealkit token (those start with sktok1_)"),
+        TokenError::UnknownKey => {
+            Some("its key id is neither --key-id nor one of SEALKIT_TOKEN_PREVIOUS_KEYS")
+        }
+        TokenError::Unauthentic => Some("altered, or sealed under another SEALKIT_TOKEN_KEY"),
+        _ => None,
+    };
+    match error {
+        TokenError::PermissionDenied { reason } => {
+            CliError::new(error.code(), format!("{error} (reason: {reason})"))
+        }
+        _ if error.code() == "authn" => {
+            let mut message = format!("{token_source}: {error}");
+            if let Some(hint) = hint {
+                message.push_str(": ");
+                message.push_str(hint);
+            }
+            CliError::new(error.code(), message)
+        }
+        _ => token_error(error),
+    }
 }
 
 fn authority(key: &KeyArgs, revoked_file: Option<&Path>) -> Result<TokenAuthority, CliError> {
