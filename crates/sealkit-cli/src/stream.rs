@@ -188,8 +188,23 @@ fn sealer(args: &StreamArgs) -> Result<RecordSealer, CliError> {
     let spec = StreamSpec::encrypted(args.cipher);
     let sealer = spec.sealer(key.as_deref().map(String::as_str), &identity, None);
     Ok(sealer
-        .map_err(stream_error)?
+        .map_err(key_error)?
         .expect("an encrypted stream always has a sealer"))
+}
+
+/// A refused key: S2's message, then where the key comes from here and what it must be.
+fn key_error(error: StreamError) -> CliError {
+    let hint = match error {
+        StreamError::MissingKey { .. } => {
+            "set S2_ENCRYPTION_KEY or pass --encryption-key-file; `sealkit keygen` makes a key"
+        }
+        StreamError::InvalidKey { .. } | StreamError::InvalidKeyLength { .. } => {
+            "the key in S2_ENCRYPTION_KEY or --encryption-key-file is 32 bytes in padded standard \
+             base64, as `sealkit keygen` prints it"
+        }
+        _ => return stream_error(error),
+    };
+    CliError::new(error.code(), format!("{error} ({hint})"))
 }
 
 /// The key header value: the key file's contents, else `S2_ENCRYPTION_KEY`, else none.

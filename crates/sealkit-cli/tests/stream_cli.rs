@@ -356,6 +356,12 @@ fn key_errors_use_the_reference_messages_and_never_echo_the_key() {
     let missing = sealkit(&seal, None, b"x");
     assert_fails_with(&missing, "invalid");
     assert!(stderr(&missing).contains("missing encryption key for stream cipher 'aegis-256'"));
+    // Then, for the person at the terminal, where the key comes from.
+    assert!(
+        stderr(&missing).contains("(set S2_ENCRYPTION_KEY or pass --encryption-key-file;"),
+        "{}",
+        stderr(&missing)
+    );
 
     let url_safe = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-_";
     let bad = sealkit(
@@ -377,6 +383,7 @@ fn key_errors_use_the_reference_messages_and_never_echo_the_key() {
         stderr(&long).contains("invalid encryption key length for stream cipher 'aegis-256': 33")
     );
     assert!(!stderr(&long).contains(thirty_three));
+    assert!(stderr(&long).contains("32 bytes in padded standard base64"));
 }
 
 #[test]
