@@ -99,7 +99,19 @@ pub fn run(args: Args) -> CliResult {
     if let Some(path) = &args.database_ca_file {
         options = options.ca_file(path);
     }
-    let mut store = migrate::store::open_store_with(&url, &options).map_err(|e| vault_error(&e))?;
+    let mut store = migrate::store::open_store_with(&url, &options).map_err(|e| {
+        if args.database_url.is_some() {
+            return vault_error(&e);
+        }
+        // Nothing was given, so there is no password to hide: say which file was tried.
+        CliError::new(
+            e.code(),
+            format!(
+                "{e} (the default, ./settings.db: DATABASE_URL and --database-url are unset; set \
+                 one to migrate another database)"
+            ),
+        )
+    })?;
 
     let mut bar = ProgressBar::new(std::io::stderr().is_terminal());
     let report = migrator
