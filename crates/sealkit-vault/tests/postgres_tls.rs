@@ -142,6 +142,15 @@ fn libpq_only_options_say_what_to_write_instead() {
             "postgres://u:sealkit-test-only@h/db?sslrootcert=ca.pem",
             "--database-ca-file",
         ),
+        // node-postgres's spelling, common in services moving from the reference.
+        (
+            "postgres://u:sealkit-test-only@h/db?ssl=true",
+            "node-postgres's option, not libpq's: use sslmode=require",
+        ),
+        (
+            "postgres://u:sealkit-test-only@h/db?application_name=x&ssl=1",
+            "use sslmode=require",
+        ),
     ] {
         let message = store_message(PostgresStore::connect_with(url, &tls));
         assert!(message.contains(hint), "{url}: {message}");

@@ -187,6 +187,11 @@ fn libpq_only_option(url: &str) -> Option<&'static str> {
             "use sslmode=require: sealkit always checks the server certificate and host name \
              when TLS is used",
         )
+    } else if url.contains("?ssl=") || url.contains("&ssl=") {
+        Some(
+            "`ssl=` is node-postgres's option, not libpq's: use sslmode=require (sealkit then \
+             checks the server certificate and host name)",
+        )
     } else if url.contains("sslrootcert=") {
         Some(
             "pass the CA certificate file with --database-ca-file (PostgresTls in the library) \
