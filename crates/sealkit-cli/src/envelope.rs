@@ -218,6 +218,23 @@ fn fail(error: env::Error) -> CliError {
     CliError::new(error.code(), error)
 }
 
+/// A `--public-key` file that gives no sealer: the library's message, the file it came from, and,
+/// when the file holds a private key (the likeliest slip), which file to pass instead.
+fn public_key_error(error: env::Error, path: &Path, pem: &str) -> CliError {
+    if error.code() != "invalid_public_key" {
+        return fail(error);
+    }
+    let hint = if pem.contains("PRIVATE KEY-----") {
+        ": it holds a private key; pass the public one (`envelope keygen --public-key-out`)"
+    } else {
+        ""
+    };
+    CliError::new(
+        error.code(),
+        format!("--public-key {}: {error}{hint}", path.display()),
+    )
+}
+
 /// A failed open or rewrap. The library's message keeps the attempt count and the last cause from
 /// callers (they describe the registry); the person running this command is the operator they are
 /// kept for, and the reference's error names both.
@@ -360,7 +377,8 @@ fn push_json_string(out: &mut String, value: &str) {
 
 fn seal(args: SealArgs) -> CliResult {
     let pem = utf8_file(&args.public_key, false)?;
-    let mut sealer = Sealer::from_public_key_pem(&args.key_id, &pem).map_err(fail)?;
+    let mut sealer = Sealer::from_public_key_pem(&args.key_id, &pem)
+        .map_err(|e| public_key_error(e, &args.public_key, &pem))?;
     if args.bound {
         sealer = sealer.bound();
     }
@@ -705,7 +723,8 @@ fn validate(args: ValidateArgs) -> CliResult {
     let mut write_key = None;
     if let (Some(path), Some(key_id)) = (&args.public_key, &args.key_id) {
         let pem = utf8_file(path, false)?;
-        let sealer = Sealer::from_public_key_pem(key_id, &pem).map_err(fail)?;
+        let sealer = Sealer::from_public_key_pem(key_id, &pem)
+            .map_err(|e| public_key_error(e, path, &pem))?;
         registry.validate_write_key(&sealer).map_err(fail)?;
         write_key = Some(key_id.clone());
     } else if args.registry.is_none() && ProcessEnv.non_blank(&scope.var("PUBLIC_KEY")).is_some() {

@@ -734,6 +734,14 @@ fn helpful_errors() {
     assert_fails_with(&wrong, "invalid_public_key");
     let body_line = secret.lines().nth(2).unwrap();
     assert!(!stderr(&wrong).contains(body_line));
+    // It names the flag and file, and the likely slip.
+    assert!(
+        stderr(&wrong).contains(&format!(
+            "--public-key {bad_pub}: not an SPKI PEM RSA public key: it holds a private key"
+        )),
+        "{}",
+        stderr(&wrong)
+    );
 }
 
 /// Runs `sealkit envelope <args>` with stdout going to a full disk (`/dev/full`).
