@@ -53,6 +53,7 @@ pub enum Command {
 pub enum RegistryCommand {
     /// Generate a key, append it to the registry and make it active (nested form). A registry
     /// with no usable key is refused, not replaced.
+    #[command(after_help = REGISTRY_ENVIRONMENT_HELP)]
     Rotate(RotateArgs),
     /// Parse and check a registry (every key, the active key, and the write-side public key).
     #[command(after_help = REGISTRY_ENVIRONMENT_HELP)]
@@ -150,9 +151,9 @@ pub struct RewrapArgs {
 #[derive(clap::Args)]
 pub struct RotateArgs {
     /// Registry JSON file to update, or to create when it does not exist (the only way to start a
-    /// new registry). Without it the scope's environment (`{SCOPE}_KEYS_JSON`, or
-    /// `{SCOPE}_PRIVATE_KEY` with `{SCOPE}_KEY_ID`) must hold at least one key, and the result is
-    /// printed in `.env` form.
+    /// new registry). Without it the scope's environment (`PREFIX_KEYS_JSON`, or
+    /// `PREFIX_PRIVATE_KEY` with `PREFIX_KEY_ID`; PREFIX as below) must hold at least one key, and
+    /// the result is printed in `.env` form.
     #[arg(long)]
     registry: Option<PathBuf>,
     /// Key scope (names the `.env` variables).
@@ -161,7 +162,7 @@ pub struct RotateArgs {
     /// RSA modulus size of the new key.
     #[arg(long, default_value_t = 2048, value_parser = parse_bits)]
     bits: usize,
-    /// Print the escaped single-line `.env` form (`{SCOPE}_KEYS_JSON='…'` and friends).
+    /// Print the escaped single-line `.env` form (`PREFIX_KEYS_JSON='…'` and friends).
     #[arg(long, conflicts_with = "json")]
     env: bool,
     /// Print `{keyId, activeKeyId, keyIds, publicKeyPem}` as JSON (with `--registry`: without

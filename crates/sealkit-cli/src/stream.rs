@@ -18,14 +18,22 @@ use crate::output::{Access, NewFile};
 /// Environment variable holding the stream key (as the s2 CLI reads it).
 const KEY_ENV: &str = "S2_ENCRYPTION_KEY";
 
+/// What the keyed subcommands read from the environment (shown under `--help`).
+const ENVIRONMENT_HELP: &str = "Environment:
+  S2_ENCRYPTION_KEY  the stream key: 32 bytes in padded standard base64 (`sealkit keygen`), as the s2
+                     CLI reads it; --encryption-key-file takes its place when given";
+
 /// Subcommands of `sealkit stream`.
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Seal the record on stdin; the sealed record goes to stdout.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Seal(RecordArgs),
     /// Open the sealed record on stdin; the plaintext goes to stdout exactly.
+    #[command(after_help = ENVIRONMENT_HELP)]
     Open(RecordArgs),
     /// Print the stream's key-check value (64 hex digits), safe to store beside its metadata.
+    #[command(after_help = ENVIRONMENT_HELP)]
     KeyCheck(StreamArgs),
     /// Print what a sealed record on stdin reveals without its key, as JSON.
     Inspect,

@@ -1031,6 +1031,7 @@ fn help_names_the_registry_environment() {
             &["envelope", "open"][..],
             &["envelope", "rewrap"],
             &["envelope", "registry", "validate"],
+            &["envelope", "registry", "rotate"],
         ],
         &[
             "DATA_AT_REST_ENCRYPTION",

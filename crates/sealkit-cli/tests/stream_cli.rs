@@ -248,9 +248,10 @@ fn bad_arguments_fail_with_one_usage_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
     harness::assert_help_names(
-        &[&["stream", "seal"]],
+        &[&["stream", "seal"], &["stream", "open"]],
         &["--key-check-file", "S2_ENCRYPTION_KEY"],
     );
+    harness::assert_help_names(&[&["stream", "key-check"]], &["S2_ENCRYPTION_KEY"]);
 }
 
 /// A usage error points at the help of the command that was typed, and a missing subcommand lists
