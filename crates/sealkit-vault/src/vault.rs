@@ -152,7 +152,7 @@ impl SettingsVault {
         match format::classify(value) {
             StoredValue::Empty => Ok(Zeroizing::new(String::new())),
             StoredValue::Plain => Ok(Zeroizing::new(value.to_owned())),
-            StoredValue::Encrypted(parsed) => self.open(&parsed?).map(|(text, _)| text),
+            StoredValue::Encrypted(parsed) => self.open(parsed?).map(|(text, _)| text),
         }
     }
 
@@ -172,19 +172,22 @@ impl SettingsVault {
             StoredValue::Plain => return Ok(Rewrap::Plain),
             StoredValue::Encrypted(parsed) => parsed?,
         };
-        let (plaintext, opener) = self.open(&sealed)?;
+        let (plaintext, opener) = self.open(sealed)?;
         if opener == Opener::CurrentV2 {
             return Ok(Rewrap::Current);
         }
         self.encrypt(&plaintext).map(Rewrap::Rewrapped)
     }
 
-    fn open(&self, sealed: &SealedValue) -> Result<(Zeroizing<String>, Opener), VaultError> {
-        let mut buf = Zeroizing::new(vec![0u8; sealed.ciphertext.len()]);
+    fn open(&self, mut sealed: SealedValue) -> Result<(Zeroizing<String>, Opener), VaultError> {
+        // Decrypted in place in the parsed ciphertext (wiped on drop), which then becomes the
+        // returned string: no copy per key and no second buffer. AES-GCM checks the tag before it
+        // decrypts, so a key that fails leaves the ciphertext in place for the next one (the
+        // rotation tests open values under every previous key).
+        let mut buf = Zeroizing::new(std::mem::take(&mut sealed.ciphertext));
         let keys = std::iter::once(&self.current).chain(&self.previous);
         for (index, keys) in keys.enumerate() {
-            buf.copy_from_slice(&sealed.ciphertext);
-            if open_with(keys, sealed, &mut buf) {
+            if open_with(keys, &sealed, &mut buf) {
                 let opener = if index == 0 && sealed.scheme == Scheme::V2 {
                     Opener::CurrentV2
                 } else {
