@@ -73,7 +73,10 @@ pub fn median(mut values: Vec<f64>) -> f64 {
 /// only ever adds time, the figure least disturbed by it.
 pub fn fastest_ns(key: &str) -> Option<f64> {
     let samples = SAMPLES.lock().unwrap();
-    measured(&samples, key)?.iter().copied().min_by(f64::total_cmp)
+    measured(&samples, key)?
+        .iter()
+        .copied()
+        .min_by(f64::total_cmp)
 }
 
 /// One line of a ratio table.
