@@ -4,7 +4,8 @@
 //! in the same run. Goal: ≥ 500 000 verifications per second per core, within 3× of the raw open.
 //!
 //! `verify_authorize` is `TokenAuthority::authorize` (allocates the auto-prefixed stream name);
-//! `verify_authorize_into` is `TokenAuthority::authorize_into` (writes it into a reused buffer).
+//! `verify_authorize_into` is `TokenAuthority::authorize_into` (writes it into a reused buffer);
+//! `verify_authorize_into_revocations` is the same with 1 000 unrelated ids in the revocation set.
 //! Ratios are given from medians and from the fastest samples: on a shared machine other work
 //! only ever adds time, and it adds more to our scalar code than to the AES-NI-bound raw open.
 //!
@@ -13,13 +14,16 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64_simd::Out;
 use rand::Rng as _;
+
 use sealkit::token::{
-    IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority, TokenKeyring,
+    InMemoryRevocationSet, IssueRequest, Issuer, OpRequest, Operation, ServerKey, TokenAuthority,
+    TokenKeyring,
 };
 use sealkit_benches::{Row, fastest_ns, median, median_ns, print_table, timed};
 
@@ -32,8 +36,14 @@ const AGENT: &str = r#"{"id": "agent/g7wrzr9t", "auto_prefix_streams": true,
 
 fn main() {
     let mut criterion = sealkit_benches::criterion();
-    let keyring = TokenKeyring::new("k1", &ServerKey::generate()).unwrap();
-    let authority = TokenAuthority::new(keyring);
+    let server_key = ServerKey::generate();
+    let authority = TokenAuthority::new(TokenKeyring::new("k1", &server_key).unwrap());
+    // The same keys with 1 000 unrelated ids revoked: every verification then takes the set's read
+    // lock and looks up the token's id and its chain (the empty set answers without either).
+    let revoking = TokenAuthority::new(TokenKeyring::new("k1", &server_key).unwrap())
+        .with_revocations(Arc::new(InMemoryRevocationSet::from_ids(
+            (0..1_000).map(|i| format!("retired/{i}")),
+        )));
     let admin = authority
         .issue(
             Issuer::Root,
@@ -95,6 +105,14 @@ fn main() {
             verify_authorize_into(&mut stream_buffer)
         })
     });
+    group.bench_function("verify_authorize_into_revocations", |b| {
+        timed(b, "token/verify_authorize_into_revocations", || {
+            let allowed = revoking
+                .authorize_into(black_box(&token), black_box(&request), &mut stream_buffer)
+                .unwrap();
+            black_box(allowed.effective_stream().map(str::len));
+        })
+    });
     group.bench_function("verify_owned", |b| {
         timed(b, "token/verify_owned", || {
             black_box(authority.verify(black_box(&token)).unwrap());
@@ -152,17 +170,22 @@ fn main() {
     let quartile = |q: usize| ratios[ratios.len() * q / 4];
 
     let raw = median_ns("token/raw_open");
-    let rows: Vec<Row> = ["verify_authorize", "verify_authorize_into", "verify_owned"]
-        .iter()
-        .filter_map(|name| {
-            Some(Row {
-                label: format!("{name} ({claims_len} B claims)"),
-                ours_ns: median_ns(&format!("token/{name}"))?,
-                baseline_ns: raw?,
-                bytes: 0,
-            })
+    let rows: Vec<Row> = [
+        "verify_authorize",
+        "verify_authorize_into",
+        "verify_authorize_into_revocations",
+        "verify_owned",
+    ]
+    .iter()
+    .filter_map(|name| {
+        Some(Row {
+            label: format!("{name} ({claims_len} B claims)"),
+            ours_ns: median_ns(&format!("token/{name}"))?,
+            baseline_ns: raw?,
+            bytes: 0,
         })
-        .collect();
+    })
+    .collect();
     print_table(
         "sealkit-token vs one raw AEGIS-256 open of the same bytes (ratio = raw time / our time)",
         "raw open",
