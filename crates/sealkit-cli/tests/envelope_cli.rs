@@ -19,6 +19,12 @@ fn ok(out: &Output) -> &Output {
     out
 }
 
+/// A fresh key pair from `sealkit envelope keygen --json`: `{keyId, privateKeyPem, publicKeyPem}`.
+fn generated_pair() -> Value {
+    let out = sealkit(&["keygen", "--json"], &[], b"");
+    serde_json::from_slice(&ok(&out).stdout).unwrap()
+}
+
 fn telemetry(out: &Output) -> Value {
     let err = stderr(out);
     assert_eq!(err.lines().count(), 1, "one telemetry line: {err:?}");
@@ -142,8 +148,7 @@ fn every_vector_opens_through_the_cli_in_both_forms() {
 #[test]
 fn keygen_seal_open_round_trip_in_both_forms() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sealkit(&["keygen", "--json"], &[], b"");
-    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let pair = generated_pair();
     let key_id = pair["keyId"].as_str().unwrap();
     assert_eq!(key_id.len(), 10);
     assert!(
@@ -703,8 +708,7 @@ fn helpful_errors() {
     assert!(!small.status.success());
 
     let dir = tempfile::tempdir().unwrap();
-    let out = sealkit(&["keygen", "--json"], &[], b"");
-    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let pair = generated_pair();
     let secret = pair["privateKeyPem"].as_str().unwrap();
     let reg = write(
         dir.path(),
@@ -911,8 +915,7 @@ fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
     assert_eq!(listing(dir.path()), ["existing.pem", "registry.json"]);
 
     // seal: an old body is replaced only once the metadata that opens the new one is out.
-    let pair: Value =
-        serde_json::from_slice(&ok(&sealkit(&["keygen", "--json"], &[], b"")).stdout).unwrap();
+    let pair = generated_pair();
     let public = write(
         dir.path(),
         "pub.pem",
@@ -1051,8 +1054,7 @@ fn help_names_the_registry_environment() {
 #[test]
 fn an_array_of_envelope_fields_is_not_an_envelope() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sealkit(&["keygen", "--json"], &[], b"");
-    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let pair = generated_pair();
     let key_id = pair["keyId"].as_str().unwrap();
     let public = write(
         dir.path(),
@@ -1138,8 +1140,7 @@ fn keygen_makes_rsa_2048_keys_with_exponent_65537() {
     use sealkit::envelope::keys;
     use sealkit::envelope::rsa::traits::PublicKeyParts;
 
-    let out = sealkit(&["keygen", "--json"], &[], b"");
-    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let pair = generated_pair();
     let private_pem = pair["privateKeyPem"].as_str().unwrap();
     let public_pem = pair["publicKeyPem"].as_str().unwrap();
     assert!(private_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
@@ -1155,8 +1156,7 @@ fn keygen_makes_rsa_2048_keys_with_exponent_65537() {
 /// it became the registered id and every successful open printed it as `selectedKeyId`.
 #[test]
 fn a_private_key_pasted_as_the_key_id_is_refused_unprinted() {
-    let out = sealkit(&["keygen", "--json"], &[], b"");
-    let pair: Value = serde_json::from_slice(&ok(&out).stdout).unwrap();
+    let pair = generated_pair();
     let private_pem = pair["privateKeyPem"].as_str().unwrap();
     let out = sealkit(
         &["open", "--scope", "user-kv", "--kv"],
