@@ -192,19 +192,10 @@ fn no_key_material_in_any_message_event_or_debug() {
     for key in &keys {
         let mut events: Vec<AnalyticsEvent> = Vec::new();
         let result = StartupValidator::new().validate(key, Some("production"), &mut events);
-        let mut texts: Vec<String> = events
-            .iter()
-            .map(|e| format!("{} {e:?}", e.to_json()))
-            .collect();
-        match result {
-            Ok(s) => texts.push(format!("{s:?}")),
-            Err(e) => texts.push(format!("{e} {e:?} {}", e.suggestion)),
-        }
-        for text in &texts {
-            for window in key.as_bytes().windows(6) {
-                let needle = std::str::from_utf8(window).unwrap();
-                assert!(!text.contains(needle), "{needle:?} in {text}");
-            }
+        let text = everything_reported(&result, &events);
+        for window in key.as_bytes().windows(6) {
+            let needle = std::str::from_utf8(window).unwrap();
+            assert!(!text.contains(needle), "{needle:?} in {text}");
         }
     }
 }
@@ -252,8 +243,8 @@ fn validate_with(
     (result, events, asked)
 }
 
-/// Every event, as JSON and as `Debug`, and the outcome's `Debug` and message: all that a caller
-/// could log.
+/// Every event, as JSON and as `Debug`, and the outcome's `Debug`, message and suggestion: all
+/// that a caller could log.
 fn everything_reported(
     result: &Result<sealkit_vault::StartupSuccess, sealkit_vault::StartupError>,
     events: &[AnalyticsEvent],
@@ -264,7 +255,7 @@ fn everything_reported(
         .collect();
     match result {
         Ok(s) => all.push(format!("{s:?}")),
-        Err(e) => all.push(format!("{e} {e:?}")),
+        Err(e) => all.push(format!("{e} {e:?} {}", e.suggestion)),
     }
     all.join("\n")
 }
