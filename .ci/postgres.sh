@@ -18,6 +18,12 @@ sealkit_pg_fail() {
     return 1
 }
 
+# The newest installed server's bin directory, or nothing (`|| true`: no match is the normal case on
+# a fresh machine, not a failure under pipefail).
+sealkit_pg_bindir() {
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true
+}
+
 sealkit_pg_main() {
     local port="${SEALKIT_PG_PORT:-54329}"
     local dir="${SEALKIT_PG_DIR:-/tmp/sealkit-postgres}"
@@ -26,33 +32,33 @@ sealkit_pg_main() {
     local password="sealkit-test-only"
     local database="sealkit_test"
 
+    # Every step checks its own status: sourced from .ci/run this runs as `sealkit_pg_main ||
+    # return 1`, and bash ignores `set -e` inside a function called that way.
+    local root=false
+    [ "$(id -u)" -eq 0 ] && root=true
+
     # 1. Install (Debian's packages) when no server binaries are present.
     local bindir=""
-    # `|| true`: no match is the normal case on a fresh machine, not a failure (pipefail).
-    bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+    bindir="$(sealkit_pg_bindir)"
     if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
         echo "postgres.sh: installing PostgreSQL from Debian packages" >&2
         local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $root || sudo="sudo"
         $sudo apt-get update -qq || return 1
         # Through env: sudo clears the caller's environment.
         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || return 1
-        bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+        bindir="$(sealkit_pg_bindir)"
         [ -x "$bindir/initdb" ] || { sealkit_pg_fail "no initdb after installing postgresql"; return 1; }
     fi
 
     # The server refuses to run as root: run it as the `postgres` user the package creates (or the
     # current user when not root).
     local as=()
-    if [ "$(id -u)" -eq 0 ]; then
+    if $root; then
         id postgres >/dev/null 2>&1 || { sealkit_pg_fail "user 'postgres' is missing"; return 1; }
         as=(runuser -u postgres --)
     fi
 
-    # Every step checks its own status: sourced from .ci/run this runs as `sealkit_pg_main ||
-    # return 1`, and bash ignores `set -e` inside a function called that way.
-    local root=false
-    [ "$(id -u)" -eq 0 ] && root=true
     mkdir -p "$dir" || return 1
     if $root; then chown postgres: "$dir" || return 1; fi
 
