@@ -14,7 +14,11 @@ use std::fmt;
 use crate::telemetry::DecryptionTelemetry;
 
 /// The longest key id an error shows.
-pub(crate) const MAX_SHOWN_KEY_ID_LEN: usize = 64;
+const MAX_SHOWN_KEY_ID_LEN: usize = 64;
+
+/// [`ReportedKeyId::would_show`]'s rule in words, for the errors that refuse an id by it.
+pub(crate) const KEY_ID_RULE: &str =
+    "a key ID is at most 64 bytes, without whitespace, control characters or a PEM header";
 
 // The registry refuses every id an error would not show (see `KeyRegistry::from_document`); that
 // must also keep out every id too long for an envelope to carry.
@@ -143,9 +147,7 @@ pub enum Error {
     /// like a key id: over 64 bytes, blank, or holding whitespace, control characters or
     /// `-----BEGIN`. Ids reach telemetry, logs and `Debug` unfiltered once registered, so one that
     /// may be a pasted secret is refused here, and the error shows only its length.
-    #[error(
-        "{scope} key registry: key ID {key_id} is not usable: a key ID is at most 64 bytes, without whitespace, control characters or a PEM header"
-    )]
+    #[error("{scope} key registry: key ID {key_id} is not usable: {KEY_ID_RULE}")]
     RegistryKeyIdInvalid {
         /// Scope label.
         scope: &'static str,

@@ -16,7 +16,7 @@ use crate::encoding;
 use crate::envelope::{
     ALGORITHM, DATA_KEY_LEN, EnvelopeMetadata, EnvelopeVersion, IV_LEN, KvRecord,
 };
-use crate::error::{Error, ReportedKeyId, Result};
+use crate::error::{Error, KEY_ID_RULE, ReportedKeyId, Result};
 use crate::json::ZeroizingWriter;
 use crate::keys;
 use crate::registry::{EnvLookup, Scope};
@@ -73,7 +73,7 @@ pub(crate) fn check_key_id(key_id: &str) -> Result<()> {
     // must be one a registry can hold, or nothing sealed under it could be opened.
     if !ReportedKeyId::would_show(key_id) {
         return Err(Error::InvalidKeyId {
-            reason: "a key ID is at most 64 bytes, without whitespace, control characters or a PEM header",
+            reason: KEY_ID_RULE,
         });
     }
     Ok(())
