@@ -1,5 +1,6 @@
 //! TLS to PostgreSQL: every TLS connection checks the server's certificate chain and host name,
-//! whatever the URL's sslmode; libpq-only URL options and unusable CA files get clear errors.
+//! whatever the URL's sslmode; libpq-only URL options, unusable CA files and failed connections
+//! get clear errors.
 //!
 //! The server tests need the TLS test server of `.ci/postgres.sh` (SEALKIT_TEST_POSTGRES_URL, with
 //! sslmode=require, and SEALKIT_TEST_POSTGRES_CA); they print a skip line without it and fail
@@ -162,6 +163,47 @@ fn libpq_only_options_say_what_to_write_instead() {
     ));
     assert!(message.contains("invalid"), "{message}");
     assert!(!message.contains("use sslmode=require"), "{message}");
+}
+
+#[test]
+fn a_failed_connection_names_the_server_user_and_database_but_not_the_password() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tls = PostgresTls::system_roots().unwrap();
+    let url = format!("postgres://bob:{PASSWORD}@127.0.0.1:{port}/appdb?sslmode=disable");
+    let message = store_message(PostgresStore::connect_with(&url, &tls));
+    assert!(
+        message.contains(&format!(
+            "connecting to server at \"127.0.0.1\" port {port} as user \"bob\", database \"appdb\": "
+        )),
+        "{message}"
+    );
+    // The client's own reason follows.
+    assert!(message.contains("error connecting to server"), "{message}");
+
+    // Every host the client tried, each with its port, and a socket directory as psql names it.
+    let url = format!(
+        "postgres://bob:{PASSWORD}@127.0.0.1:{port},127.0.0.1:{port}/appdb?sslmode=disable"
+    );
+    let message = store_message(PostgresStore::connect_with(&url, &tls));
+    assert!(
+        message.contains(&format!(
+            "server at \"127.0.0.1\" port {port} or at \"127.0.0.1\" port {port} as user"
+        )),
+        "{message}"
+    );
+    let message = store_message(PostgresStore::connect_with(
+        &format!("postgres:///appdb?host=/nonexistent&port=5&password={PASSWORD}"),
+        &tls,
+    ));
+    assert!(
+        message.contains("connecting to server on socket \"/nonexistent/.s.PGSQL.5\""),
+        "{message}"
+    );
 }
 
 #[test]

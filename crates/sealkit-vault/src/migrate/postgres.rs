@@ -33,6 +33,10 @@ impl std::fmt::Debug for PostgresStore {
 /// handshake", "db error"), while the reason (a certificate that did not verify, a missing table)
 /// is in what it wraps.
 fn store_err(e: postgres::Error) -> VaultError {
+    store_message(error_text(&e))
+}
+
+fn error_text(e: &postgres::Error) -> String {
     let mut message = e.to_string();
     if let Some(db) = e.as_db_error() {
         // The server's words, but never its DETAIL line, which can quote a row's values.
@@ -53,7 +57,44 @@ fn store_err(e: postgres::Error) -> VaultError {
             cause = inner.source();
         }
     }
-    store_message(message)
+    message
+}
+
+/// Which server a connection was for, as `psql` names it when it fails: the client's own error
+/// ("Connection refused", "password authentication failed") says what went wrong but not where,
+/// and an operator with several databases needs both. The password is never part of it.
+fn server_description(config: &postgres::Config) -> String {
+    use postgres::config::Host;
+
+    let (hosts, addrs, ports) = (
+        config.get_hosts(),
+        config.get_hostaddrs(),
+        config.get_ports(),
+    );
+    // The client tries each host in turn (`host=a,b`), with the port at the same position or the
+    // only one given; a `hostaddr` is dialled instead of the name beside it.
+    let servers: Vec<String> = (0..hosts.len().max(addrs.len()))
+        .map(|i| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match (hosts.get(i), addrs.get(i)) {
+                (_, Some(addr)) => format!("at {:?} port {port}", addr.to_string()),
+                (Some(Host::Tcp(name)), None) => format!("at {name:?} port {port}"),
+                (Some(Host::Unix(dir)), None) => {
+                    format!("on socket {:?}", dir.join(format!(".s.PGSQL.{port}")))
+                }
+                (None, None) => "with no host".to_owned(),
+            }
+        })
+        .collect();
+    let mut description = format!("server {}", servers.join(" or "));
+    if let Some(user) = config.get_user() {
+        description.push_str(&format!(" as user {user:?}"));
+    }
+    // Without a database name the server uses the user's name, as libpq does.
+    if let Some(database) = config.get_dbname() {
+        description.push_str(&format!(", database {database:?}"));
+    }
+    description
 }
 
 fn store_message(message: String) -> VaultError {
@@ -150,7 +191,13 @@ impl PostgresTls {
                 None => e.to_string(),
             })
         })?;
-        config.connect(self.connector.clone()).map_err(store_err)
+        config.connect(self.connector.clone()).map_err(|e| {
+            store_message(format!(
+                "connecting to {}: {}",
+                server_description(&config),
+                error_text(&e)
+            ))
+        })
     }
 }
 
