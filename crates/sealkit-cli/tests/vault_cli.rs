@@ -473,6 +473,51 @@ fn migrate_defaults_to_settings_db_in_the_current_directory() {
     assert_eq!(names, ["settings.db"], "{names:?}");
 }
 
+/// A database whose settings live under other names: the error says which tables were looked
+/// for and how to name others; once `--table` names them, the hint is not repeated.
+#[test]
+fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("other.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE app_config (name TEXT PRIMARY KEY, value TEXT)")
+        .unwrap();
+    let url = format!("sqlite://{}", db.display());
+    let out = sealkit(
+        &["vault", "migrate", "--database-url", &url],
+        &[("ENCRYPTION_KEY", OLD_KEY)],
+        b"",
+    );
+    assert_fails_with(&out, "store");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no such table: ciam_settings"), "{err}");
+    assert!(
+        err.contains(
+            "(migrating the default tables ciam_settings and iam_settings, each with columns key, \
+             value and encrypted; name others with --table)"
+        ),
+        "{err}"
+    );
+
+    let out = sealkit(
+        &[
+            "vault",
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "app_config",
+        ],
+        &[("ENCRYPTION_KEY", OLD_KEY)],
+        b"",
+    );
+    assert_fails_with(&out, "store");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no such column: encrypted"), "{err}");
+    assert!(!err.contains("--table"), "{err}");
+}
+
 #[test]
 fn migrate_without_the_old_key_fails_rows_and_exits_1() {
     let Seeded { _dir, db, url, .. } = seeded();

@@ -8,8 +8,8 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sealkit::vault::SettingsVault;
 use sealkit::vault::migrate::{self, MigrationReport, Migrator, Progress, TableReport};
+use sealkit::vault::{SettingsVault, VaultError};
 
 use super::{current_key, previous_keys, vault_error};
 use crate::failure::{CliError, CliResult, one_line};
@@ -119,7 +119,19 @@ pub fn run(args: Args) -> CliResult {
             bar.update(p);
             ControlFlow::Continue(())
         })
-        .map_err(|e| vault_error(&e));
+        .map_err(|e| match e {
+            // The commonest first-run failure is a database whose settings live under other
+            // names ("no such table", "relation … does not exist"): say what was looked for.
+            VaultError::Store { .. } if args.tables.is_empty() => CliError::new(
+                e.code(),
+                format!(
+                    "{e} (migrating the default tables {}, each with columns key, value and \
+                     encrypted; name others with --table)",
+                    migrate::DEFAULT_TABLES.join(" and ")
+                ),
+            ),
+            _ => vault_error(&e),
+        });
     bar.finish();
     let report = report?;
 
