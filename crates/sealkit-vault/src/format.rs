@@ -8,8 +8,8 @@
 //!   is plain text, which the reference got wrong.
 //! - everything else is plain text, stored before encryption existed.
 
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use base64::{DecodeSliceError, Engine as _};
 
 use crate::error::FormatError;
 
@@ -117,15 +117,13 @@ fn split3(s: &str) -> Option<(&str, &str, &str)> {
 
 fn parse_v2(rest: &str) -> Result<SealedValue, FormatError> {
     let (iv, tag, ct) = split3(rest).ok_or(FormatError::V2PartCount)?;
-    let iv = decode_part(iv, "IV")?;
-    let tag = decode_part(tag, "tag")?;
+    // Every part is checked as base64 before any length, so a value broken in several ways
+    // reports the same error whichever part is decoded how.
+    let iv = decode_fixed::<V2_IV_LEN>(iv).ok_or(FormatError::Base64 { part: "IV" })?;
+    let tag = decode_fixed::<TAG_LEN>(tag).ok_or(FormatError::Base64 { part: "tag" })?;
     let ciphertext = decode_part(ct, "ciphertext")?;
-    let iv: [u8; V2_IV_LEN] = iv
-        .try_into()
-        .map_err(|iv: Vec<u8>| FormatError::IvLength { got: iv.len() })?;
-    let tag: [u8; TAG_LEN] = tag
-        .try_into()
-        .map_err(|tag: Vec<u8>| FormatError::TagLength { got: tag.len() })?;
+    let iv = iv.map_err(|got| FormatError::IvLength { got })?;
+    let tag = tag.map_err(|got| FormatError::TagLength { got })?;
     Ok(SealedValue {
         scheme: Scheme::V2,
         iv: Iv::Short(iv),
@@ -136,12 +134,13 @@ fn parse_v2(rest: &str) -> Result<SealedValue, FormatError> {
 
 fn parse_legacy(value: &str) -> Option<SealedValue> {
     let (iv, tag, ct) = split3(value)?;
-    let iv = match STANDARD.decode(iv).ok()? {
-        iv if iv.len() == V2_IV_LEN => Iv::Short(iv.try_into().ok()?),
-        iv if iv.len() == LEGACY_LONG_IV_LEN => Iv::Long(iv.try_into().ok()?),
-        _ => return None,
+    let iv = match decode_fixed::<LEGACY_LONG_IV_LEN>(iv)? {
+        Ok(iv) => Iv::Long(iv),
+        // The later SDKs' 12-byte IV, decoded once more into its own size.
+        Err(V2_IV_LEN) => Iv::Short(decode_fixed::<V2_IV_LEN>(iv)?.ok()?),
+        Err(_) => return None,
     };
-    let tag: [u8; TAG_LEN] = STANDARD.decode(tag).ok()?.try_into().ok()?;
+    let tag = decode_fixed::<TAG_LEN>(tag)?.ok()?;
     let ciphertext = STANDARD.decode(ct).ok()?;
     Some(SealedValue {
         scheme: Scheme::Legacy,
@@ -149,6 +148,23 @@ fn parse_legacy(value: &str) -> Option<SealedValue> {
         tag,
         ciphertext,
     })
+}
+
+/// Decodes a part that should be exactly `N` bytes (an IV or a tag) on the stack, so reading a
+/// value allocates only for its ciphertext: `None` when the part is not canonical base64,
+/// `Some(Err(length))` when it decodes to another length.
+fn decode_fixed<const N: usize>(part: &str) -> Option<Result<[u8; N], usize>> {
+    // Room for the decoder's estimate of a canonical N-byte part (at most N + 2 bytes).
+    let mut buf = [0u8; 32];
+    const { assert!(N + 2 <= 32) };
+    match STANDARD.decode_slice(part, &mut buf) {
+        Ok(len) => Some(buf[..len].try_into().map_err(|_| len)),
+        // Too long to be an IV or a tag: decoded again only to report its length.
+        Err(DecodeSliceError::OutputSliceTooSmall) => {
+            STANDARD.decode(part).ok().map(|v| Err(v.len()))
+        }
+        Err(DecodeSliceError::DecodeError(_)) => None,
+    }
 }
 
 fn decode_part(part: &str, what: &'static str) -> Result<Vec<u8>, FormatError> {
@@ -214,5 +230,49 @@ mod tests {
             StoredValue::Encrypted(Err(FormatError::V2PartCount))
         );
         assert!(is_encrypted_format("v2::::"));
+    }
+
+    /// IVs and tags decode on the stack; one too long for it still reports its length, and every
+    /// part is checked as base64 before any length.
+    #[test]
+    fn iv_and_tag_lengths_are_reported_at_any_length() {
+        let b64 = |n: usize| STANDARD.encode(vec![7u8; n]);
+        let (iv, tag, ct) = (b64(V2_IV_LEN), b64(TAG_LEN), b64(5));
+        let v2 = |iv: &str, tag: &str, ct: &str| classify(&format!("v2:{iv}:{tag}:{ct}"));
+        assert!(matches!(v2(&iv, &tag, &ct), StoredValue::Encrypted(Ok(_))));
+        for got in [0, 11, 13, 15, 17, 30, 31, 100] {
+            assert_eq!(
+                v2(&b64(got), &tag, &ct),
+                StoredValue::Encrypted(Err(FormatError::IvLength { got })),
+                "{got}"
+            );
+            assert_eq!(
+                v2(&iv, &b64(got), &ct),
+                StoredValue::Encrypted(Err(FormatError::TagLength { got })),
+                "{got}"
+            );
+        }
+        assert_eq!(
+            v2(&b64(100), &tag, "not base64!"),
+            StoredValue::Encrypted(Err(FormatError::Base64 { part: "ciphertext" }))
+        );
+        assert_eq!(
+            v2(&format!("{}!", b64(100)), &tag, &ct),
+            StoredValue::Encrypted(Err(FormatError::Base64 { part: "IV" }))
+        );
+
+        // Legacy values: a 12- or a 16-byte IV, nothing else.
+        for (len, expected) in [
+            (V2_IV_LEN, Some(Iv::Short([7; V2_IV_LEN]))),
+            (LEGACY_LONG_IV_LEN, Some(Iv::Long([7; LEGACY_LONG_IV_LEN]))),
+            (14, None),
+            (100, None),
+        ] {
+            let parsed = match classify(&format!("{}:{tag}:{ct}", b64(len))) {
+                StoredValue::Encrypted(Ok(sealed)) => Some(sealed.iv),
+                _ => None,
+            };
+            assert_eq!(parsed, expected, "{len}");
+        }
     }
 }
