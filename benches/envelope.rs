@@ -1,17 +1,28 @@
 //! sealkit-envelope: seal, cold open (a blinded RSA-OAEP unwrap + AES-256-GCM) and warm open (data
 //! key from the cache, AES-256-GCM only) for 1 KiB and 1 MiB payloads under RSA-2048 and RSA-3072,
 //! beside `openssl speed rsa2048|rsa3072` (one RSA private operation) and the reference's open path
-//! in Node WebCrypto (`benches/node/envelope-reference.mjs`), all in the same run.
+//! in Node WebCrypto (`benches/node/envelope-reference.mjs`), all in the same run. Beside each, the
+//! raw crates on the same bytes: warm open beside one raw `aes-gcm` open of the envelope's own body
+//! (same data key, 12-byte IV, empty associated data), and seal beside a raw RSA-OAEP wrap of a
+//! 32-byte key plus a raw `aes-gcm` seal of the same payload under a fresh IV, keyed once and
+//! written into a reused buffer.
 //!
 //! Run: `cargo bench -p sealkit-benches --bench envelope`.
-// `rand::rng()` is forbidden in library code (clippy.toml); here it draws benchmark inputs only (random payloads).
+// `rand::rng()` is forbidden in library code (clippy.toml); here it draws benchmark inputs only (random payloads and the raw seal's key).
 #![allow(clippy::disallowed_methods)]
 
 use std::sync::Arc;
 
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use criterion::{BenchmarkId, Throughput};
 use rand::Rng as _;
-use sealkit::envelope::{KeyRegistry, Opener, Scope, Sealer, encoding, generate_key_pair, keys};
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use sealkit::envelope::{
+    DATA_KEY_LEN, EnvelopeVersion, IV_LEN, KeyRegistry, Opener, Scope, Sealer, TAG_LEN, encoding,
+    generate_key_pair, keys,
+};
 use sealkit_benches::{Row, median_ns, openssl_rsa_ops_per_sec, print_table, timed};
 use serde_json::{Value, json};
 
@@ -71,6 +82,31 @@ fn main() {
             let warm = Opener::new(s.registry.clone()).with_cache(16);
             warm.open(&object.metadata, &object.body, b"").unwrap();
 
+            // The raw open decrypts exactly what the warm open does: this envelope's body under its
+            // own data key and IV. A `1.0` envelope has no associated data, so neither has the raw
+            // open; the cipher is keyed once, so the raw side is the AEAD alone.
+            assert_eq!(s.sealer.version(), EnvelopeVersion::V1);
+            let envelope = object.metadata.validate().unwrap();
+            let data_key = keys::unwrap_data_key(&private, envelope.wrapped_key(), b"").unwrap();
+            let raw_opener = Aes256Gcm::new_from_slice(&data_key).unwrap();
+            let (body_ct, body_tag) = object.body.split_at(object.body.len() - TAG_LEN);
+            let (body_iv, body_tag) = (
+                Nonce::from(*envelope.iv()),
+                Tag::try_from(body_tag).unwrap(),
+            );
+            let mut out = Vec::with_capacity(size + TAG_LEN);
+            out.extend_from_slice(body_ct);
+            raw_opener
+                .decrypt_inout_detached(&body_iv, &[], out.as_mut_slice().into(), &body_tag)
+                .unwrap();
+            assert_eq!(out, payload);
+            // The raw seal, keyed once with a key of its own: the data key it wraps is the one it
+            // encrypts under, as in an envelope, and only our per-envelope key draw and key
+            // schedule are left to our side of the ratio.
+            let mut raw_data_key = [0u8; DATA_KEY_LEN];
+            rand::rng().fill_bytes(&mut raw_data_key);
+            let raw_sealer = Aes256Gcm::new(&raw_data_key.into());
+
             let mut group = criterion.benchmark_group(format!("envelope/rsa{}", s.bits));
             group.throughput(Throughput::Bytes(size as u64));
             let id = |op: &str| format!("{op}/{}/{size_name}", s.bits);
@@ -92,6 +128,35 @@ fn main() {
                     std::hint::black_box(warm.open(&object.metadata, &object.body, b"").unwrap());
                 })
             });
+            let raw_open_key = id("raw-open");
+            group.bench_function(BenchmarkId::new("raw-aes-gcm-open", size_name), |b| {
+                timed(b, &raw_open_key, || {
+                    out.clear();
+                    out.extend_from_slice(body_ct);
+                    raw_opener
+                        .decrypt_inout_detached(&body_iv, &[], out.as_mut_slice().into(), &body_tag)
+                        .unwrap();
+                    std::hint::black_box(&out);
+                })
+            });
+            let raw_seal_key = id("raw-seal");
+            group.bench_function(BenchmarkId::new("raw-wrap-aes-gcm-seal", size_name), |b| {
+                timed(b, &raw_seal_key, || {
+                    // The IV from the operating system, as `Sealer::seal` draws its own.
+                    let mut iv = [0u8; IV_LEN];
+                    UnwrapErr(SysRng).fill_bytes(&mut iv);
+                    out.clear();
+                    out.extend_from_slice(&payload);
+                    let tag = raw_sealer
+                        .encrypt_inout_detached(&Nonce::from(iv), &[], out.as_mut_slice().into())
+                        .unwrap();
+                    out.extend_from_slice(&tag);
+                    std::hint::black_box(&out);
+                    std::hint::black_box(
+                        keys::wrap_data_key(s.sealer.public_key(), &raw_data_key, b"").unwrap(),
+                    );
+                })
+            });
             group.finish();
 
             node_cases.push(json!({
@@ -110,6 +175,7 @@ fn main() {
     let mut warm_rows = Vec::new();
     let mut rsa_rows = Vec::new();
     let mut node_rows = Vec::new();
+    let mut raw_rows = Vec::new();
     for s in &setups {
         let openssl_private_ns =
             openssl_rsa_ops_per_sec(&format!("rsa{}", s.bits)).map(|(sign, _)| 1e9 / sign);
@@ -126,6 +192,30 @@ fn main() {
             let get =
                 |op: &str| median_ns(&format!("{op}/{}/{size_name}", s.bits)).unwrap_or(f64::NAN);
             let (cold, warm) = (get("open-cold"), get("open-warm"));
+            // Only pairs measured in this run: a filter that skips either side leaves no row.
+            let pair = |ours: &str, raw: &str| {
+                let key = |op: &str| format!("{op}/{}/{size_name}", s.bits);
+                Some((median_ns(&key(ours))?, median_ns(&key(raw))?))
+            };
+            if let Some((ours_ns, baseline_ns)) = pair("open-warm", "raw-open") {
+                raw_rows.push(Row {
+                    label: format!("warm open vs raw aes-gcm open {}/{size_name}", s.bits),
+                    ours_ns,
+                    baseline_ns,
+                    bytes: size,
+                });
+            }
+            if let Some((ours_ns, baseline_ns)) = pair("seal", "raw-seal") {
+                raw_rows.push(Row {
+                    label: format!(
+                        "seal vs raw RSA-OAEP wrap + aes-gcm seal {}/{size_name}",
+                        s.bits
+                    ),
+                    ours_ns,
+                    baseline_ns,
+                    bytes: size,
+                });
+            }
             warm_rows.push(Row {
                 label: format!("open warm vs cold {}/{size_name}", s.bits),
                 ours_ns: warm,
@@ -196,6 +286,15 @@ fn main() {
             "envelope: ours vs the reference open in Node WebCrypto (import key + unwrap + AES-GCM)",
             "node",
             &node_rows,
+        );
+    }
+    if raw_rows.is_empty() {
+        println!("\n(no raw-crate baseline: filtered out of this run)");
+    } else {
+        print_table(
+            "envelope: ours vs the raw crates on the same bytes (ratio = raw time / our time)",
+            "raw",
+            &raw_rows,
         );
     }
 }
