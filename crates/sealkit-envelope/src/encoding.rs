@@ -172,6 +172,20 @@ mod tests {
         Some(out)
     }
 
+    /// Every text of up to `max_len` pieces from `alphabet`, the empty one included.
+    fn every_text(alphabet: &[&str], max_len: usize) -> Vec<String> {
+        let mut texts = vec![String::new()];
+        let mut longest = vec![String::new()];
+        for _ in 0..max_len {
+            longest = longest
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longest.iter().cloned());
+        }
+        texts
+    }
+
     /// Partial padding is valid once the reference re-pads it, so it is accepted here too.
     #[test]
     fn accepts_padding_the_reference_completes() {
@@ -193,17 +207,7 @@ mod tests {
     #[test]
     fn agrees_with_the_reference_model_except_for_leftover_bits() {
         // `B` leaves bits over in a final group of 2 or 3 characters; the others do not.
-        let alphabet = ["A", "B", "Q", "g", "-", "/", "="];
-        let mut texts = vec![String::new()];
-        let mut longest = vec![String::new()];
-        for _ in 0..6 {
-            longest = longest
-                .iter()
-                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
-                .collect();
-            texts.extend(longest.iter().cloned());
-        }
-        for text in &texts {
+        for text in &every_text(&["A", "B", "Q", "g", "-", "/", "="], 6) {
             match (decode(text, 16), reference_model(text)) {
                 (Ok(ours), Some(theirs)) => assert_eq!(ours, theirs, "{text}"),
                 (Err(DecodeError::NonCanonical), Some(_)) | (Err(_), None) => {}
@@ -280,16 +284,7 @@ mod tests {
     fn every_short_text_decodes_as_one_character_at_a_time() {
         // Both alphabets' extra characters, padding, leftover bits, and bytes outside both.
         let alphabet = ["A", "B", "g", "-", "+", "_", "/", "=", " ", "\u{e9}"];
-        let mut texts = vec![String::new()];
-        let mut longest = vec![String::new()];
-        for _ in 0..5 {
-            longest = longest
-                .iter()
-                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
-                .collect();
-            texts.extend(longest.iter().cloned());
-        }
-        for text in &texts {
+        for text in &every_text(&alphabet, 5) {
             for max in [0, 1, 2, 3, 4, 16] {
                 assert_eq!(
                     decode(text, max),
