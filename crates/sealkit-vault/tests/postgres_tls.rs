@@ -204,6 +204,49 @@ fn a_failed_connection_names_the_server_user_and_database_but_not_the_password()
         message.contains("connecting to server on socket \"/nonexistent/.s.PGSQL.5\""),
         "{message}"
     );
+    // An IPv6 address holds `:` and is still shown.
+    let message = store_message(PostgresStore::connect_with(
+        &format!("postgres://bob:{PASSWORD}@[::1]:{port}/appdb?sslmode=disable"),
+        &tls,
+    ));
+    assert!(
+        message.contains(&format!("at \"::1\" port {port}")),
+        "{message}"
+    );
+}
+
+/// A password with an unescaped `@` is split at the first one, so the rest of it lands in the host
+/// name; a password typed after the user name's `:` becomes part of the user. Neither is repeated.
+#[test]
+fn a_failed_connection_never_names_what_may_be_a_piece_of_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tls = PostgresTls::system_roots().unwrap();
+    let (head, tail) = PASSWORD.split_at(8);
+    for (url, withheld) in [
+        (
+            format!("postgres://bob:{head}@{tail}@127.0.0.1:{port}/appdb?sslmode=disable"),
+            "at a host not shown here, port {port} as user \"bob\"",
+        ),
+        (
+            format!("postgres://127.0.0.1:{port}/appdb?user=bob:{PASSWORD}&sslmode=disable"),
+            "port {port}, database",
+        ),
+    ] {
+        let message = store_message(PostgresStore::connect_with(&url, &tls));
+        assert!(!message.contains(tail), "{message}");
+        assert!(
+            message.contains(&withheld.replace("{port}", &port.to_string())),
+            "{message}"
+        );
+        assert!(
+            message.contains("an `@` in a password must be written %40"),
+            "{message}"
+        );
+    }
 }
 
 #[test]

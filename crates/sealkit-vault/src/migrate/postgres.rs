@@ -62,7 +62,8 @@ fn error_text(e: &postgres::Error) -> String {
 
 /// Which server a connection was for, as `psql` names it when it fails: the client's own error
 /// ("Connection refused", "password authentication failed") says what went wrong but not where,
-/// and an operator with several databases needs both. The password is never part of it.
+/// and an operator with several databases needs both. The password is never part of it, nor is any
+/// part that might be a piece of one (see [`may_hold_a_password_piece`]).
 fn server_description(config: &postgres::Config) -> String {
     use postgres::config::Host;
 
@@ -71,6 +72,12 @@ fn server_description(config: &postgres::Config) -> String {
         config.get_hostaddrs(),
         config.get_ports(),
     );
+    let mut withheld = false;
+    let mut shown = |part: &str| {
+        let suspect = may_hold_a_password_piece(part);
+        withheld |= suspect;
+        (!suspect).then(|| format!("{part:?}"))
+    };
     // The client tries each host in turn (`host=a,b`), with the port at the same position or the
     // only one given; a `hostaddr` is dialled instead of the name beside it.
     let servers: Vec<String> = (0..hosts.len().max(addrs.len()))
@@ -78,23 +85,44 @@ fn server_description(config: &postgres::Config) -> String {
             let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
             match (hosts.get(i), addrs.get(i)) {
                 (_, Some(addr)) => format!("at {:?} port {port}", addr.to_string()),
-                (Some(Host::Tcp(name)), None) => format!("at {name:?} port {port}"),
+                (Some(Host::Tcp(name)), None) => match shown(name) {
+                    Some(name) => format!("at {name} port {port}"),
+                    None => format!("at a host not shown here, port {port}"),
+                },
                 (Some(Host::Unix(dir)), None) => {
-                    format!("on socket {:?}", dir.join(format!(".s.PGSQL.{port}")))
+                    let socket = dir.join(format!(".s.PGSQL.{port}"));
+                    match shown(&socket.to_string_lossy()) {
+                        Some(socket) => format!("on socket {socket}"),
+                        None => "on a socket not shown here".to_owned(),
+                    }
                 }
                 (None, None) => "with no host".to_owned(),
             }
         })
         .collect();
     let mut description = format!("server {}", servers.join(" or "));
-    if let Some(user) = config.get_user() {
-        description.push_str(&format!(" as user {user:?}"));
+    if let Some(user) = config.get_user().and_then(&mut shown) {
+        description.push_str(&format!(" as user {user}"));
     }
     // Without a database name the server uses the user's name, as libpq does.
-    if let Some(database) = config.get_dbname() {
-        description.push_str(&format!(", database {database:?}"));
+    if let Some(database) = config.get_dbname().and_then(&mut shown) {
+        description.push_str(&format!(", database {database}"));
+    }
+    if withheld {
+        description.push_str(
+            " (parts of the URL holding `@` or `:` are not shown, in case they are pieces of a \
+             password; an `@` in a password must be written %40)",
+        );
     }
     description
+}
+
+/// True for a host, socket path, user or database name that may hold a piece of the password: the
+/// client splits `user:password@host` at the first `@`, so `postgres://bob:p@ss@db/app` parses as
+/// host `ss@db`, and a password typed into `?user=bob:secret` becomes the user name. An IP address
+/// is always safe to show (IPv6 ones hold `:`).
+fn may_hold_a_password_piece(part: &str) -> bool {
+    part.contains(['@', ':']) && part.parse::<std::net::IpAddr>().is_err()
 }
 
 fn store_message(message: String) -> VaultError {
