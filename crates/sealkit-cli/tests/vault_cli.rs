@@ -491,11 +491,14 @@ fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
     );
     assert_fails_with(&out, "store");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no such table: ciam_settings"), "{err}");
+    assert!(
+        err.contains("cannot read table ciam_settings: no such table: ciam_settings"),
+        "{err}"
+    );
     assert!(
         err.contains(
             "(migrating the default tables ciam_settings and iam_settings, each with columns key, \
-             value and encrypted; name others with --table)"
+             value, encrypted and updated_at; name others with --table)"
         ),
         "{err}"
     );
@@ -514,7 +517,10 @@ fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
     );
     assert_fails_with(&out, "store");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no such column: encrypted"), "{err}");
+    assert!(
+        err.contains("cannot read table app_config: no such column: encrypted"),
+        "{err}"
+    );
     assert!(!err.contains("--table"), "{err}");
 }
 

@@ -91,6 +91,18 @@ pub enum VaultError {
         /// The driver's message (never a stored value: queries are parameterised).
         message: String,
     },
+    /// A table to migrate could not be read, found before anything was written: it does not
+    /// exist, lacks a column the migration uses (`key`, `value`, `encrypted`, `updated_at`), or the
+    /// connection may not read it. Its code is `store`, as for any other database failure.
+    #[error("{backend} error: cannot read table {table}: {message}")]
+    TableUnreadable {
+        /// The table, as given.
+        table: String,
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// The driver's message.
+        message: String,
+    },
     /// A settings table has keys on more than one encrypted row. The migration pages and
     /// updates by key, so it would skip or merge such rows; it writes nothing instead.
     #[error(
@@ -141,7 +153,7 @@ impl VaultError {
             VaultError::CookiePayload(_) => "cookie_payload",
             VaultError::CookieExpired => "cookie_expired",
             VaultError::TableName => "table_name",
-            VaultError::Store { .. } => "store",
+            VaultError::Store { .. } | VaultError::TableUnreadable { .. } => "store",
             VaultError::DuplicateKeys { .. } => "duplicate_keys",
             VaultError::DatabaseUrl => "database_url",
             VaultError::StoreNotBuilt { .. } => "store_not_built",

@@ -117,8 +117,8 @@ fn split3(s: &str) -> Option<(&str, &str, &str)> {
 
 fn parse_v2(rest: &str) -> Result<SealedValue, FormatError> {
     let (iv, tag, ct) = split3(rest).ok_or(FormatError::V2PartCount)?;
-    // Every part is checked as base64 before any length, so a value broken in several ways
-    // reports the same error whichever part is decoded how.
+    // Base64 errors in any part come before length errors, as when every part was decoded into a
+    // `Vec` first: a value broken in several ways keeps reporting the same error.
     let iv = decode_fixed::<V2_IV_LEN>(iv).ok_or(FormatError::Base64 { part: "IV" })?;
     let tag = decode_fixed::<TAG_LEN>(tag).ok_or(FormatError::Base64 { part: "tag" })?;
     let ciphertext = decode_part(ct, "ciphertext")?;
@@ -134,11 +134,10 @@ fn parse_v2(rest: &str) -> Result<SealedValue, FormatError> {
 
 fn parse_legacy(value: &str) -> Option<SealedValue> {
     let (iv, tag, ct) = split3(value)?;
-    let iv = match decode_fixed::<LEGACY_LONG_IV_LEN>(iv)? {
-        Ok(iv) => Iv::Long(iv),
-        // The later SDKs' 12-byte IV, decoded once more into its own size.
-        Err(V2_IV_LEN) => Iv::Short(decode_fixed::<V2_IV_LEN>(iv)?.ok()?),
-        Err(_) => return None,
+    let iv = match decode_short(iv)?.ok()? {
+        (bytes, V2_IV_LEN) => Iv::Short(bytes[..V2_IV_LEN].try_into().ok()?),
+        (bytes, LEGACY_LONG_IV_LEN) => Iv::Long(bytes[..LEGACY_LONG_IV_LEN].try_into().ok()?),
+        _ => return None,
     };
     let tag = decode_fixed::<TAG_LEN>(tag)?.ok()?;
     let ciphertext = STANDARD.decode(ct).ok()?;
@@ -150,21 +149,32 @@ fn parse_legacy(value: &str) -> Option<SealedValue> {
     })
 }
 
-/// Decodes a part that should be exactly `N` bytes (an IV or a tag) on the stack, so reading a
-/// value allocates only for its ciphertext: `None` when the part is not canonical base64,
-/// `Some(Err(length))` when it decodes to another length.
-fn decode_fixed<const N: usize>(part: &str) -> Option<Result<[u8; N], usize>> {
-    // Room for the decoder's estimate of a canonical N-byte part (at most N + 2 bytes).
-    let mut buf = [0u8; 32];
-    const { assert!(N + 2 <= 32) };
-    match STANDARD.decode_slice(part, &mut buf) {
-        Ok(len) => Some(buf[..len].try_into().map_err(|_| len)),
-        // Too long to be an IV or a tag: decoded again only to report its length.
+/// Room on the stack for an IV or a tag, with the decoder's slack: it asks for up to two bytes
+/// more than a canonical part decodes to.
+const SHORT_PART_ROOM: usize = 32;
+
+/// Decodes an IV or a tag on the stack, so reading a value allocates only for its ciphertext:
+/// `None` when the part is not canonical base64, `Some(Ok((bytes, length)))` for up to
+/// [`SHORT_PART_ROOM`] − 2 bytes, `Some(Err(length))` for a longer part.
+fn decode_short(part: &str) -> Option<Result<([u8; SHORT_PART_ROOM], usize), usize>> {
+    let mut bytes = [0u8; SHORT_PART_ROOM];
+    match STANDARD.decode_slice(part, &mut bytes) {
+        Ok(len) => Some(Ok((bytes, len))),
+        // Too long to be an IV or a tag: decoded again only to check it and report its length.
         Err(DecodeSliceError::OutputSliceTooSmall) => {
             STANDARD.decode(part).ok().map(|v| Err(v.len()))
         }
         Err(DecodeSliceError::DecodeError(_)) => None,
     }
+}
+
+/// [`decode_short`] for a part that must be exactly `N` bytes: `Some(Err(length))` otherwise.
+fn decode_fixed<const N: usize>(part: &str) -> Option<Result<[u8; N], usize>> {
+    const { assert!(N + 2 <= SHORT_PART_ROOM) };
+    Some(match decode_short(part)? {
+        Ok((bytes, len)) => bytes[..len].try_into().map_err(|_| len),
+        Err(len) => Err(len),
+    })
 }
 
 fn decode_part(part: &str, what: &'static str) -> Result<Vec<u8>, FormatError> {
@@ -240,24 +250,32 @@ mod tests {
         let (iv, tag, ct) = (b64(V2_IV_LEN), b64(TAG_LEN), b64(5));
         let v2 = |iv: &str, tag: &str, ct: &str| classify(&format!("v2:{iv}:{tag}:{ct}"));
         assert!(matches!(v2(&iv, &tag, &ct), StoredValue::Encrypted(Ok(_))));
-        for got in [0, 11, 13, 15, 17, 30, 31, 100] {
-            assert_eq!(
-                v2(&b64(got), &tag, &ct),
-                StoredValue::Encrypted(Err(FormatError::IvLength { got })),
-                "{got}"
-            );
-            assert_eq!(
-                v2(&iv, &b64(got), &ct),
-                StoredValue::Encrypted(Err(FormatError::TagLength { got })),
-                "{got}"
-            );
+        // Every length up to past the stack buffer's end, where the fallback takes over.
+        for got in (0..=40).chain([100]) {
+            if got != V2_IV_LEN {
+                assert_eq!(
+                    v2(&b64(got), &tag, &ct),
+                    StoredValue::Encrypted(Err(FormatError::IvLength { got })),
+                    "{got}"
+                );
+            }
+            if got != TAG_LEN {
+                assert_eq!(
+                    v2(&iv, &b64(got), &ct),
+                    StoredValue::Encrypted(Err(FormatError::TagLength { got })),
+                    "{got}"
+                );
+            }
         }
         assert_eq!(
             v2(&b64(100), &tag, "not base64!"),
             StoredValue::Encrypted(Err(FormatError::Base64 { part: "ciphertext" }))
         );
+        // Too long for the stack and not base64 either: still a base64 error.
+        let mut long_and_broken = b64(100);
+        long_and_broken.replace_range(0..1, "!");
         assert_eq!(
-            v2(&format!("{}!", b64(100)), &tag, &ct),
+            v2(&long_and_broken, &tag, &ct),
             StoredValue::Encrypted(Err(FormatError::Base64 { part: "IV" }))
         );
 

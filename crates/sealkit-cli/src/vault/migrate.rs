@@ -122,11 +122,11 @@ pub fn run(args: Args) -> CliResult {
         .map_err(|e| match e {
             // The commonest first-run failure is a database whose settings live under other
             // names ("no such table", "relation … does not exist"): say what was looked for.
-            VaultError::Store { .. } if args.tables.is_empty() => CliError::new(
+            VaultError::TableUnreadable { .. } if args.tables.is_empty() => CliError::new(
                 e.code(),
                 format!(
-                    "{e} (migrating the default tables {}, each with columns key, value and \
-                     encrypted; name others with --table)",
+                    "{e} (migrating the default tables {}, each with columns key, value, \
+                     encrypted and updated_at; name others with --table)",
                     migrate::DEFAULT_TABLES.join(" and ")
                 ),
             ),

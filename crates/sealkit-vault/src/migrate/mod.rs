@@ -208,8 +208,8 @@ impl<'v> Migrator<'v> {
     /// cleanly (everything committed so far stays committed).
     ///
     /// # Errors
-    /// [`VaultError::Store`] when the database fails (a table that does not exist is found
-    /// before anything is written); [`VaultError::DuplicateKeys`] for a table with a key on more
+    /// [`VaultError::TableUnreadable`] for a table that does not exist or cannot be read, found
+    /// before anything is written; [`VaultError::Store`] when the database fails later; [`VaultError::DuplicateKeys`] for a table with a key on more
     /// than one encrypted row, also before anything is written. Rows that cannot be decrypted are
     /// counted as failed in the report instead.
     pub fn run(
@@ -225,7 +225,16 @@ impl<'v> Migrator<'v> {
         // cannot walk stops the run while the database is still as it was.
         let mut totals = Vec::with_capacity(self.tables.len());
         for table in &self.tables {
-            totals.push(store.count_encrypted(table)?);
+            // The first query on each table: its failure is about the table, so it names it.
+            let total = store.count_encrypted(table).map_err(|e| match e {
+                VaultError::Store { backend, message } => VaultError::TableUnreadable {
+                    table: table.as_str().to_owned(),
+                    backend,
+                    message,
+                },
+                other => other,
+            })?;
+            totals.push(total);
             let keys = store.duplicate_keys(table)?;
             if keys > 0 {
                 return Err(VaultError::DuplicateKeys {

@@ -29,13 +29,13 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// The client's error with its cause: its own text stops at its layer ("error performing TLS
-/// handshake", "db error"), while the reason (a certificate that did not verify, a missing table)
-/// is in what it wraps.
 fn store_err(e: postgres::Error) -> VaultError {
     store_message(error_text(&e))
 }
 
+/// The client's error with its cause: its own text stops at its layer ("error performing TLS
+/// handshake", "db error"), while the reason (a certificate that did not verify, a missing table)
+/// is in what it wraps.
 fn error_text(e: &postgres::Error) -> String {
     let mut message = e.to_string();
     if let Some(db) = e.as_db_error() {
@@ -60,10 +60,12 @@ fn error_text(e: &postgres::Error) -> String {
     message
 }
 
-/// Which server a connection was for, as `psql` names it when it fails: the client's own error
-/// ("Connection refused", "password authentication failed") says what went wrong but not where,
-/// and an operator with several databases needs both. The password is never part of it, nor is any
-/// part that might be a piece of one (see [`may_hold_a_password_piece`]).
+/// Which server a connection was for: the client's own error ("Connection refused", "password
+/// authentication failed") says what went wrong but not where, and an operator with several
+/// databases needs both. Host, port, user and database are named, as `psql` names the server in
+/// its errors; the password never is. A URL whose `@` the client would split in the wrong place,
+/// spilling a piece of the password into these fields, never gets this far
+/// ([`misplaced_at_sign`]).
 fn server_description(config: &postgres::Config) -> String {
     use postgres::config::Host;
 
@@ -72,57 +74,51 @@ fn server_description(config: &postgres::Config) -> String {
         config.get_hostaddrs(),
         config.get_ports(),
     );
-    let mut withheld = false;
-    let mut shown = |part: &str| {
-        let suspect = may_hold_a_password_piece(part);
-        withheld |= suspect;
-        (!suspect).then(|| format!("{part:?}"))
-    };
     // The client tries each host in turn (`host=a,b`), with the port at the same position or the
-    // only one given; a `hostaddr` is dialled instead of the name beside it.
+    // only one given; a `hostaddr` is dialled instead of the name beside it, which still names
+    // the server (and is what its certificate must match).
     let servers: Vec<String> = (0..hosts.len().max(addrs.len()))
         .map(|i| {
             let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
             match (hosts.get(i), addrs.get(i)) {
+                (Some(Host::Tcp(name)), Some(addr)) => {
+                    format!("at {name:?} ({addr}) port {port}")
+                }
                 (_, Some(addr)) => format!("at {:?} port {port}", addr.to_string()),
-                (Some(Host::Tcp(name)), None) => match shown(name) {
-                    Some(name) => format!("at {name} port {port}"),
-                    None => format!("at a host not shown here, port {port}"),
-                },
+                (Some(Host::Tcp(name)), None) => format!("at {name:?} port {port}"),
+                #[cfg(unix)]
                 (Some(Host::Unix(dir)), None) => {
-                    let socket = dir.join(format!(".s.PGSQL.{port}"));
-                    match shown(&socket.to_string_lossy()) {
-                        Some(socket) => format!("on socket {socket}"),
-                        None => "on a socket not shown here".to_owned(),
-                    }
+                    format!("on socket {:?}", dir.join(format!(".s.PGSQL.{port}")))
                 }
                 (None, None) => "with no host".to_owned(),
             }
         })
         .collect();
     let mut description = format!("server {}", servers.join(" or "));
-    if let Some(user) = config.get_user().and_then(&mut shown) {
-        description.push_str(&format!(" as user {user}"));
+    if let Some(user) = config.get_user() {
+        description.push_str(&format!(" as user {user:?}"));
     }
     // Without a database name the server uses the user's name, as libpq does.
-    if let Some(database) = config.get_dbname().and_then(&mut shown) {
-        description.push_str(&format!(", database {database}"));
-    }
-    if withheld {
-        description.push_str(
-            " (parts of the URL holding `@` or `:` are not shown, in case they are pieces of a \
-             password; an `@` in a password must be written %40)",
-        );
+    if let Some(database) = config.get_dbname() {
+        description.push_str(&format!(", database {database:?}"));
     }
     description
 }
 
-/// True for a host, socket path, user or database name that may hold a piece of the password: the
-/// client splits `user:password@host` at the first `@`, so `postgres://bob:p@ss@db/app` parses as
-/// host `ss@db`, and a password typed into `?user=bob:secret` becomes the user name. An IP address
-/// is always safe to show (IPv6 ones hold `:`).
-fn may_hold_a_password_piece(part: &str) -> bool {
-    part.contains(['@', ':']) && part.parse::<std::net::IpAddr>().is_err()
+/// True for a `postgres://` URL with an `@` anywhere but once before the host. The client splits
+/// the user and password from the host at the first `@` in the whole string, so a password's own
+/// `@` (`postgres://bob:p@ss@db/app`), or one in the path or query (`?password=p@ss`), moves part
+/// of the password into the host or user name, which would then be looked up in DNS, sent to the
+/// server and named in errors. Key=value connection strings give `@` no meaning.
+fn misplaced_at_sign(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return false;
+    };
+    let (authority, after) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    authority.matches('@').count() > 1 || after.contains('@')
 }
 
 fn store_message(message: String) -> VaultError {
@@ -213,6 +209,14 @@ impl PostgresTls {
     /// # Errors
     /// [`VaultError::Store`]; a libpq-only URL option gets a message saying what to use instead.
     pub fn connect(&self, url: &str) -> Result<Client, VaultError> {
+        if misplaced_at_sign(url) {
+            // Nothing of the URL is repeated: the text around the stray `@` is the password.
+            return Err(store_message(
+                "the database URL has an `@` other than the one before the host; an `@` in a \
+                 user name or password must be written %40"
+                    .to_owned(),
+            ));
+        }
         let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             store_message(match libpq_only_option(url) {
                 Some(hint) => format!("{e}: {hint}"),
