@@ -101,8 +101,8 @@ fn main() {
                 .unwrap();
             assert_eq!(out, payload);
             // The raw seal, keyed once with a key of its own: the data key it wraps is the one it
-            // encrypts under, as in an envelope, and only our per-envelope key draw and key
-            // schedule are left to our side of the ratio.
+            // encrypts under, as in an envelope. Our side also draws that key, builds its key
+            // schedule, and writes the metadata (base64 of the IV and wrapped key) per envelope.
             let mut raw_data_key = [0u8; DATA_KEY_LEN];
             rand::rng().fill_bytes(&mut raw_data_key);
             let raw_sealer = Aes256Gcm::new(&raw_data_key.into());

@@ -70,7 +70,8 @@ const SEXTETS: [u8; 256] = {
 
 /// The longest text that can encode `max_bytes` bytes (padded form).
 pub const fn max_encoded_len(max_bytes: usize) -> usize {
-    max_bytes.div_ceil(3) * 4
+    // Saturating: a bound too large to encode is no bound at all, not an overflow.
+    max_bytes.div_ceil(3).saturating_mul(4)
 }
 
 /// Decodes base64url or standard base64, padded or not, refusing more than `max_bytes` of output.
@@ -160,11 +161,7 @@ mod tests {
             }
             let mut n = 0u32;
             for &c in &group[..data] {
-                let v = SEXTETS[usize::from(c)];
-                if v == INVALID {
-                    return None;
-                }
-                n = (n << 6) | u32::from(v);
+                n = (n << 6) | u32::from(sextet(c)?);
             }
             n <<= 6 * (4 - data as u32);
             out.extend_from_slice(&n.to_be_bytes()[1..data]);
@@ -234,17 +231,35 @@ mod tests {
         assert_eq!(decode("Zm9vZg", 3), Err(DecodeError::TooLong));
     }
 
-    /// The decoder as first written, one character at a time: the group-at-a-time decoder must
-    /// give the same answer, error included, for every input.
-    fn one_character_at_a_time(text: &str, max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
-        let sextet = |c: u8| match c {
+    /// A character's 6-bit value in either alphabet, written out by hand: what [`SEXTETS`] is
+    /// checked against.
+    fn sextet(c: u8) -> Option<u8> {
+        match c {
             b'A'..=b'Z' => Some(c - b'A'),
             b'a'..=b'z' => Some(c - b'a' + 26),
             b'0'..=b'9' => Some(c - b'0' + 52),
             b'-' | b'+' => Some(62),
             b'_' | b'/' => Some(63),
             _ => None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_table_holds_every_bytes_value() {
+        for b in 0..=u8::MAX {
+            assert_eq!(SEXTETS[usize::from(b)], sextet(b).unwrap_or(INVALID), "{b}");
+        }
+    }
+
+    #[test]
+    fn a_bound_too_large_to_encode_saturates() {
+        assert_eq!(max_encoded_len(usize::MAX), usize::MAX);
+        assert_eq!(decode("Zm9v", usize::MAX).unwrap(), b"foo");
+    }
+
+    /// The decoder as first written, one character at a time: the group-at-a-time decoder must
+    /// give the same answer, error included, for every input.
+    fn one_character_at_a_time(text: &str, max_bytes: usize) -> Result<Vec<u8>, DecodeError> {
         let input = text.as_bytes();
         if input.len() > max_encoded_len(max_bytes) {
             return Err(DecodeError::TooLong);
