@@ -522,6 +522,28 @@ fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
         "{err}"
     );
     assert!(!err.contains("--table"), "{err}");
+
+    // A default table without a `key` column: found by the second up-front check, still about
+    // the table, and nothing was written.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE ciam_settings (name TEXT, value TEXT, encrypted BOOLEAN);
+             INSERT INTO ciam_settings VALUES ('smtp', 'plain', 1);",
+        )
+        .unwrap();
+    let out = sealkit(
+        &["vault", "migrate", "--database-url", &url],
+        &[("ENCRYPTION_KEY", OLD_KEY)],
+        b"",
+    );
+    assert_fails_with(&out, "store");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read table ciam_settings: no such column: key"),
+        "{err}"
+    );
+    assert!(err.contains("name others with --table)"), "{err}");
 }
 
 #[test]

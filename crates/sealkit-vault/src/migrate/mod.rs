@@ -225,17 +225,18 @@ impl<'v> Migrator<'v> {
         // cannot walk stops the run while the database is still as it was.
         let mut totals = Vec::with_capacity(self.tables.len());
         for table in &self.tables {
-            // The first query on each table: its failure is about the table, so it names it.
-            let total = store.count_encrypted(table).map_err(|e| match e {
+            // The first queries on each table: a failure here is about the table (missing, a
+            // missing column, no permission), so it names it.
+            let about_the_table = |e| match e {
                 VaultError::Store { backend, message } => VaultError::TableUnreadable {
                     table: table.as_str().to_owned(),
                     backend,
                     message,
                 },
                 other => other,
-            })?;
-            totals.push(total);
-            let keys = store.duplicate_keys(table)?;
+            };
+            totals.push(store.count_encrypted(table).map_err(about_the_table)?);
+            let keys = store.duplicate_keys(table).map_err(about_the_table)?;
             if keys > 0 {
                 return Err(VaultError::DuplicateKeys {
                     table: table.as_str().to_owned(),
