@@ -544,6 +544,11 @@ fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
         "{err}"
     );
     assert!(err.contains("name others with --table)"), "{err}");
+    let value: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT value FROM ciam_settings", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(value, "plain");
 }
 
 #[test]

@@ -209,9 +209,10 @@ impl<'v> Migrator<'v> {
     ///
     /// # Errors
     /// [`VaultError::TableUnreadable`] for a table that does not exist or cannot be read, found
-    /// before anything is written; [`VaultError::Store`] when the database fails later; [`VaultError::DuplicateKeys`] for a table with a key on more
-    /// than one encrypted row, also before anything is written. Rows that cannot be decrypted are
-    /// counted as failed in the report instead.
+    /// before anything is written; [`VaultError::Store`] when the database fails later;
+    /// [`VaultError::DuplicateKeys`] for a table with a key on more than one encrypted row, also
+    /// before anything is written. Rows that cannot be decrypted are counted as failed in the
+    /// report instead.
     pub fn run(
         &self,
         store: &mut dyn SettingsStore,
