@@ -3,8 +3,9 @@
 //! its issuing chain is in the set.
 
 use std::collections::HashSet;
+use std::hash::BuildHasher as _;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::TokenError;
 
@@ -28,27 +29,102 @@ pub trait RevocationSet: Send + Sync {
 }
 
 /// Revoked ids held in memory.
-#[derive(Debug, Default)]
+///
+/// Every verification asks about a token's id and its chain, and nearly every answer is "no". A
+/// filter of the revoked ids' hashes, read without the lock, gives that answer: a clear bit proves
+/// an id was never revoked, so verifying an unrevoked token takes no lock (no shared counter that
+/// every verifying thread would write). Only when all of an id's bits are set (the id is revoked,
+/// or shares them by chance: under 1 % of ids with 2 000 revoked, about 7 % with 10 000) does the
+/// set take its read lock and look the id up. Bits are only ever added, and a revocation sets them
+/// after recording the id, so the filter never answers "no" for a revoked id.
 pub struct InMemoryRevocationSet {
     ids: RwLock<HashSet<String>>,
-    // Lets the common case (nothing revoked) skip the lock.
+    // Lets the common case (nothing revoked) skip even the filter.
     any: AtomicBool,
+    filter: Box<[AtomicU64]>,
+    seed: u64,
+}
+
+/// Bits in the filter (8 KiB): large enough for thousands of revoked ids, small enough to stay in
+/// cache.
+const FILTER_BITS: usize = 1 << 16;
+/// Bits set per id.
+const FILTER_PROBES: u32 = 2;
+
+impl std::fmt::Debug for InMemoryRevocationSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InMemoryRevocationSet")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for InMemoryRevocationSet {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl InMemoryRevocationSet {
     /// An empty set.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            ids: RwLock::new(HashSet::new()),
+            any: AtomicBool::new(false),
+            filter: (0..FILTER_BITS / 64).map(|_| AtomicU64::new(0)).collect(),
+            // Per process, from the same source as `HashMap`'s keys, so which ids share filter
+            // bits cannot be worked out in advance (a shared bit costs only a lookup anyway).
+            seed: std::collections::hash_map::RandomState::new().hash_one(0u64),
+        }
     }
 
     /// A set holding `ids` (for example read from a file at startup).
     pub fn from_ids<I: IntoIterator<Item = S>, S: Into<String>>(ids: I) -> Self {
+        let mut set = Self::new();
         let ids: HashSet<String> = ids.into_iter().map(Into::into).collect();
-        let any = AtomicBool::new(!ids.is_empty());
-        Self {
-            ids: RwLock::new(ids),
-            any,
+        for id in &ids {
+            set.add_to_filter(id);
         }
+        set.ids = RwLock::new(ids);
+        set
+    }
+
+    /// The filter positions of `id`: a fast seeded hash of its bytes, a word at a time (ids are
+    /// at most 96 bytes).
+    fn filter_positions(&self, id: &str) -> impl Iterator<Item = usize> {
+        const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut hash = self.seed ^ (id.len() as u64).wrapping_mul(MULTIPLIER);
+        let mut mix = |word: u64| {
+            hash = (hash ^ word).wrapping_mul(MULTIPLIER);
+            hash ^= hash >> 29;
+        };
+        let (words, tail) = id.as_bytes().as_chunks::<8>();
+        for word in words {
+            mix(u64::from_le_bytes(*word));
+        }
+        if !tail.is_empty() {
+            mix(tail.iter().rev().fold(0, |word, &b| (word << 8) | u64::from(b)));
+        }
+        // MurmurHash3's finaliser, so that every bit of the id moves the bits the probes take.
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        hash ^= hash >> 33;
+        (0..FILTER_PROBES).map(move |probe| (hash.rotate_left(probe * 16) as usize) % FILTER_BITS)
+    }
+
+    fn add_to_filter(&self, id: &str) {
+        for bit in self.filter_positions(id) {
+            self.filter[bit / 64].fetch_or(1 << (bit % 64), Ordering::Release);
+        }
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// False only if `id` was never revoked.
+    fn may_be_revoked(&self, id: &str) -> bool {
+        self.filter_positions(id)
+            .all(|bit| self.filter[bit / 64].load(Ordering::Acquire) & (1 << (bit % 64)) != 0)
     }
 
     /// A set holding the ids a revoked-ids file names, one per line. Ids may begin or end with a
@@ -98,7 +174,7 @@ impl RevocationSet for InMemoryRevocationSet {
     }
 
     fn any_revoked(&self, ids: &[&str]) -> bool {
-        if !self.any.load(Ordering::Acquire) {
+        if !self.any.load(Ordering::Acquire) || !ids.iter().any(|id| self.may_be_revoked(id)) {
             return false;
         }
         // A poisoned lock means a writer panicked mid-update: fail closed.
@@ -113,7 +189,79 @@ impl RevocationSet for InMemoryRevocationSet {
             .write()
             .map_err(|_| TokenError::Store("revocation set poisoned".into()))?;
         let newly = ids.insert(id.to_owned());
-        self.any.store(true, Ordering::Release);
+        // After the id is in the set and before `revoke` returns: a verification that sees the
+        // bits then waits on the lock and finds the id, and one that starts after this call
+        // returns sees the bits.
+        self.add_to_filter(id);
         Ok(newly)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The filter may only ever say "maybe": every revoked id is found, whether revoked one by one
+    /// or loaded at once, and so many that every bit is set changes no answer.
+    #[test]
+    fn answers_are_exact_at_any_size() {
+        for count in [1, 1_000, 50_000] {
+            let revoked: Vec<String> = (0..count).map(|i| format!("agent/{i}")).collect();
+            let loaded = InMemoryRevocationSet::from_ids(revoked.iter().cloned());
+            let one_by_one = InMemoryRevocationSet::new();
+            for id in &revoked {
+                assert!(one_by_one.revoke(id).unwrap());
+            }
+            for set in [&loaded, &one_by_one] {
+                assert_eq!(set.len(), count);
+                assert!(revoked.iter().all(|id| set.is_revoked(id)));
+                assert!((0..count).all(|i| !set.is_revoked(&format!("other/{i}"))));
+                assert!(set.any_revoked(&["other/x", &revoked[count - 1]]));
+                assert!(!set.any_revoked(&["other/x", "other/y"]));
+            }
+        }
+    }
+
+    /// With a thousand ids revoked, an unrevoked one almost never needs the lock (expected about
+    /// 0.1 %; the bound leaves room for any seed).
+    #[test]
+    fn unrevoked_ids_rarely_reach_the_lock() {
+        let set = InMemoryRevocationSet::from_ids((0..1_000).map(|i| format!("retired/{i}")));
+        let maybe = (0..100_000)
+            .filter(|i| set.may_be_revoked(&format!("session/{i}/agent")))
+            .count();
+        assert!(maybe < 2_000, "{maybe} of 100 000");
+        assert!((0..1_000).all(|i| set.may_be_revoked(&format!("retired/{i}"))));
+    }
+
+    #[test]
+    fn an_empty_set_sets_no_bit() {
+        let set = InMemoryRevocationSet::new();
+        assert!(
+            set.filter
+                .iter()
+                .all(|word| word.load(Ordering::Relaxed) == 0)
+        );
+        assert!(!set.is_revoked("") && !set.is_revoked("agent/1"));
+    }
+
+    /// A revocation made on one thread is seen by a verification that another thread starts after
+    /// the revocation returns.
+    #[test]
+    fn a_revocation_is_seen_by_other_threads_once_it_returns() {
+        let set = std::sync::Arc::new(InMemoryRevocationSet::new());
+        for i in 0..200 {
+            let id = format!("agent/{i}");
+            let writer = {
+                let (set, id) = (set.clone(), id.clone());
+                std::thread::spawn(move || set.revoke(&id).unwrap())
+            };
+            assert!(writer.join().unwrap());
+            let reader = {
+                let (set, id) = (set.clone(), id.clone());
+                std::thread::spawn(move || set.is_revoked(&id))
+            };
+            assert!(reader.join().unwrap(), "{id}");
+        }
     }
 }
