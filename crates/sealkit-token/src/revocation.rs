@@ -89,8 +89,9 @@ impl InMemoryRevocationSet {
         set
     }
 
-    /// The filter positions of `id`: a fast seeded hash of its bytes, a word at a time (ids are
-    /// at most 96 bytes).
+    /// The filter positions of `id`: a fast seeded hash of its bytes, a word at a time. Not
+    /// collision-resistant, and it need not be: ids that share bits only send a lookup to the
+    /// exact set.
     fn filter_positions(&self, id: &str) -> impl Iterator<Item = usize> {
         const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut hash = self.seed ^ (id.len() as u64).wrapping_mul(MULTIPLIER);
@@ -103,7 +104,10 @@ impl InMemoryRevocationSet {
             mix(u64::from_le_bytes(*word));
         }
         if !tail.is_empty() {
-            mix(tail.iter().rev().fold(0, |word, &b| (word << 8) | u64::from(b)));
+            mix(tail
+                .iter()
+                .rev()
+                .fold(0, |word, &b| (word << 8) | u64::from(b)));
         }
         // MurmurHash3's finaliser, so that every bit of the id moves the bits the probes take.
         hash ^= hash >> 33;
