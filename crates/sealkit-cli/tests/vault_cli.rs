@@ -479,44 +479,33 @@ fn migrate_defaults_to_settings_db_in_the_current_directory() {
 fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("other.db");
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute_batch("CREATE TABLE app_config (name TEXT PRIMARY KEY, value TEXT)")
-        .unwrap();
+    let sql = |batch: &str| {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch(batch)
+            .unwrap()
+    };
     let url = format!("sqlite://{}", db.display());
-    let out = sealkit(
-        &["vault", "migrate", "--database-url", &url],
-        &[("ENCRYPTION_KEY", OLD_KEY)],
-        b"",
-    );
-    assert_fails_with(&out, "store");
-    let err = String::from_utf8_lossy(&out.stderr);
+    // Runs `vault migrate` with `extra` arguments, expects a store error, returns its line.
+    let migrate_fails = |extra: &[&str]| {
+        let mut args = vec!["vault", "migrate", "--database-url", &url];
+        args.extend_from_slice(extra);
+        let out = sealkit(&args, &[("ENCRYPTION_KEY", OLD_KEY)], b"");
+        assert_fails_with(&out, "store");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    const HINT: &str = "(migrating the default tables ciam_settings and iam_settings, each with \
+                        columns key, value, encrypted and updated_at; name others with --table)";
+
+    sql("CREATE TABLE app_config (name TEXT PRIMARY KEY, value TEXT)");
+    let err = migrate_fails(&[]);
     assert!(
         err.contains("cannot read table ciam_settings: no such table: ciam_settings"),
         "{err}"
     );
-    assert!(
-        err.contains(
-            "(migrating the default tables ciam_settings and iam_settings, each with columns key, \
-             value, encrypted and updated_at; name others with --table)"
-        ),
-        "{err}"
-    );
+    assert!(err.contains(HINT), "{err}");
 
-    let out = sealkit(
-        &[
-            "vault",
-            "migrate",
-            "--database-url",
-            &url,
-            "--table",
-            "app_config",
-        ],
-        &[("ENCRYPTION_KEY", OLD_KEY)],
-        b"",
-    );
-    assert_fails_with(&out, "store");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = migrate_fails(&["--table", "app_config"]);
     assert!(
         err.contains("cannot read table app_config: no such column: encrypted"),
         "{err}"
@@ -525,25 +514,16 @@ fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
 
     // A default table without a `key` column: found by the second up-front check, still about
     // the table, and nothing was written.
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE ciam_settings (name TEXT, value TEXT, encrypted BOOLEAN);
-             INSERT INTO ciam_settings VALUES ('smtp', 'plain', 1);",
-        )
-        .unwrap();
-    let out = sealkit(
-        &["vault", "migrate", "--database-url", &url],
-        &[("ENCRYPTION_KEY", OLD_KEY)],
-        b"",
+    sql(
+        "CREATE TABLE ciam_settings (name TEXT, value TEXT, encrypted BOOLEAN);
+         INSERT INTO ciam_settings VALUES ('smtp', 'plain', 1);",
     );
-    assert_fails_with(&out, "store");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = migrate_fails(&[]);
     assert!(
         err.contains("cannot read table ciam_settings: no such column: key"),
         "{err}"
     );
-    assert!(err.contains("name others with --table)"), "{err}");
+    assert!(err.contains(HINT), "{err}");
     let value: String = rusqlite::Connection::open(&db)
         .unwrap()
         .query_row("SELECT value FROM ciam_settings", [], |row| row.get(0))
