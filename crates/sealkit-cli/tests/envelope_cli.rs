@@ -25,6 +25,25 @@ fn generated_pair() -> Value {
     serde_json::from_slice(&ok(&out).stdout).unwrap()
 }
 
+/// Writes a `keygen --json` pair's public key to `pub.pem` in `dir`; returns its path.
+fn public_key_file(dir: &Path, pair: &Value) -> String {
+    write(
+        dir,
+        "pub.pem",
+        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
+    )
+}
+
+/// The legacy single-key environment (`{SCOPE}_ENCRYPTION_PRIVATE_KEY`, `…_KEY_ID`) holding `pair`:
+/// `names` are the two variables of the scope under test.
+fn legacy_env<'a>(names: [&'a str; 2], pair: &'a Value) -> [(&'a str, &'a str); 2] {
+    let [private_key, key_id] = names;
+    [
+        (private_key, pair["privateKeyPem"].as_str().unwrap()),
+        (key_id, pair["keyId"].as_str().unwrap()),
+    ]
+}
+
 fn telemetry(out: &Output) -> Value {
     let err = stderr(out);
     assert_eq!(err.lines().count(), 1, "one telemetry line: {err:?}");
@@ -156,18 +175,14 @@ fn keygen_seal_open_round_trip_in_both_forms() {
             .bytes()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     );
-    let public = write(
-        dir.path(),
-        "pub.pem",
-        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
-    );
-    let env = [
-        (
+    let public = public_key_file(dir.path(), &pair);
+    let env = legacy_env(
+        [
             "USER_KV_ENCRYPTION_PRIVATE_KEY",
-            pair["privateKeyPem"].as_str().unwrap(),
-        ),
-        ("USER_KV_ENCRYPTION_KEY_ID", key_id),
-    ];
+            "USER_KV_ENCRYPTION_KEY_ID",
+        ],
+        &pair,
+    );
     let payload = b"{\"uid\":\"u1\"}\n\x00binary tail";
 
     let record = sealkit(
@@ -916,11 +931,7 @@ fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
 
     // seal: an old body is replaced only once the metadata that opens the new one is out.
     let pair = generated_pair();
-    let public = write(
-        dir.path(),
-        "pub.pem",
-        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
-    );
+    let public = public_key_file(dir.path(), &pair);
     let key_id = pair["keyId"].as_str().unwrap();
     let body = at("body.bin");
     std::fs::write(&body, "the old body").unwrap();
@@ -941,13 +952,13 @@ fn failed_commands_leave_nothing_behind_and_keys_are_never_overwritten() {
     let metadata = ok(&sealkit(&seal, &[], b"new contents")).stdout.clone();
     assert_ne!(std::fs::read(&body).unwrap(), b"the old body");
     let metadata_file = write(dir.path(), "metadata.json", &metadata);
-    let env = [
-        (
+    let env = legacy_env(
+        [
             "DATA_AT_REST_ENCRYPTION_PRIVATE_KEY",
-            pair["privateKeyPem"].as_str().unwrap(),
-        ),
-        ("DATA_AT_REST_ENCRYPTION_KEY_ID", key_id),
-    ];
+            "DATA_AT_REST_ENCRYPTION_KEY_ID",
+        ],
+        &pair,
+    );
     let opened = sealkit(
         &[
             "open",
@@ -1056,18 +1067,14 @@ fn an_array_of_envelope_fields_is_not_an_envelope() {
     let dir = tempfile::tempdir().unwrap();
     let pair = generated_pair();
     let key_id = pair["keyId"].as_str().unwrap();
-    let public = write(
-        dir.path(),
-        "pub.pem",
-        pair["publicKeyPem"].as_str().unwrap().as_bytes(),
-    );
-    let env = [
-        (
+    let public = public_key_file(dir.path(), &pair);
+    let env = legacy_env(
+        [
             "DATA_AT_REST_ENCRYPTION_PRIVATE_KEY",
-            pair["privateKeyPem"].as_str().unwrap(),
-        ),
-        ("DATA_AT_REST_ENCRYPTION_KEY_ID", key_id),
-    ];
+            "DATA_AT_REST_ENCRYPTION_KEY_ID",
+        ],
+        &pair,
+    );
     let fields = |object: &Value, names: &[&str]| -> Vec<u8> {
         let values: Vec<&Value> = names.iter().map(|name| &object[*name]).collect();
         assert!(values.iter().all(|v| v.is_string()), "{object}");
