@@ -189,7 +189,8 @@ impl RecordSealer {
     }
 
     /// Seals a batch, all or nothing: either every record fits under the record limit (and every
-    /// plaintext within [`StreamCipher::max_record_len`]) or none is sealed. With `first_seq_num`, record `i` is bound to `first_seq_num + i`.
+    /// plaintext within [`StreamCipher::max_record_len`]) or none is sealed. With `first_seq_num`,
+    /// record `i` is bound to `first_seq_num + i`.
     pub fn seal_batch<P: AsRef<[u8]>>(
         &self,
         plaintexts: &[P],
@@ -287,13 +288,9 @@ impl RecordSealer {
     /// Checks that one record may hold `len` bytes of plaintext under this cipher.
     fn check_len(&self, len: usize) -> Result<(), StreamError> {
         let cipher = self.cipher();
-        let len = len as u64;
-        if len > cipher.max_record_len() {
-            return Err(StreamError::RecordTooLarge {
-                cipher,
-                len,
-                max: cipher.max_record_len(),
-            });
+        let (len, max) = (len as u64, cipher.max_record_len());
+        if len > max {
+            return Err(StreamError::RecordTooLarge { cipher, len, max });
         }
         Ok(())
     }

@@ -195,8 +195,10 @@ impl RevocationSet for InMemoryRevocationSet {
         let newly = ids.insert(id.to_owned());
         // After the id is in the set and before `revoke` returns: a verification that sees the
         // bits then waits on the lock and finds the id, and one that starts after this call
-        // returns sees the bits.
-        self.add_to_filter(id);
+        // returns sees the bits. An id revoked before has its bits already.
+        if newly {
+            self.add_to_filter(id);
+        }
         Ok(newly)
     }
 }
