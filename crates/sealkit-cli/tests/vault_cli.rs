@@ -507,28 +507,33 @@ fn migrate_on_a_database_without_the_default_tables_names_them_and_table() {
 
     let err = migrate_fails(&["--table", "app_config"]);
     assert!(
-        err.contains("cannot read table app_config: no such column: encrypted"),
+        err.contains("cannot read table app_config: no such column: key"),
         "{err}"
     );
     assert!(!err.contains("--table"), "{err}");
 
-    // A default table without a `key` column: found by the second up-front check, still about
-    // the table, and nothing was written.
-    sql(
-        "CREATE TABLE ciam_settings (name TEXT, value TEXT, encrypted BOOLEAN);
-         INSERT INTO ciam_settings VALUES ('smtp', 'plain', 1);",
-    );
+    // The default tables, the second without `updated_at`: found before the first, which could be
+    // migrated, is written.
+    sql(&format!(
+        "CREATE TABLE ciam_settings (key TEXT PRIMARY KEY, value TEXT, encrypted BOOLEAN, updated_at TEXT);
+         CREATE TABLE iam_settings (key TEXT PRIMARY KEY, value TEXT, encrypted BOOLEAN);
+         INSERT INTO ciam_settings VALUES ('smtp', '{legacy}', 1, NULL);
+         INSERT INTO iam_settings VALUES ('smtp', '{legacy}', 1);",
+        legacy = OLD_VALUES[0]
+    ));
     let err = migrate_fails(&[]);
     assert!(
-        err.contains("cannot read table ciam_settings: no such column: key"),
+        err.contains("cannot read table iam_settings: no such column: updated_at"),
         "{err}"
     );
     assert!(err.contains(HINT), "{err}");
-    let value: String = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("SELECT value FROM ciam_settings", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(value, "plain");
+    for table in ["ciam_settings", "iam_settings"] {
+        let value: String = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(&format!("SELECT value FROM {table}"), [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(value, OLD_VALUES[0], "{table} was written");
+    }
 }
 
 #[test]

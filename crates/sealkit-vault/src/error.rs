@@ -103,6 +103,20 @@ pub enum VaultError {
         /// The driver's message.
         message: String,
     },
+    /// A table to migrate may be read but not written, found before anything was written: the
+    /// database is read-only to this connection (a read-only SQLite file, a PostgreSQL standby or
+    /// `default_transaction_read_only`), or the connection may not update the `value` and
+    /// `updated_at` columns. A dry run, which writes nothing, does not check this. Its code is
+    /// `store`, as for any other database failure.
+    #[error("{backend} error: cannot write table {table}: {reason}")]
+    TableNotWritable {
+        /// The table, as given.
+        table: String,
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
     /// A settings table has keys on more than one encrypted row. The migration pages and
     /// updates by key, so it would skip or merge such rows; it writes nothing instead.
     #[error(
@@ -153,7 +167,9 @@ impl VaultError {
             VaultError::CookiePayload(_) => "cookie_payload",
             VaultError::CookieExpired => "cookie_expired",
             VaultError::TableName => "table_name",
-            VaultError::Store { .. } | VaultError::TableUnreadable { .. } => "store",
+            VaultError::Store { .. }
+            | VaultError::TableUnreadable { .. }
+            | VaultError::TableNotWritable { .. } => "store",
             VaultError::DuplicateKeys { .. } => "duplicate_keys",
             VaultError::DatabaseUrl => "database_url",
             VaultError::StoreNotBuilt { .. } => "store_not_built",

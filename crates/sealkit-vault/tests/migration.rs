@@ -572,6 +572,154 @@ fn duplicate_keys_and_missing_tables_stop_the_run_before_any_write() {
     });
 }
 
+/// A table lacking a column the migration reads or writes (`value`, `updated_at`) used to be found
+/// only at its first batch, after the tables before it had been migrated. It is now found with the
+/// other up-front checks, named, and nothing is written; a dry run finds it too.
+#[test]
+fn missing_columns_stop_the_run_before_any_write() {
+    on_each_db("migrate_missing_columns", |db, name| {
+        let good = format!("{name}_good");
+        let expected = seed_mixed(db, &good, 6);
+        for (missing, columns) in [
+            (
+                "updated_at",
+                "key TEXT PRIMARY KEY, value TEXT, encrypted BOOLEAN",
+            ),
+            (
+                "value",
+                "key TEXT PRIMARY KEY, encrypted BOOLEAN, updated_at TIMESTAMP",
+            ),
+        ] {
+            let bad = format!("{name}_no_{missing}");
+            db.execute(&format!(
+                "DROP TABLE IF EXISTS {bad}; CREATE TABLE {bad} ({columns}); \
+                 INSERT INTO {bad} (key, encrypted) VALUES ('setting', TRUE)"
+            ));
+            let before = (
+                db.rows(&good),
+                db.count(&format!("SELECT COUNT(*) FROM {bad}")),
+            );
+            for dry_run in [false, true] {
+                let err = Migrator::new(&rotating_vault())
+                    .tables(&[&good, &bad])
+                    .unwrap()
+                    .dry_run(dry_run)
+                    .run(db.store().as_mut(), |_| ControlFlow::Continue(()))
+                    .unwrap_err();
+                assert_eq!(err.code(), "store");
+                match err {
+                    VaultError::TableUnreadable {
+                        ref table,
+                        ref message,
+                        ..
+                    } => {
+                        assert_eq!(*table, bad);
+                        assert!(message.contains(missing), "{message}");
+                    }
+                    ref other => panic!("expected TableUnreadable, got {other:?}"),
+                }
+                assert_eq!(
+                    (
+                        db.rows(&good),
+                        db.count(&format!("SELECT COUNT(*) FROM {bad}"))
+                    ),
+                    before,
+                    "written before the error"
+                );
+            }
+        }
+        // The good table alone migrates.
+        let report = run(db, &rotating_vault(), &[&good], 2);
+        assert_eq!(report.total().failed, 0);
+        assert_all_current(db, &good, &expected);
+    });
+}
+
+/// Runs a migration of `table` through `store` and expects it refused as not writable, saying
+/// `why`, with nothing written; then a dry run through a fresh `store`, which needs no write and
+/// reads every row.
+fn refused_as_not_writable_but_dry_runs(
+    db: &dyn Db,
+    table: &str,
+    store: impl Fn() -> Box<dyn SettingsStore>,
+    why: &str,
+) {
+    let before = db.rows(table);
+    let err = Migrator::new(&rotating_vault())
+        .tables(&[table])
+        .unwrap()
+        .run(store().as_mut(), |_| ControlFlow::Continue(()))
+        .unwrap_err();
+    assert_eq!(err.code(), "store");
+    assert!(
+        matches!(err, VaultError::TableNotWritable { table: ref t, .. } if t == table),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("cannot write table {table}: ")) && text.contains(why),
+        "{text}"
+    );
+    assert_eq!(db.rows(table), before, "written before the error");
+    let report = Migrator::new(&rotating_vault())
+        .tables(&[table])
+        .unwrap()
+        .dry_run(true)
+        .run(store().as_mut(), |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(report.total().failed, 0);
+    assert_eq!(report.total().migrated, 5, "{report:?}");
+    assert_eq!(db.rows(table), before);
+}
+
+/// A database the connection may read but not write stops a real run before anything is written,
+/// saying why; a dry run, which writes nothing, still reads it all. SQLite: a read-only
+/// connection. PostgreSQL: a read-only session (as on a standby), then a user without the
+/// `UPDATE` privilege, at table level and then on one of the two columns written.
+#[test]
+fn a_table_the_connection_cannot_write_stops_the_run_before_any_write() {
+    let sqlite = Sqlite::new();
+    let expected = seed_mixed(&sqlite, "t", 6);
+    let read_only = || -> Box<dyn SettingsStore> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &sqlite.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        Box::new(sealkit_vault::migrate::sqlite::SqliteStore::from_connection(conn).unwrap())
+    };
+    refused_as_not_writable_but_dry_runs(&sqlite, "t", read_only, "open read-only");
+    run(&sqlite, &rotating_vault(), &["t"], 2);
+    assert_all_current(&sqlite, "t", &expected);
+
+    let test = "migrate_not_writable";
+    let Some(pg) = Postgres::new(test) else {
+        return;
+    };
+    let table = format!("{test}_{}", std::process::id());
+    let expected = seed_mixed(&pg, &table, 6);
+    let read_only_session = || -> Box<dyn SettingsStore> {
+        let mut client = pg.client();
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .unwrap();
+        Box::new(PostgresStore::from_client(client))
+    };
+    refused_as_not_writable_but_dry_runs(&pg, &table, read_only_session, "read-only");
+    let store = || pg.store();
+    // The owner gives up its own UPDATE privilege, then takes back one column, then the other.
+    pg.execute(&format!("REVOKE UPDATE ON {table} FROM CURRENT_USER"));
+    refused_as_not_writable_but_dry_runs(&pg, &table, store, "may not update");
+    pg.execute(&format!("GRANT UPDATE (value) ON {table} TO CURRENT_USER"));
+    refused_as_not_writable_but_dry_runs(&pg, &table, store, "may not update");
+    pg.execute(&format!(
+        "GRANT UPDATE (updated_at) ON {table} TO CURRENT_USER"
+    ));
+    run(&pg, &rotating_vault(), &[&table], 2);
+    assert_all_current(&pg, &table, &expected);
+    pg.drop_tables_named(&table);
+}
+
 /// SQLite keeps NULL, binary and non-UTF-8 keys in a TEXT PRIMARY KEY. They sort before, after
 /// and among the readable keys; whatever the batch size, and however many of them follow one
 /// another, the readable rows around them are all migrated and each unreadable one is reported

@@ -208,8 +208,10 @@ impl<'v> Migrator<'v> {
     /// cleanly (everything committed so far stays committed).
     ///
     /// # Errors
-    /// [`VaultError::TableUnreadable`] for a table that does not exist or cannot be read, found
-    /// before anything is written; [`VaultError::Store`] when the database fails later;
+    /// [`VaultError::TableUnreadable`] for a table that does not exist, lacks a column or cannot
+    /// be read, and [`VaultError::TableNotWritable`] (not in a dry run) for one this connection
+    /// cannot update, both found before anything is written; [`VaultError::Store`] when the
+    /// database fails later;
     /// [`VaultError::DuplicateKeys`] for a table with a key on more than one encrypted row, also
     /// before anything is written. Rows that cannot be decrypted are counted as failed in the
     /// report instead.
@@ -222,8 +224,9 @@ impl<'v> Migrator<'v> {
             dry_run: self.dry_run,
             ..MigrationReport::default()
         };
-        // Every table is checked before anything is written: a missing table or one the paging
-        // cannot walk stops the run while the database is still as it was.
+        // Every table is checked before anything is written: a missing table or column, one this
+        // connection cannot write, or one the paging cannot walk stops the run while the database
+        // is still as it was.
         let mut totals = Vec::with_capacity(self.tables.len());
         for table in &self.tables {
             // The first queries on each table: a failure here is about the table (missing, a
@@ -236,6 +239,9 @@ impl<'v> Migrator<'v> {
                 },
                 other => other,
             };
+            store
+                .check_table(table, !self.dry_run)
+                .map_err(about_the_table)?;
             totals.push(store.count_encrypted(table).map_err(about_the_table)?);
             let keys = store.duplicate_keys(table).map_err(about_the_table)?;
             if keys > 0 {

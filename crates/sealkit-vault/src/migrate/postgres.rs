@@ -308,6 +308,43 @@ impl SettingsStore for PostgresStore {
         "postgres"
     }
 
+    fn check_table(&mut self, table: &TableName, write: bool) -> Result<(), VaultError> {
+        // Executed rather than only prepared: the server checks privileges when a statement
+        // runs, so this also finds columns the connection may not read. `LIMIT 0` reads no row.
+        let sql = format!(
+            "SELECT key, value, encrypted, updated_at FROM {} LIMIT 0",
+            table.quoted()
+        );
+        self.client.execute(&sql, &[]).map_err(store_err)?;
+        if !write {
+            return Ok(());
+        }
+        // The UPDATE's own `WHERE` reads `key`, `value` and `encrypted`, checked above.
+        let row = self
+            .client
+            .query_one(
+                "SELECT current_setting('transaction_read_only') = 'on', \
+                 has_column_privilege($1::text, 'value', 'UPDATE') \
+                 AND has_column_privilege($1::text, 'updated_at', 'UPDATE')",
+                &[&table.quoted()],
+            )
+            .map_err(store_err)?;
+        let read_only: bool = row.try_get(0).map_err(store_err)?;
+        let may_update: bool = row.try_get(1).map_err(store_err)?;
+        let reason = if read_only {
+            "the session is read-only (a standby server, or default_transaction_read_only is on)"
+        } else if !may_update {
+            "this user may not update its value and updated_at columns"
+        } else {
+            return Ok(());
+        };
+        Err(VaultError::TableNotWritable {
+            table: table.as_str().to_owned(),
+            backend: "postgres",
+            reason,
+        })
+    }
+
     fn count_encrypted(&mut self, table: &TableName) -> Result<u64, VaultError> {
         let sql = format!(
             "SELECT COUNT(*) FROM {} WHERE encrypted = true",

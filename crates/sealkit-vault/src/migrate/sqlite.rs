@@ -124,6 +124,31 @@ impl SettingsStore for SqliteStore {
         "sqlite"
     }
 
+    fn check_table(&mut self, table: &TableName, write: bool) -> Result<(), VaultError> {
+        // Preparing resolves every name, so a missing table or column fails here, reading nothing.
+        let sql = format!(
+            "SELECT key, value, encrypted, updated_at FROM {} LIMIT 0",
+            table.quoted()
+        );
+        self.conn.prepare(&sql).map_err(store_err)?;
+        // SQLite has no privileges: a write fails only when the database file is open read-only
+        // (opened so, or write-protected). An unqualified name is looked up in `main` (the
+        // temporary database is never read-only; a table only in an attached one is not seen).
+        let schema = table
+            .as_str()
+            .split_once('.')
+            .map_or("main", |(schema, _)| schema);
+        if write && self.conn.is_readonly(schema).map_err(store_err)? {
+            return Err(VaultError::TableNotWritable {
+                table: table.as_str().to_owned(),
+                backend: "sqlite",
+                reason: "the database is open read-only (a write-protected file or a read-only \
+                         connection)",
+            });
+        }
+        Ok(())
+    }
+
     fn count_encrypted(&mut self, table: &TableName) -> Result<u64, VaultError> {
         let sql = format!(
             "SELECT COUNT(*) FROM {} WHERE encrypted = 1",
