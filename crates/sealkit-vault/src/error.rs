@@ -104,18 +104,19 @@ pub enum VaultError {
         message: String,
     },
     /// A table to migrate may be read but not written, found before anything was written: the
-    /// database is read-only to this connection (a read-only SQLite file, a PostgreSQL standby or
-    /// `default_transaction_read_only`), or the connection may not update the `value` and
-    /// `updated_at` columns. A dry run, which writes nothing, does not check this. Its code is
-    /// `store`, as for any other database failure.
-    #[error("{backend} error: cannot write table {table}: {reason}")]
+    /// database is read-only to this connection (a read-only SQLite file or connection, a
+    /// PostgreSQL standby or `default_transaction_read_only`), the name is a view that cannot be
+    /// updated, or the connection may not update the `value` and `updated_at` columns. A dry run,
+    /// which writes nothing, does not check this. Its code is `store`, as for any other database
+    /// failure.
+    #[error("{backend} error: cannot write table {table}: {message}")]
     TableNotWritable {
         /// The table, as given.
         table: String,
         /// `sqlite` or `postgres`.
         backend: &'static str,
-        /// Why not.
-        reason: &'static str,
+        /// The driver's message.
+        message: String,
     },
     /// A settings table has keys on more than one encrypted row. The migration pages and
     /// updates by key, so it would skip or merge such rows; it writes nothing instead.

@@ -15,7 +15,7 @@ use sealkit_vault::migrate::postgres::{PostgresStore, PostgresTls};
 use sealkit_vault::migrate::store::{
     CasUpdate, SettingsStore, StoredRow, TableName, UnreadableKeys,
 };
-use sealkit_vault::migrate::{MigrationReport, Migrator};
+use sealkit_vault::migrate::{MigrationReport, Migrator, WRITE_REFUSED};
 use sealkit_vault::{EncryptionKey, SettingsVault, VaultError};
 
 const KEY: &str = "q4A8pB0hYxV3n1Jd6mZ0cWl2tR9sE5uK7oG+fH/iLwM=";
@@ -672,24 +672,57 @@ fn refused_as_not_writable_but_dry_runs(
     assert_eq!(db.rows(table), before);
 }
 
-/// A database the connection may read but not write stops a real run before anything is written,
-/// saying why; a dry run, which writes nothing, still reads it all. SQLite: a read-only
-/// connection. PostgreSQL: a read-only session (as on a standby), then a user without the
-/// `UPDATE` privilege, at table level and then on one of the two columns written.
+/// A table the connection may read but not write stops a real run before anything is written,
+/// with the database's reason; a dry run, which writes nothing, still reads it all. SQLite: a
+/// read-only connection, `PRAGMA query_only`, a read-only attached database reached by an
+/// unqualified name, a view. PostgreSQL: a read-only session (as on a standby), a view that cannot
+/// be updated, a user without the `UPDATE` privilege at table level and then on one of the two
+/// columns written. A user allowed exactly what the run needs (reading `key`, `value` and
+/// `encrypted`, updating `value` and `updated_at`) migrates; schema-qualified names work.
 #[test]
 fn a_table_the_connection_cannot_write_stops_the_run_before_any_write() {
     let sqlite = Sqlite::new();
     let expected = seed_mixed(&sqlite, "t", 6);
-    let read_only = || -> Box<dyn SettingsStore> {
-        let conn = rusqlite::Connection::open_with_flags(
-            &sqlite.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
+    sqlite.execute("CREATE VIEW t_view AS SELECT * FROM t");
+    let open = |flags: rusqlite::OpenFlags, setup: &str| -> Box<dyn SettingsStore> {
+        let conn = rusqlite::Connection::open_with_flags(&sqlite.path, flags).unwrap();
+        conn.execute_batch(setup).unwrap();
         Box::new(sealkit_vault::migrate::sqlite::SqliteStore::from_connection(conn).unwrap())
     };
-    refused_as_not_writable_but_dry_runs(&sqlite, "t", read_only, "open read-only");
-    run(&sqlite, &rotating_vault(), &["t"], 2);
+    let read_only = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    let read_write = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let readonly_database = "attempt to write a readonly database";
+    refused_as_not_writable_but_dry_runs(&sqlite, "t", || open(read_only, ""), readonly_database);
+    refused_as_not_writable_but_dry_runs(
+        &sqlite,
+        "main.t",
+        || open(read_write, "PRAGMA query_only = ON"),
+        readonly_database,
+    );
+    refused_as_not_writable_but_dry_runs(
+        &sqlite,
+        "t_view",
+        || open(read_write, ""),
+        "cannot modify t_view because it is a view",
+    );
+    // The settings table in a second file, attached read-only and named without its schema.
+    let attached = sqlite.path.with_file_name("attached.db");
+    rusqlite::Connection::open(&attached)
+        .unwrap()
+        .execute_batch("CREATE TABLE elsewhere (key TEXT PRIMARY KEY, value TEXT, encrypted BOOLEAN, updated_at TEXT)")
+        .unwrap();
+    let attach = format!("ATTACH 'file:{}?mode=ro' AS cfg", attached.display());
+    let err = Migrator::new(&rotating_vault())
+        .tables(&["elsewhere"])
+        .unwrap()
+        .run(open(read_write, &attach).as_mut(), |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains(readonly_database), "{err}");
+    run(&sqlite, &rotating_vault(), &["main.t"], 2);
     assert_all_current(&sqlite, "t", &expected);
 
     let test = "migrate_not_writable";
@@ -705,18 +738,76 @@ fn a_table_the_connection_cannot_write_stops_the_run_before_any_write() {
             .unwrap();
         Box::new(PostgresStore::from_client(client))
     };
-    refused_as_not_writable_but_dry_runs(&pg, &table, read_only_session, "read-only");
+    refused_as_not_writable_but_dry_runs(
+        &pg,
+        &table,
+        read_only_session,
+        "cannot execute UPDATE in a read-only transaction",
+    );
     let store = || pg.store();
-    // The owner gives up its own UPDATE privilege, then takes back one column, then the other.
-    pg.execute(&format!("REVOKE UPDATE ON {table} FROM CURRENT_USER"));
-    refused_as_not_writable_but_dry_runs(&pg, &table, store, "may not update");
-    pg.execute(&format!("GRANT UPDATE (value) ON {table} TO CURRENT_USER"));
-    refused_as_not_writable_but_dry_runs(&pg, &table, store, "may not update");
+    let view = format!("{table}_view");
     pg.execute(&format!(
-        "GRANT UPDATE (updated_at) ON {table} TO CURRENT_USER"
+        "CREATE VIEW {view} AS SELECT DISTINCT * FROM {table}"
     ));
-    run(&pg, &rotating_vault(), &[&table], 2);
+    refused_as_not_writable_but_dry_runs(&pg, &view, store, "cannot update view");
+    // The owner gives up its own UPDATE privilege, then takes back one column, then the other.
+    let denied = "permission denied for table";
+    pg.execute(&format!("REVOKE UPDATE ON {table} FROM CURRENT_USER"));
+    refused_as_not_writable_but_dry_runs(&pg, &table, store, denied);
+    pg.execute(&format!("GRANT UPDATE (value) ON {table} TO CURRENT_USER"));
+    refused_as_not_writable_but_dry_runs(&pg, &table, store, denied);
+    pg.execute(&format!(
+        "GRANT UPDATE (updated_at) ON {table} TO CURRENT_USER; \
+         REVOKE SELECT ON {table} FROM CURRENT_USER; \
+         GRANT SELECT (key, value, encrypted) ON {table} TO CURRENT_USER"
+    ));
+    let schema: String = pg
+        .client()
+        .query_one("SELECT current_schema()", &[])
+        .unwrap()
+        .get(0);
+    run(&pg, &rotating_vault(), &[&format!("{schema}.{table}")], 2);
+    pg.execute(&format!("GRANT SELECT ON {table} TO CURRENT_USER"));
     assert_all_current(&pg, &table, &expected);
+    pg.execute(&format!("DROP VIEW {view}"));
+    pg.drop_tables_named(&table);
+}
+
+/// A row the database will not let the migration write, although nobody changes it (SQLite: a
+/// trigger that cancels updates; PostgreSQL: row-level security that lets the user read the rows
+/// but update none), fails by key as `write_refused`, instead of being counted as changed by a
+/// concurrent writer that does not exist.
+#[test]
+fn rows_the_database_refuses_to_update_fail_as_write_refused() {
+    let check = |db: &dyn Db, table: &str| {
+        let before = db.rows(table);
+        let report = run(db, &rotating_vault(), &[table], 2);
+        let t = &report.tables[0];
+        assert_eq!((t.failed, t.concurrent, t.migrated), (5, 0, 0), "{t:?}");
+        assert!(
+            t.failed_keys.iter().all(|(_, code)| *code == WRITE_REFUSED),
+            "{:?}",
+            t.failed_keys
+        );
+        assert_eq!(db.rows(table), before);
+    };
+    let sqlite = Sqlite::new();
+    seed_mixed(&sqlite, "t", 6);
+    sqlite.execute("CREATE TRIGGER t_frozen BEFORE UPDATE ON t BEGIN SELECT RAISE(IGNORE); END");
+    check(&sqlite, "t");
+
+    let test = "migrate_write_refused";
+    let Some(pg) = Postgres::new(test) else {
+        return;
+    };
+    let table = format!("{test}_{}", std::process::id());
+    seed_mixed(&pg, &table, 6);
+    pg.execute(&format!(
+        "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; \
+         ALTER TABLE {table} FORCE ROW LEVEL SECURITY; \
+         CREATE POLICY read_only ON {table} FOR SELECT USING (true)"
+    ));
+    check(&pg, &table);
     pg.drop_tables_named(&table);
 }
 
@@ -1012,6 +1103,9 @@ struct SwapHook<'a> {
 impl SettingsStore for SwapHook<'_> {
     fn backend(&self) -> &'static str {
         self.inner.backend()
+    }
+    fn check_table(&mut self, t: &TableName, write: bool) -> Result<(), VaultError> {
+        self.inner.check_table(t, write)
     }
     fn count_encrypted(&mut self, t: &TableName) -> Result<u64, VaultError> {
         self.inner.count_encrypted(t)

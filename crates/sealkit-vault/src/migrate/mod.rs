@@ -32,6 +32,10 @@ pub const UNREADABLE_VALUE: &str = "unreadable_value";
 /// The failure code of a row whose key is not readable text (see
 /// [`SettingsStore::unreadable_keys`]).
 pub const UNREADABLE_KEY: &str = "unreadable_key";
+/// The failure code of a row the database would not let the migration write although nobody
+/// changed it: every compare-and-swap matched no row while the value stayed as read (row-level
+/// security that hides the row from updates, a trigger that cancels them).
+pub const WRITE_REFUSED: &str = "write_refused";
 
 /// Progress after each batch, for a progress bar.
 #[derive(Clone, Debug)]
@@ -62,8 +66,9 @@ pub struct TableReport {
     /// Rows changed by someone else during the migration (their write was kept).
     pub concurrent: u64,
     /// Rows that no configured key decrypts, malformed `v2:` values, values that are not
-    /// readable text ([`UNREADABLE_VALUE`]) and keys that are not ([`UNREADABLE_KEY`]). All are
-    /// left untouched.
+    /// readable text ([`UNREADABLE_VALUE`]), keys that are not ([`UNREADABLE_KEY`]), and rows
+    /// the database would not let the migration write ([`WRITE_REFUSED`]). All are left
+    /// untouched.
     pub failed: u64,
     /// Keys (names) of failed rows with the error code, up to 100. A key that is not readable
     /// text is listed as an SQL expression for it (`NULL`, `X'00FF'`).
@@ -345,7 +350,10 @@ impl<'v> Migrator<'v> {
     }
 
     /// Writes a batch; rows that changed meanwhile are re-read and retried a few times, and left
-    /// to the concurrent writer when they keep changing.
+    /// to the concurrent writer when they keep changing. A row whose swap keeps matching nothing
+    /// while its value stays as read was not changed by anyone: the database refuses the write,
+    /// and the row fails ([`WRITE_REFUSED`]) instead of being put down to a writer that does not
+    /// exist.
     fn apply(
         &self,
         store: &mut dyn SettingsStore,
@@ -359,18 +367,22 @@ impl<'v> Migrator<'v> {
                 t.migrated += 1;
                 continue;
             }
-            let mut key = update.key;
+            let (mut key, mut expected) = (update.key, update.old);
             let mut resolved = false;
+            let mut changed = false;
             for _ in 0..CAS_RETRIES {
                 let Some(row) = store.fetch_one(table, &key)? else {
+                    changed = true;
                     break; // deleted, or no longer marked encrypted: the writer owns it
                 };
+                changed |= !matches!(&row.value, StoredValue::Text(value) if *value == expected);
                 // The row is already counted as processed: classify into a scratch report and
                 // fold only the outcome into `t`.
                 let mut scratch = TableReport::default();
                 match self.classify(&mut scratch, row.key, row.value) {
                     Some(retry) => {
                         key = retry.key.clone();
+                        expected = retry.old.clone();
                         if swap(store, table, std::slice::from_ref(&retry))? == [true] {
                             t.migrated += 1;
                             resolved = true;
@@ -391,7 +403,11 @@ impl<'v> Migrator<'v> {
                 }
             }
             if !resolved {
-                t.concurrent += 1;
+                if changed {
+                    t.concurrent += 1;
+                } else {
+                    failed(t, key, WRITE_REFUSED);
+                }
             }
         }
         Ok(())

@@ -309,40 +309,39 @@ impl SettingsStore for PostgresStore {
     }
 
     fn check_table(&mut self, table: &TableName, write: bool) -> Result<(), VaultError> {
-        // Executed rather than only prepared: the server checks privileges when a statement
-        // runs, so this also finds columns the connection may not read. `LIMIT 0` reads no row.
-        let sql = format!(
-            "SELECT key, value, encrypted, updated_at FROM {} LIMIT 0",
+        // Prepared only: the server resolves every name when it parses, but checks privileges
+        // when a statement runs, and `updated_at` is only ever written, never read.
+        let columns = format!(
+            "SELECT key, value, encrypted, updated_at FROM {}",
             table.quoted()
         );
-        self.client.execute(&sql, &[]).map_err(store_err)?;
+        self.client.prepare(&columns).map_err(store_err)?;
+        // Run: the connection must be allowed to read what the fetches read. `LIMIT 0`: no row.
+        let read = format!(
+            "SELECT key, value, encrypted FROM {} LIMIT 0",
+            table.quoted()
+        );
+        self.client.execute(&read, &[]).map_err(store_err)?;
         if !write {
             return Ok(());
         }
-        // The UPDATE's own `WHERE` reads `key`, `value` and `encrypted`, checked above.
-        let row = self
-            .client
-            .query_one(
-                "SELECT current_setting('transaction_read_only') = 'on', \
-                 has_column_privilege($1::text, 'value', 'UPDATE') \
-                 AND has_column_privilege($1::text, 'updated_at', 'UPDATE')",
-                &[&table.quoted()],
-            )
-            .map_err(store_err)?;
-        let read_only: bool = row.try_get(0).map_err(store_err)?;
-        let may_update: bool = row.try_get(1).map_err(store_err)?;
-        let reason = if read_only {
-            "the session is read-only (a standby server, or default_transaction_read_only is on)"
-        } else if !may_update {
-            "this user may not update its value and updated_at columns"
-        } else {
-            return Ok(());
-        };
-        Err(VaultError::TableNotWritable {
-            table: table.as_str().to_owned(),
-            backend: "postgres",
-            reason,
-        })
+        // The migration's own update, matching no row, in a transaction that is rolled back. It
+        // fails as the real one would: in a read-only session (a standby server,
+        // `default_transaction_read_only`), on a view that cannot be updated, without the
+        // `UPDATE` privilege on `value` and `updated_at`. A statement-level trigger on the table
+        // does run, and whatever it writes is rolled back with the transaction.
+        let probe = format!(
+            "UPDATE {} SET value = value, updated_at = NOW() WHERE false",
+            table.quoted()
+        );
+        let mut tx = self.client.transaction().map_err(store_err)?;
+        tx.execute(&probe, &[])
+            .map_err(|e| VaultError::TableNotWritable {
+                table: table.as_str().to_owned(),
+                backend: "postgres",
+                message: error_text(&e),
+            })?;
+        tx.rollback().map_err(store_err)
     }
 
     fn count_encrypted(&mut self, table: &TableName) -> Result<u64, VaultError> {

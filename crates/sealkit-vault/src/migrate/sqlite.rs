@@ -131,22 +131,25 @@ impl SettingsStore for SqliteStore {
             table.quoted()
         );
         self.conn.prepare(&sql).map_err(store_err)?;
-        // SQLite has no privileges: a write fails only when the database file is open read-only
-        // (opened so, or write-protected). An unqualified name is looked up in `main` (the
-        // temporary database is never read-only; a table only in an attached one is not seen).
-        let schema = table
-            .as_str()
-            .split_once('.')
-            .map_or("main", |(schema, _)| schema);
-        if write && self.conn.is_readonly(schema).map_err(store_err)? {
-            return Err(VaultError::TableNotWritable {
+        if !write {
+            return Ok(());
+        }
+        // The migration's own update, matching no row, in a transaction that is rolled back. It
+        // fails as the real one would: on a view, in a database open read-only (a write-protected
+        // file, a read-only connection or attached database, `PRAGMA query_only`). SQLite's
+        // triggers run per row, so nothing runs.
+        let probe = format!(
+            "UPDATE {} SET value = value, updated_at = CURRENT_TIMESTAMP WHERE 0",
+            table.quoted()
+        );
+        let tx = self.conn.transaction().map_err(store_err)?;
+        tx.execute(&probe, [])
+            .map_err(|e| VaultError::TableNotWritable {
                 table: table.as_str().to_owned(),
                 backend: "sqlite",
-                reason: "the database is open read-only (a write-protected file or a read-only \
-                         connection)",
-            });
-        }
-        Ok(())
+                message: e.to_string(),
+            })?;
+        tx.rollback().map_err(store_err)
     }
 
     fn count_encrypted(&mut self, table: &TableName) -> Result<u64, VaultError> {

@@ -130,20 +130,16 @@ pub trait SettingsStore {
     fn backend(&self) -> &'static str;
 
     /// Checks, before the migration reads a row, that `table` has every column the migration
-    /// uses (`key`, `value`, `encrypted`, `updated_at`) and that this connection may read them,
-    /// and, when `write`, that it may also update `value` and `updated_at`: so that a table the
-    /// run could not finish stops it before any table is written, rather than at its first batch.
-    ///
-    /// The default checks nothing (the first query on the table then finds what it finds).
+    /// uses (`key`, `value`, `encrypted`, `updated_at`), that this connection may read the three
+    /// it reads, and, when `write`, that it may update `value` and `updated_at` (without changing
+    /// anything): so that a table the run could not finish stops it before any table is written,
+    /// rather than at its first batch. Required, so that a store wrapping another forwards it.
     ///
     /// # Errors
-    /// [`VaultError::Store`] when the table or a column cannot be read (the migration reports
-    /// it as [`VaultError::TableUnreadable`]); [`VaultError::TableNotWritable`] when it cannot be
-    /// written.
-    fn check_table(&mut self, table: &TableName, write: bool) -> Result<(), VaultError> {
-        let _ = (table, write);
-        Ok(())
-    }
+    /// [`VaultError::Store`] when the table or a column is missing or cannot be read (the
+    /// migration reports it as [`VaultError::TableUnreadable`]); [`VaultError::TableNotWritable`]
+    /// when it cannot be written.
+    fn check_table(&mut self, table: &TableName, write: bool) -> Result<(), VaultError>;
 
     /// Number of `encrypted = true` rows (for the progress total).
     ///
