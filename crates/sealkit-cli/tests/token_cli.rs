@@ -389,7 +389,7 @@ fn a_previous_key_with_a_retirement_time_stops_at_that_time() {
     let out = verify("2001-01-01T00:00:00Z");
     assert_eq!(
         stderr(&out).trim_end(),
-        "sealkit: error[authn]: S2_ACCESS_TOKEN: access token was sealed under a retired key"
+        "sealkit: error[authn]: S2_ACCESS_TOKEN: access token, or a token that issued it, was sealed under a retired key"
     );
     assert!(!out.status.success());
     let json: serde_json::Value =

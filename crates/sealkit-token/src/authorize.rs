@@ -222,19 +222,28 @@ fn missing(what: &str, ops: OpSet) -> TokenError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     claims: TokenClaims,
-    key_retire_at: Option<i64>,
+    /// The key that sealed it.
+    key_id: String,
+    /// The earliest retirement of the key that sealed it and of its issuer keys.
+    keys_retire_at: Option<i64>,
 }
 
 impl VerifiedToken {
     /// When the token stops verifying (before the clock-skew allowance): its expiry, or the
-    /// retirement of the key that sealed it if that comes first; `None` = never (revocation
-    /// aside). Tokens it issues expire no later than this.
+    /// retirement of the key that sealed it or of a key that sealed a token in its issuing chain,
+    /// whichever comes first; `None` = never (revocation aside). Tokens it issues expire no later
+    /// than this.
     pub fn valid_until(&self) -> Option<time::OffsetDateTime> {
         self.valid_until_unix().map(unix_to_datetime)
     }
 
+    /// The id of the server key that sealed the token.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
     fn valid_until_unix(&self) -> Option<i64> {
-        match (self.claims.expires_at, self.key_retire_at) {
+        match (self.claims.expires_at, self.keys_retire_at) {
             (Some(expires_at), Some(retire_at)) => Some(expires_at.min(retire_at)),
             (expires_at, retire_at) => expires_at.or(retire_at),
         }
@@ -431,12 +440,13 @@ impl TokenAuthority {
         &self.keyring
     }
 
-    /// Opens a token and checks its times, its key's retirement and its revocation, handing the
-    /// borrowed claims (and the sealing key's retirement time) to `f`.
+    /// Opens a token and checks its times, its keys' retirement and its revocation, handing the
+    /// borrowed claims, the id of the key that sealed it and the earliest retirement of its keys
+    /// to `f`.
     fn with_claims<R>(
         &self,
         token: &str,
-        f: impl FnOnce(&ClaimsView<'_>, Option<i64>) -> Result<R, TokenError>,
+        f: impl FnOnce(&ClaimsView<'_>, &str, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
         // Decoded bytes are fewer than the token's characters.
         if token.len() <= SMALL_OPEN_BUF_LEN {
@@ -450,8 +460,8 @@ impl TokenAuthority {
 
     fn check_claims<R>(
         &self,
-        opened: Opened<'_>,
-        f: impl FnOnce(&ClaimsView<'_>, Option<i64>) -> Result<R, TokenError>,
+        opened: Opened<'_, '_>,
+        f: impl FnOnce(&ClaimsView<'_>, &str, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
         let claims = ClaimsView::parse(opened.claims)?;
         let now = self.clock.now();
@@ -463,10 +473,28 @@ impl TokenAuthority {
         {
             return Err(TokenError::Expired);
         }
-        if let Some(retire_at) = opened.key_retire_at
-            && now >= retire_at.saturating_add(self.skew_secs)
-        {
+        let retired = |retire_at: i64| now >= retire_at.saturating_add(self.skew_secs);
+        if opened.key_retire_at.is_some_and(retired) {
             return Err(TokenError::KeyRetired);
+        }
+        // A token issued across a key rotation is trusted no longer than the keys that sealed its
+        // issuers: removing or retiring a key ends every token under it and everything they
+        // issued, whatever key sealed those.
+        let mut keys_retire_at = opened.key_retire_at;
+        if claims.has_issuer_keys() {
+            for issuer_key in claims.issuer_keys() {
+                match self.keyring.retirement_of(issuer_key) {
+                    None => return Err(TokenError::KeyRetired),
+                    Some(Some(retire_at)) if retired(retire_at) => {
+                        return Err(TokenError::KeyRetired);
+                    }
+                    Some(Some(retire_at)) => {
+                        keys_retire_at =
+                            Some(keys_retire_at.map_or(retire_at, |t| t.min(retire_at)));
+                    }
+                    Some(None) => {}
+                }
+            }
         }
         // The id and the chain above it, asked in one call.
         let mut lineage = [""; 1 + MAX_CHAIN_DEPTH];
@@ -479,16 +507,17 @@ impl TokenAuthority {
         if self.revocations.any_revoked(&lineage[..depth]) {
             return Err(TokenError::Revoked);
         }
-        f(&claims, opened.key_retire_at)
+        f(&claims, opened.key_id, keys_retire_at)
     }
 
     /// Verifies a token: it opens under a known key, is within its validity period (with the
     /// clock-skew allowance) and neither it nor any token in its issuing chain is revoked.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        self.with_claims(token, |claims, key_retire_at| {
+        self.with_claims(token, |claims, key_id, keys_retire_at| {
             Ok(VerifiedToken {
                 claims: claims.to_owned_claims(),
-                key_retire_at,
+                key_id: key_id.to_owned(),
+                keys_retire_at,
             })
         })
     }
@@ -501,7 +530,7 @@ impl TokenAuthority {
         token: &str,
         request: &OpRequest<'r>,
     ) -> Result<Authorization<'r>, TokenError> {
-        self.with_claims(token, |claims, _| {
+        self.with_claims(token, |claims, _, _| {
             ScopeView::of_claims(claims).check(request, prefixed_owned)
         })
     }
@@ -531,7 +560,7 @@ impl TokenAuthority {
         request: &OpRequest<'r>,
         stream_buffer: &'r mut String,
     ) -> Result<Authorization<'r>, TokenError> {
-        self.with_claims(token, |claims, _| {
+        self.with_claims(token, |claims, _, _| {
             ScopeView::of_claims(claims).check(request, prefixed_into(stream_buffer))
         })
     }
@@ -567,7 +596,10 @@ impl TokenAuthority {
         }
         // A child never outlives its issuer: not its expiry, nor the retirement of its key.
         let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until_unix);
-        let parent = parent.map(|verified| verified.claims);
+        let (parent, parent_key_id) = match parent {
+            Some(verified) => (Some(verified.claims), Some(verified.key_id)),
+            None => (None, None),
+        };
         if let Some(parent) = &parent {
             if !parent
                 .scope
@@ -592,8 +624,8 @@ impl TokenAuthority {
             });
         }
         let mut scope = request.scope.clone();
-        let (expires_at, chain) = match &parent {
-            None => (requested_expiry, Vec::new()),
+        let (expires_at, chain, issuer_keys) = match &parent {
+            None => (requested_expiry, Vec::new(), Vec::new()),
             Some(parent) => {
                 if parent.chain.len() >= MAX_CHAIN_DEPTH {
                     return Err(TokenError::invalid(format!(
@@ -620,7 +652,19 @@ impl TokenAuthority {
                 check_not_broader(&scope, &parent.scope)?;
                 let mut chain = parent.chain.clone();
                 chain.push(parent.id.clone());
-                (expires_at, chain)
+                // The issuer's key and its own issuer keys, but the key sealing the child: that
+                // one is checked through the child's own string.
+                let active = self.keyring.active_key_id();
+                let mut issuer_keys: Vec<String> = parent
+                    .issuer_keys
+                    .iter()
+                    .cloned()
+                    .chain(parent_key_id)
+                    .filter(|id| id != active)
+                    .collect();
+                issuer_keys.sort_unstable();
+                issuer_keys.dedup();
+                (expires_at, chain, issuer_keys)
             }
         };
         let claims = TokenClaims {
@@ -630,6 +674,7 @@ impl TokenAuthority {
             issued_at: now,
             expires_at,
             chain,
+            issuer_keys,
         };
         let token = self.keyring.seal(&claims)?;
         let info = TokenInfo::from_claims(&claims);

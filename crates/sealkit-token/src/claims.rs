@@ -1,13 +1,16 @@
 //! What a token seals: its id, scope, times and issuing chain, in a compact canonical binary form.
 //!
-//! Layout (v1; integers big-endian; see `docs/formats.md`): all the text, the chain's lengths,
-//! then a fixed 33-byte header.
+//! Layout (v1; integers big-endian; see `docs/formats.md`): all the text, the length of the
+//! issuer keys (only when there are any), the chain's lengths, then a fixed 33-byte header.
 //!
 //! ```text
-//! text           id ‖ chain ids ‖ basins name ‖ streams name ‖ access_tokens name (UTF-8)
+//! text           id ‖ chain ids ‖ basins name ‖ streams name ‖ access_tokens name
+//!                ‖ issuer keys (UTF-8)
+//! issuer keys    u8 length of the issuer keys text, 1..=135; only when flag bit 2 is set
 //! chain lengths  depth × u8, 1..=96 each, root-most first
 //! header (offsets within it):
-//!  0      1      flags          bit 0 auto_prefix_streams, bit 1 has expiry; other bits zero
+//!  0      1      flags          bit 0 auto_prefix_streams, bit 1 has expiry, bit 2 has issuer
+//!                               keys; other bits zero
 //!  1      4      ops            bit i = Operation::ALL[i]; bits 21.. zero
 //!  5      1      op_groups      bits: account r/w, basin r/w, stream r/w; bits 6.. zero
 //!  6      8      issued_at      i64 Unix seconds
@@ -19,7 +22,14 @@
 //! 30      3      access_tokens  resource set header
 //!
 //! resource set header = u8 tag (0 none | 1 exact | 2 prefix) ‖ u16 name length (0 for none, ≥ 1 for exact)
+//! issuer keys text    = key ids joined by `,`, in ascending byte order, each once; no more of
+//!                       them than the chain is deep
 //! ```
+//!
+//! The issuer keys are the keys that sealed the tokens of the issuing chain, other than the key
+//! that seals this token: verification refuses the token once any of them is retired or removed,
+//! as it refuses the issuers themselves. Tokens issued with no key rotation in between carry none,
+//! and their encoding is the same as before the field existed.
 //!
 //! Verification parses this on every request, so the layout is made for that: every field of the
 //! header sits at a fixed offset from the end, and every string lives in the one text region,
@@ -33,6 +43,7 @@ use crate::scope::{
     AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroups, OpSet, ResourceSet,
     ResourceSetView, has_control_character, has_nul, has_token_id_shape, validate_token_id,
 };
+use crate::token::{MAX_KEY_ID_LEN, is_key_id};
 
 /// Deepest issuing chain a token may carry: a token issued from a token issued from … at most
 /// this many tokens above it.
@@ -43,7 +54,9 @@ pub const MAX_CLAIMS_LEN: usize = HEADER_LEN
     + MAX_CHAIN_DEPTH
     + (1 + MAX_CHAIN_DEPTH) * MAX_TOKEN_ID_LEN
     + 2 * MAX_RESOURCE_NAME_LEN
-    + MAX_TOKEN_ID_LEN;
+    + MAX_TOKEN_ID_LEN
+    + 1
+    + MAX_ISSUER_KEYS_LEN;
 
 const HEADER_LEN: usize = 33;
 /// Where each resource set header starts.
@@ -51,8 +64,12 @@ const BASINS_AT: usize = 24;
 const STREAMS_AT: usize = 27;
 const ACCESS_TOKENS_AT: usize = 30;
 
-const FLAG_AUTO_PREFIX: u8 = 0b01;
-const FLAG_EXPIRES: u8 = 0b10;
+const FLAG_AUTO_PREFIX: u8 = 0b001;
+const FLAG_EXPIRES: u8 = 0b010;
+const FLAG_ISSUER_KEYS: u8 = 0b100;
+
+/// Longest issuer keys text: one key per level of the chain, each of the longest id, with commas.
+const MAX_ISSUER_KEYS_LEN: usize = MAX_CHAIN_DEPTH * (MAX_KEY_ID_LEN + 1) - 1;
 
 const TAG_NONE: u8 = 0;
 const TAG_EXACT: u8 = 1;
@@ -79,6 +96,10 @@ pub struct TokenClaims {
     /// The ids of the tokens that issued this one, root-most first; empty when the root authority
     /// issued it.
     pub chain: Vec<String>,
+    /// The ids of the keys that sealed the tokens in `chain`, other than the key that seals this
+    /// token, in ascending order, each once: the token stops verifying when any of them is retired
+    /// or leaves the keyring. Empty unless keys were rotated while the chain was being issued.
+    pub issuer_keys: Vec<String>,
 }
 
 impl TokenClaims {
@@ -109,6 +130,16 @@ impl TokenClaims {
         for ancestor in &self.chain {
             validate_token_id(ancestor)?;
         }
+        if self.issuer_keys.len() > self.chain.len()
+            || !self.issuer_keys.iter().all(|id| is_key_id(id))
+            || !self.issuer_keys.is_sorted_by(|a, b| a < b)
+        {
+            return Err(TokenError::invalid(
+                "issuer keys must be distinct key ids in ascending order, at most one per \
+                 issuing token",
+            ));
+        }
+        let issuer_keys = self.issuer_keys.join(",");
         let sets = [
             self.scope.basins.as_view(),
             self.scope.streams.as_view(),
@@ -125,7 +156,11 @@ impl TokenClaims {
                 out.extend_from_slice(name.as_bytes());
             }
         }
-        // Then the chain's lengths; the validations above bound each length to its field's width.
+        out.extend_from_slice(issuer_keys.as_bytes());
+        // Then the lengths; the validations above bound each to its field's width.
+        if !issuer_keys.is_empty() {
+            out.push(issuer_keys.len() as u8);
+        }
         out.extend(self.chain.iter().map(|ancestor| ancestor.len() as u8));
         // Then the fixed header.
         let header_at = out.len();
@@ -135,6 +170,9 @@ impl TokenClaims {
         }
         if self.expires_at.is_some() {
             flags |= FLAG_EXPIRES;
+        }
+        if !issuer_keys.is_empty() {
+            flags |= FLAG_ISSUER_KEYS;
         }
         out.push(flags);
         out.extend_from_slice(&self.scope.ops.bits().to_be_bytes());
@@ -189,6 +227,7 @@ pub struct ClaimsView<'a> {
     pub expires_at: Option<i64>,
     chain_lens: &'a [u8],
     chain_text: &'a str,
+    issuer_keys: &'a str,
 }
 
 impl<'a> ClaimsView<'a> {
@@ -206,6 +245,17 @@ impl<'a> ClaimsView<'a> {
         }
     }
 
+    /// The ids of the keys that sealed the issuing chain, other than this token's own key (see
+    /// [`TokenClaims::issuer_keys`]).
+    pub fn issuer_keys(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.issuer_keys.split(',').filter(|id| !id.is_empty())
+    }
+
+    /// True if the token was issued across a key rotation (see [`ClaimsView::issuer_keys`]).
+    pub fn has_issuer_keys(&self) -> bool {
+        !self.issuer_keys.is_empty()
+    }
+
     /// An owned copy.
     pub fn to_owned_claims(&self) -> TokenClaims {
         TokenClaims {
@@ -221,6 +271,7 @@ impl<'a> ClaimsView<'a> {
             issued_at: self.issued_at,
             expires_at: self.expires_at,
             chain: self.chain().map(str::to_owned).collect(),
+            issuer_keys: self.issuer_keys().map(str::to_owned).collect(),
         }
     }
 }
@@ -315,7 +366,7 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
     }
     let (rest, head) = bytes.split_last_chunk::<HEADER_LEN>()?;
     let flags = head[0];
-    if flags & !(FLAG_AUTO_PREFIX | FLAG_EXPIRES) != 0 {
+    if flags & !(FLAG_AUTO_PREFIX | FLAG_EXPIRES | FLAG_ISSUER_KEYS) != 0 {
         return None;
     }
     let ops = OpSet::from_bits(u32::from_be_bytes(field(head, 1)))?;
@@ -340,7 +391,19 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
     let basins = set_header(head, BASINS_AT, MAX_RESOURCE_NAME_LEN)?;
     let streams = set_header(head, STREAMS_AT, MAX_RESOURCE_NAME_LEN)?;
     let access_tokens = set_header(head, ACCESS_TOKENS_AT, MAX_TOKEN_ID_LEN)?;
-    let (text, chain_lens) = rest.split_at_checked(rest.len().checked_sub(depth)?)?;
+    let (rest, chain_lens) = rest.split_at_checked(rest.len().checked_sub(depth)?)?;
+    let (text, issuer_keys) = if flags & FLAG_ISSUER_KEYS != 0 {
+        let (&len, rest) = rest.split_last()?;
+        let (text, keys) = rest.split_at_checked(rest.len().checked_sub(usize::from(len))?)?;
+        // ASCII only, so the split cannot have cut a character of the text before it.
+        let keys = std::str::from_utf8(keys).ok()?;
+        if !is_issuer_keys_text(keys) || keys.split(',').count() > depth {
+            return None;
+        }
+        (text, keys)
+    } else {
+        (rest, "")
+    };
 
     // One UTF-8 check for all the text, then one scan of the ids (no control characters) and one
     // of the names (no NUL), rather than one of each per field.
@@ -384,5 +447,16 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
         expires_at,
         chain_lens,
         chain_text,
+        issuer_keys,
+    })
+}
+
+/// Key ids joined by `,`, each greater than the one before it.
+fn is_issuer_keys_text(text: &str) -> bool {
+    let mut previous: Option<&str> = None;
+    text.split(',').all(|id| {
+        let in_order = is_key_id(id) && previous.is_none_or(|before| before < id);
+        previous = Some(id);
+        in_order
     })
 }

@@ -26,6 +26,12 @@ pub const TOKEN_PREFIX: &str = "sktok1_";
 /// Longest key id: ASCII letters and digits only, so it never contains the `_` separator.
 pub const MAX_KEY_ID_LEN: usize = 16;
 
+/// A key id is 1..=16 ASCII letters or digits, so it never contains the token's `_` separator
+/// (nor the `,` between issuer keys in the claims).
+pub(crate) fn is_key_id(id: &str) -> bool {
+    (1..=MAX_KEY_ID_LEN).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 const NONCE_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 
@@ -164,9 +170,11 @@ struct SealingKey {
     retire_at: Option<i64>,
 }
 
-/// A token that opened: its claims, and when the key that sealed it stops being trusted.
-pub(crate) struct Opened<'b> {
+/// A token that opened: its claims, and the key that sealed it and when that key stops being
+/// trusted.
+pub(crate) struct Opened<'b, 'k> {
     pub(crate) claims: &'b [u8],
+    pub(crate) key_id: &'k str,
     pub(crate) key_retire_at: Option<i64>,
 }
 
@@ -267,12 +275,17 @@ impl TokenKeyring {
         self.keys.iter().map(|k| k.id.as_str())
     }
 
-    /// A key id is 1..=16 ASCII letters or digits, so it never contains the `_` separator.
+    /// When the key `key_id` stops being trusted: `None` if the keyring does not hold it,
+    /// `Some(None)` if it holds it for good.
+    pub(crate) fn retirement_of(&self, key_id: &str) -> Option<Option<i64>> {
+        self.keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .map(|k| k.retire_at)
+    }
+
     fn check_key_id(key_id: &str) -> Result<(), TokenError> {
-        if key_id.is_empty()
-            || key_id.len() > MAX_KEY_ID_LEN
-            || !key_id.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if !is_key_id(key_id) {
             return Err(TokenError::Key(
                 "token key id must be 1 to 16 ASCII letters or digits",
             ));
@@ -323,11 +336,11 @@ impl TokenKeyring {
     }
 
     /// Opens a token string into `buf`, returning the claims bytes. Allocates nothing.
-    pub(crate) fn open<'b>(
-        &self,
+    pub(crate) fn open<'b, 'k>(
+        &'k self,
         token: &str,
         buf: &'b mut [u8],
-    ) -> Result<Opened<'b>, TokenError> {
+    ) -> Result<Opened<'b, 'k>, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
         }
@@ -367,6 +380,7 @@ impl TokenKeyring {
             .map_err(|_| TokenError::Unauthentic)?;
         Ok(Opened {
             claims: &buf[NONCE_LEN..len - TAG_LEN],
+            key_id: &key.id,
             key_retire_at: key.retire_at,
         })
     }

@@ -39,6 +39,7 @@ fn expected_claims() -> TokenClaims {
         issued_at: ISSUED_AT,
         expires_at: Some(EXPIRES_AT),
         chain: vec!["root-1".into()],
+        issuer_keys: Vec::new(),
     }
 }
 
@@ -107,6 +108,79 @@ fn the_claims_codec_writes_the_documented_bytes() {
     let by_hand = claims_by_hand();
     assert_eq!(expected_claims().encode().unwrap(), by_hand);
     assert_eq!(TokenClaims::decode(&by_hand).unwrap(), expected_claims());
+}
+
+/// Claims v1 for [`expected_claims`] issued along `chain` across key rotations, by hand: the text
+/// with `issuer_keys` last, then their length, the chain's lengths, and the header with flag bit 2.
+fn rotated_claims_by_hand(chain: &[&str], issuer_keys: &str) -> Vec<u8> {
+    let bit = |op: Operation| 1u32 << Operation::ALL.iter().position(|o| *o == op).unwrap();
+    let mut out = Vec::new();
+    out.extend_from_slice(b"golden");
+    for id in chain {
+        out.extend_from_slice(id.as_bytes());
+    }
+    out.extend_from_slice(b"b1ns/");
+    out.extend_from_slice(issuer_keys.as_bytes());
+    out.push(u8::try_from(issuer_keys.len()).unwrap());
+    out.extend(chain.iter().map(|id| u8::try_from(id.len()).unwrap()));
+    out.push(0b111); // auto-prefix, has expiry, has issuer keys
+    out.extend_from_slice(&(bit(Operation::Append) | bit(Operation::Read)).to_be_bytes());
+    out.push(0);
+    out.extend_from_slice(&ISSUED_AT.to_be_bytes());
+    out.extend_from_slice(&EXPIRES_AT.to_be_bytes());
+    out.push(6);
+    out.push(u8::try_from(chain.len()).unwrap());
+    out.extend_from_slice(&[1, 0, 2, 2, 0, 3, 0, 0, 0]);
+    out
+}
+
+/// The issuer keys are written as documented; any other spelling of them (out of order, twice,
+/// empty, more than the chain is deep, not key ids, the flag without them) is refused both ways.
+#[test]
+fn issuer_keys_are_written_as_documented_and_only_so() {
+    let mut claims = expected_claims();
+    claims.chain.push("mid".into());
+    claims.issuer_keys = vec!["k5".into(), "k6".into()];
+    let by_hand = rotated_claims_by_hand(&["root-1", "mid"], "k5,k6");
+    assert_eq!(claims.encode().unwrap(), by_hand);
+    assert_eq!(TokenClaims::decode(&by_hand).unwrap(), claims);
+
+    for (chain, keys) in [
+        (&["root-1", "mid"][..], "k6,k5"),
+        (&["root-1", "mid"], "k5,k5"),
+        (&["root-1", "mid"], "k5,"),
+        (&["root-1", "mid"], ",k5"),
+        (&["root-1", "mid"], ""),
+        (&["root-1", "mid"], "k5-1"),
+        (&["root-1", "mid"], "k1234567890123456"),
+        (&["root-1"], "k5,k6"),
+        (&[], "k5"),
+    ] {
+        let bytes = rotated_claims_by_hand(chain, keys);
+        assert_eq!(
+            TokenClaims::decode(&bytes),
+            Err(TokenError::Malformed),
+            "{chain:?} {keys}"
+        );
+    }
+    // The length byte and text without the flag.
+    let mut no_flag = by_hand.clone();
+    let flags_at = no_flag.len() - 33;
+    no_flag[flags_at] = 0b011;
+    assert_eq!(TokenClaims::decode(&no_flag), Err(TokenError::Malformed));
+
+    for keys in [
+        &["k6", "k5"][..],
+        &["k5", "k5"],
+        &[""],
+        &["k5,k6"],
+        &["k1", "k2", "k3"],
+        &["k_1"],
+    ] {
+        let mut claims = claims.clone();
+        claims.issuer_keys = keys.iter().map(|k| k.to_string()).collect();
+        assert_eq!(claims.encode().unwrap_err().code(), "invalid", "{keys:?}");
+    }
 }
 
 #[test]

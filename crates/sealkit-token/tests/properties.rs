@@ -373,7 +373,10 @@ proptest! {
         issued_at in -1_000_000i64..4_000_000_000,
         expires_at in proptest::option::of(-1_000_000i64..4_000_000_000),
         chain in proptest::collection::vec("[a-z/]{1,12}", 0..4),
+        keys in proptest::collection::btree_set("[A-Za-z0-9]{1,16}", 0..4),
     ) {
+        // Sorted and distinct, as the format wants them, and no more than the chain is deep.
+        let issuer_keys = keys.into_iter().take(chain.len()).collect();
         let claims = TokenClaims {
             id: "token-id".into(),
             scope,
@@ -381,6 +384,7 @@ proptest! {
             issued_at,
             expires_at,
             chain,
+            issuer_keys,
         };
         match claims.encode() {
             Ok(bytes) => {
@@ -394,6 +398,7 @@ proptest! {
                 let view = ClaimsView::parse(&bytes).unwrap();
                 prop_assert_eq!(view.effective_ops, claims.scope.effective_ops());
                 prop_assert_eq!(view.chain().collect::<Vec<_>>(), claims.chain.iter().map(String::as_str).collect::<Vec<_>>());
+                prop_assert_eq!(view.issuer_keys().collect::<Vec<_>>(), claims.issuer_keys.iter().map(String::as_str).collect::<Vec<_>>());
             }
             Err(e) => {
                 // Only an empty permission set or auto-prefix without a prefix scope is refused.
@@ -428,10 +433,12 @@ proptest! {
         scope in scope(),
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
         cut in any::<prop::sample::Index>(),
+        rotated in any::<bool>(),
     ) {
         let claims = TokenClaims {
             id: "t".into(), scope, auto_prefix_streams: false, issued_at: 0, expires_at: Some(1),
-            chain: vec!["p".into()],
+            chain: vec!["p".into(), "q".into()],
+            issuer_keys: if rotated { vec!["k0".into(), "k1".into()] } else { Vec::new() },
         };
         let encoded = claims.encode();
         // Only a scope without any operation is refused (rare).

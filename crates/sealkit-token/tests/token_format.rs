@@ -21,6 +21,9 @@ fn token_has_the_versioned_prefix_and_key_id() {
     assert!(t.starts_with("sktok1_k1_"), "{t}");
     assert_eq!(TOKEN_PREFIX, "sktok1_");
     assert!(t.len() <= MAX_TOKEN_LEN);
+    // docs/formats.md gives both.
+    assert_eq!(MAX_TOKEN_LEN, 2_970);
+    assert_eq!(sealkit_token::claims::MAX_CLAIMS_LEN, 2_161);
     let payload = &t["sktok1_k1_".len()..];
     assert!(
         payload
@@ -167,6 +170,91 @@ fn children_of_a_token_under_a_retiring_key_expire_with_the_key() {
     clock.set(retire_at);
     rotated.verify(&issuer).unwrap();
     assert_eq!(issue(CHILD).unwrap_err(), TokenError::KeyRetired);
+}
+
+/// A token under a key being rotated out, kept with no deadline, issues a child (sealed under the
+/// new key) and a grandchild. Removing the old key ends all three, not only the token it sealed;
+/// moving its retirement earlier ends them at that time; a chain issued entirely under the new key
+/// is untouched, and carries no issuer keys.
+#[test]
+fn removing_a_key_ends_the_tokens_issued_from_its_tokens() {
+    const ISSUER: &str = r#"{"id": "issuer", "scope": {"basins": {"prefix": ""}, "streams": {"prefix": ""},
+        "access_tokens": {"prefix": ""}, "ops": ["issue-access-token", "append"]}}"#;
+    let request = |id: &str| common::request(&ISSUER.replacen("issuer", id, 1));
+    let (old_key, new_key) = (
+        ServerKey::from_bytes([1; 32]),
+        ServerKey::from_bytes([2; 32]),
+    );
+    let old_issuer = fixture_with_key(&old_key).root(ISSUER); // sealed under k1, no expiry
+    let clock = Arc::new(FixedClock::new(NOW));
+    let authority = |old: Option<Option<i64>>| {
+        let mut keyring = TokenKeyring::new("k2", &new_key).unwrap();
+        match old {
+            Some(None) => keyring.add_verification_key("k1", &old_key).unwrap(),
+            Some(Some(t)) => keyring
+                .add_verification_key_until("k1", &old_key, at(t))
+                .unwrap(),
+            None => {}
+        }
+        TokenAuthority::new(keyring)
+            .with_clock(clock.clone())
+            .with_clock_skew(30)
+    };
+    let rotating = authority(Some(None));
+    let issue = |issuer: &str, id: &str| {
+        let issued = rotating.issue(Issuer::Token(issuer), &request(id)).unwrap();
+        issued.token.expose_secret().to_owned()
+    };
+    let child = issue(&old_issuer, "child");
+    let grandchild = issue(&child, "grandchild");
+    assert!(child.starts_with("sktok1_k2_") && grandchild.starts_with("sktok1_k2_"));
+    for token in [&child, &grandchild] {
+        let verified = rotating.verify(token).unwrap();
+        assert_eq!(verified.key_id(), "k2");
+        assert_eq!(verified.claims().issuer_keys, ["k1"]);
+        assert_eq!(verified.valid_until(), None);
+    }
+    // Under the new key alone from the root: no issuer keys.
+    let new_root = rotating
+        .issue(Issuer::Root, &request("new-root"))
+        .unwrap()
+        .token;
+    let new_child = issue(new_root.expose_secret(), "new-child");
+    assert!(
+        rotating
+            .verify(&new_child)
+            .unwrap()
+            .claims()
+            .issuer_keys
+            .is_empty()
+    );
+
+    // k1 removed: its own token is unknown, and what it issued is refused as well.
+    let removed = authority(None);
+    assert_eq!(
+        removed.verify(&old_issuer).unwrap_err(),
+        TokenError::UnknownKey
+    );
+    for token in [&child, &grandchild] {
+        let err = removed.verify(token).unwrap_err();
+        assert_eq!((err.clone(), err.code()), (TokenError::KeyRetired, "authn"));
+    }
+    removed.verify(&new_child).unwrap();
+
+    // k1 given a retirement an hour from now: the descendants end with it, skew included.
+    let retiring = authority(Some(Some(NOW + 3_600)));
+    assert_eq!(
+        retiring.verify(&grandchild).unwrap().valid_until(),
+        Some(at(NOW + 3_600))
+    );
+    clock.set(NOW + 3_600 + 29);
+    retiring.verify(&grandchild).unwrap();
+    clock.set(NOW + 3_600 + 30);
+    assert_eq!(
+        retiring.verify(&grandchild).unwrap_err(),
+        TokenError::KeyRetired
+    );
+    retiring.verify(&new_child).unwrap();
 }
 
 fn at(unix: i64) -> time::OffsetDateTime {
