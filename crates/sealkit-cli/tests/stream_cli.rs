@@ -151,7 +151,13 @@ fn only_a_successful_seal_creates_the_key_check_file() {
     // A seal that fails (sequence number past AES-256-GCM's bound) stores nothing either.
     let mut seal = stream_args("seal", "aes-256-gcm", "audit-log");
     seal.extend(["--seq-num", "4294967296", "--key-check-file", check]);
-    assert!(!sealkit(&seal, Some(KEY_B), b"x").status.success());
+    let refused = sealkit(&seal, Some(KEY_B), b"x");
+    assert_fails_with(&refused, "invalid");
+    assert!(
+        stderr(&refused).contains("max assignable sequence number is 4294967295"),
+        "{}",
+        stderr(&refused)
+    );
     assert!(!Path::new(check).exists());
 
     // The first successful seal stores its key's value, and only that key passes from then on.
@@ -294,6 +300,8 @@ fn key_check_command_prints_a_value_that_verifies_only_the_same_key() {
     let check = check.trim();
     assert_eq!(check.len(), 64);
     let b = sealkit(&args, Some(KEY_B), b"");
+    assert!(b.status.success(), "{}", stderr(&b));
+    assert_eq!(b.stdout.len(), 65, "64 hex digits and a newline");
     assert_ne!(String::from_utf8(b.stdout).unwrap().trim(), check);
 
     let mut seal = stream_args("seal", "aegis-256", "audit-log");
@@ -447,6 +455,56 @@ fn an_endless_key_file_is_refused_with_one_error_line() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A key-check file is tiny, yet its path comes from the command line: one far too large is one
+/// `io` error line under the same 16 MiB cap as secret files, not a read until memory runs out —
+/// even when what it holds would parse (a valid value padded with whitespace past the cap).
+#[test]
+fn an_oversized_key_check_file_is_refused_with_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = dir.path().join("s.keycheck");
+    let value = sealkit(
+        &stream_args("key-check", "aegis-256", "s"),
+        Some(KEY_A),
+        b"",
+    );
+    assert!(value.status.success(), "{}", stderr(&value));
+    let mut padded = value.stdout.clone();
+    padded.resize((16 << 20) + 1, b' ');
+    std::fs::write(&check, &padded).unwrap();
+    let sealed = sealkit(&stream_args("seal", "aegis-256", "s"), Some(KEY_A), b"x");
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+
+    let mut paths = vec![check.to_str().unwrap()];
+    if cfg!(unix) {
+        paths.push("/dev/zero");
+    }
+    for path in paths {
+        for op in ["seal", "open"] {
+            let mut args = stream_args(op, "aegis-256", "s");
+            args.extend(["--key-check-file", path]);
+            let out = sealkit(&args, Some(KEY_A), &sealed.stdout);
+            assert_fails_with(&out, "io");
+            assert!(
+                stderr(&out).contains("more than 16 MiB"),
+                "{op} {path}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    assert!(
+        std::fs::read(&check).unwrap() == padded,
+        "the file is left as it was"
+    );
+    // Within the cap the same value, padded less, is read and verified as before.
+    padded.truncate(1 << 20);
+    std::fs::write(&check, &padded).unwrap();
+    let mut open = stream_args("open", "aegis-256", "s");
+    open.extend(["--key-check-file", check.to_str().unwrap()]);
+    let opened = sealkit(&open, Some(KEY_A), &sealed.stdout);
+    assert!(opened.status.success(), "{}", stderr(&opened));
+    assert_eq!(opened.stdout, b"x");
 }
 
 /// The key-check file is written like a public key, readable by a reader running as another user,

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand::Rng as _;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
+use zeroize::Zeroize as _;
 
 use crate::cipher::StreamCipher;
 use crate::error::StreamError;
@@ -154,8 +155,7 @@ impl RecordSealer {
         seq_num: Option<u64>,
         out: &mut Vec<u8>,
     ) -> Result<(), StreamError> {
-        self.check_len(plaintext.len())?;
-        self.reserve(seq_num, 1)?;
+        self.admit([plaintext.len()], seq_num)?;
         // All the room at once: growing `out` after the plaintext is in it would leave a copy of
         // the plaintext in the freed block.
         out.reserve(self.sealed_len(plaintext.len()));
@@ -182,8 +182,7 @@ impl RecordSealer {
                 "buffer is shorter than a record's overhead",
             ));
         }
-        self.check_len(record.len() - self.format.overhead())?;
-        self.reserve(seq_num, 1)?;
+        self.admit([record.len() - self.format.overhead()], seq_num)?;
         self.seal_reserved(record, seq_num);
         Ok(())
     }
@@ -196,10 +195,10 @@ impl RecordSealer {
         plaintexts: &[P],
         first_seq_num: Option<u64>,
     ) -> Result<Vec<Vec<u8>>, StreamError> {
-        for plaintext in plaintexts {
-            self.check_len(plaintext.as_ref().len())?;
-        }
-        self.reserve(first_seq_num, plaintexts.len() as u64)?;
+        self.admit(
+            plaintexts.iter().map(|plaintext| plaintext.as_ref().len()),
+            first_seq_num,
+        )?;
         Ok(plaintexts
             .iter()
             .enumerate()
@@ -232,6 +231,7 @@ impl RecordSealer {
         let plaintext_len = self.check_format(record)?;
         let header = self.format.header_len();
         let start = out.len();
+        grow_wiping(out, plaintext_len);
         out.extend_from_slice(&record[header..header + plaintext_len]);
         let tag = record[header + plaintext_len..]
             .try_into()
@@ -261,28 +261,54 @@ impl RecordSealer {
     }
 
     /// Opens a batch; with `first_seq_num`, record `i` must have been sealed at `first_seq_num + i`.
-    /// Fails on the first record that does not open.
+    /// Fails on the first record that does not open; the plaintexts of the records before it are
+    /// wiped, not handed back.
     pub fn open_batch<R: AsRef<[u8]>>(
         &self,
         records: &[R],
         first_seq_num: Option<u64>,
     ) -> Result<Vec<Vec<u8>>, StreamError> {
-        records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| {
-                let seq = match first_seq_num {
-                    Some(first) => Some(first.checked_add(i as u64).ok_or(
-                        StreamError::RecordLimit {
+        let mut opened: Vec<Vec<u8>> = Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            let seq = match first_seq_num {
+                Some(first) => {
+                    first
+                        .checked_add(i as u64)
+                        .map(Some)
+                        .ok_or(StreamError::RecordLimit {
                             max: self.cipher().max_seq_num(),
                             attempted: u128::from(first) + i as u128,
-                        },
-                    )?),
-                    None => None,
-                };
-                self.open(record.as_ref(), seq)
-            })
-            .collect()
+                        })
+                }
+                None => Ok(None),
+            };
+            match seq.and_then(|seq| self.open(record.as_ref(), seq)) {
+                Ok(plaintext) => opened.push(plaintext),
+                Err(e) => {
+                    // The records opened so far are plaintext the caller never receives: wipe
+                    // them rather than free them as they are.
+                    opened.iter_mut().for_each(|plaintext| plaintext.zeroize());
+                    return Err(e);
+                }
+            }
+        }
+        Ok(opened)
+    }
+
+    /// The checks every way of sealing makes before it draws a nonce: each plaintext length fits
+    /// the cipher, then the records fit the record limit. In that order, so a refused length takes
+    /// nothing from the sealer's count of records (a batch is all or nothing).
+    fn admit(
+        &self,
+        plaintext_lens: impl IntoIterator<Item = usize>,
+        first_seq_num: Option<u64>,
+    ) -> Result<(), StreamError> {
+        let mut count = 0u64;
+        for len in plaintext_lens {
+            self.check_len(len)?;
+            count += 1;
+        }
+        self.reserve(first_seq_num, count)
     }
 
     /// Checks that one record may hold `len` bytes of plaintext under this cipher.
@@ -391,6 +417,24 @@ impl RecordSealer {
     }
 }
 
+/// Makes room in `out` for `additional` more bytes without freeing any of its contents unwiped.
+///
+/// `out` may already hold plaintext (of earlier `open_into` calls, or left in its spare capacity
+/// by a caller that cleared it to reuse it), and `Vec::reserve` would copy that into a new block
+/// and free the old one as it is. So when the room is short the contents move to a new buffer by
+/// hand and the old block — its whole capacity — is wiped before it is freed. The new capacity at
+/// least doubles, so appending record after record still grows `out` only logarithmically often.
+fn grow_wiping(out: &mut Vec<u8>, additional: usize) {
+    if out.capacity() - out.len() >= additional {
+        return;
+    }
+    let mut bigger =
+        Vec::with_capacity(out.capacity().saturating_mul(2).max(out.len() + additional));
+    bigger.extend_from_slice(out);
+    let mut old = std::mem::replace(out, bigger);
+    old.zeroize();
+}
+
 impl std::fmt::Debug for RecordSealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordSealer")
@@ -423,7 +467,9 @@ mod tests {
 
     /// AES-256-GCM encrypts at most 2^36 − 32 bytes under one nonce: a longer plaintext is a
     /// typed error (the cipher itself would panic), checked before the record budget is touched.
-    /// No test can allocate 64 GiB, so the check is driven with the length alone.
+    /// No test can allocate 64 GiB, so the public `seal*` methods cannot be handed such a
+    /// plaintext; every one of them admits its records through `admit`, which is driven here with
+    /// the lengths alone, and the budget it leaves is then spent through `seal`.
     #[test]
     fn a_plaintext_beyond_the_cipher_limit_is_refused_before_sealing() {
         let key = EncryptionKey::from_bytes([7; 32]);
@@ -432,16 +478,42 @@ mod tests {
         let max = (1u64 << 36) - 32;
         assert_eq!(StreamCipher::Aes256Gcm.max_record_len(), max);
         assert_eq!(aes.check_len(max as usize), Ok(()));
+        let too_large = StreamError::RecordTooLarge {
+            cipher: StreamCipher::Aes256Gcm,
+            len: max + 1,
+            max,
+        };
         let err = aes.check_len(max as usize + 1).unwrap_err();
-        assert_eq!(
-            err,
-            StreamError::RecordTooLarge {
-                cipher: StreamCipher::Aes256Gcm,
-                len: max + 1,
-                max,
-            }
-        );
+        assert_eq!(err, too_large);
         assert_eq!((err.code(), err.http_status()), ("invalid", 422));
+
+        // One record left in the budget: a refused length, alone or anywhere in a batch, leaves
+        // it there, with or without a position.
+        let limit = StreamCipher::Aes256Gcm.max_records() as u64;
+        aes.sealed.store(limit - 1, Ordering::Relaxed);
+        let big = max as usize + 1;
+        for (lens, seq) in [
+            (vec![big], None),
+            (vec![big], Some(0)),
+            (vec![1, big], Some(0)),
+            (vec![big, 1], None),
+        ] {
+            assert_eq!(
+                aes.admit(lens.clone(), seq),
+                Err(too_large.clone()),
+                "{lens:?}"
+            );
+            assert_eq!(aes.sealed.load(Ordering::Relaxed), limit - 1, "{lens:?}");
+        }
+        aes.seal(b"the last one", None).unwrap();
+        assert_eq!(aes.sealed.load(Ordering::Relaxed), limit);
+        // With the budget spent the length is still what is reported: it is checked first.
+        assert_eq!(aes.admit([big], None), Err(too_large));
+        assert!(matches!(
+            aes.admit([1], None),
+            Err(StreamError::RecordLimit { .. })
+        ));
+
         let aegis = RecordSealer::new(StreamCipher::Aegis256, &key, &identity);
         assert_eq!(aegis.check_len(usize::MAX), Ok(()));
     }

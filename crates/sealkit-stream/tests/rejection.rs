@@ -336,3 +336,48 @@ fn same_key_and_identity_under_the_other_cipher_does_not_open() {
         Err(StreamError::CipherMismatch { .. })
     ));
 }
+
+/// A batch whose later record fails returns that record's error, not the plaintexts opened before
+/// it: those are wiped before the error is returned (which no safe test can observe), and the same
+/// records minus the bad one still open.
+#[test]
+fn batch_with_a_tampered_record_after_good_ones_returns_the_error() {
+    for cipher in StreamCipher::ALL {
+        let sealer = sealer(cipher);
+        let records = sealer
+            .seal_batch(&[&b"good"[..], b"also good", b"tampered"], Some(5))
+            .unwrap();
+        assert_eq!(
+            sealer.open_batch(&records, Some(5)).unwrap(),
+            [&b"good"[..], b"also good", b"tampered"]
+        );
+        let mut tampered = records.clone();
+        let last = tampered[2].len() - 1;
+        tampered[2][last] ^= 1;
+        for batch in [&tampered[1..], &tampered[..]] {
+            let first = Some(5 + 3 - batch.len() as u64);
+            assert_eq!(
+                sealer.open_batch(batch, first).unwrap_err(),
+                StreamError::DecryptionFailed,
+                "{cipher}"
+            );
+        }
+        // A record of the other cipher after a good one is refused before decrypting, likewise.
+        let other = StreamCipher::ALL
+            .into_iter()
+            .find(|&c| c != cipher)
+            .unwrap();
+        let foreign = RecordSealer::new(other, &key(1), &identity("basin", "stream"))
+            .seal(b"foreign", Some(6))
+            .unwrap();
+        assert_eq!(
+            sealer
+                .open_batch(&[records[0].clone(), foreign], Some(5))
+                .unwrap_err(),
+            StreamError::CipherMismatch {
+                expected: cipher,
+                found: other
+            }
+        );
+    }
+}

@@ -267,3 +267,56 @@ fn one_sealer_shared_by_threads_seals_and_opens_concurrently() {
         });
     }
 }
+
+/// `open_into` appending to a buffer that already holds earlier plaintext and has no room left
+/// keeps that plaintext and adds the new one in order. It must grow the buffer itself (moving the
+/// contents and wiping the old block, which no safe test can read after it is freed); what can be
+/// seen is that the result is right, that a buffer with room is not reallocated, and that growth
+/// at least doubles, so appending many records reallocates only a few times.
+#[test]
+fn open_into_grows_a_full_buffer_keeping_the_earlier_plaintext() {
+    for cipher in StreamCipher::ALL {
+        let sealer = sealer(cipher, [0x66; 32]);
+        let first = sealer.seal(b"first plaintext", Some(1)).unwrap();
+        let second = sealer.seal(b"second", Some(2)).unwrap();
+
+        let mut out = Vec::with_capacity(4);
+        sealer.open_into(&first, Some(1), &mut out).unwrap();
+        assert_eq!(out, b"first plaintext");
+        out.shrink_to_fit();
+        assert_eq!(out.capacity(), out.len(), "{cipher}: no room left");
+        sealer.open_into(&second, Some(2), &mut out).unwrap();
+        assert_eq!(out, b"first plaintextsecond", "{cipher}");
+        assert!(out.capacity() >= 2 * "first plaintext".len(), "{cipher}");
+
+        // With room, nothing moves.
+        out.reserve(64);
+        let (at, room) = (out.as_ptr(), out.capacity());
+        sealer.open_into(&first, Some(1), &mut out).unwrap();
+        assert_eq!(out, b"first plaintextsecondfirst plaintext", "{cipher}");
+        assert_eq!((out.as_ptr(), out.capacity()), (at, room), "{cipher}");
+
+        // A failed open after growth leaves what was there, and it can grow again afterwards.
+        out.shrink_to_fit();
+        assert!(sealer.open_into(&second, Some(3), &mut out).is_err());
+        assert_eq!(out, b"first plaintextsecondfirst plaintext", "{cipher}");
+        sealer.open_into(&second, Some(2), &mut out).unwrap();
+        assert_eq!(
+            out, b"first plaintextsecondfirst plaintextsecond",
+            "{cipher}"
+        );
+
+        // A thousand one-byte records into an empty buffer: a doubling buffer moves about ten
+        // times, one grown to the exact size each time would move a thousand.
+        let record = sealer.seal(b"x", None).unwrap();
+        let mut out = Vec::new();
+        let mut moves = 0;
+        for _ in 0..1000 {
+            let before = out.capacity();
+            sealer.open_into(&record, None, &mut out).unwrap();
+            moves += usize::from(out.capacity() != before);
+        }
+        assert_eq!(out, vec![b'x'; 1000], "{cipher}");
+        assert!(moves <= 12, "{cipher}: {moves} reallocations");
+    }
+}
