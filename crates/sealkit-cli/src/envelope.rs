@@ -636,7 +636,9 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
     })?;
     let mut doc = RegistryDocument::default();
     let normalized = env::keys::normalize_pem(&pem);
-    doc.rotate_in(key_id.trim(), &normalized).map_err(fail)?;
+    // The library's message names no variable (a document has no scope): say which one.
+    doc.rotate_in(key_id.trim(), &normalized)
+        .map_err(|e| CliError::new(e.code(), format!("{}: {e}", scope.var("PRIVATE_KEY"))))?;
     Ok(doc)
 }
 

@@ -589,6 +589,29 @@ fn an_interrupted_rotation_leaves_the_registry_whole() {
     }
 }
 
+/// A legacy single-key environment whose private key does not parse: rotating it is refused
+/// before a key is generated or anything printed, naming the variable and repeating none of it.
+#[test]
+fn rotate_names_the_legacy_variable_whose_key_does_not_parse() {
+    let broken = "-----BEGIN PRIVATE KEY-----\nMIIEnotreallyakey\n-----END PRIVATE KEY-----";
+    let out = sealkit(
+        &["registry", "rotate"],
+        &[
+            ("DATA_AT_REST_ENCRYPTION_PRIVATE_KEY", broken),
+            ("DATA_AT_REST_ENCRYPTION_KEY_ID", "legacy"),
+        ],
+        b"",
+    );
+    assert_fails_with(&out, "invalid_private_key");
+    let err = stderr(&out);
+    assert!(
+        err.contains("DATA_AT_REST_ENCRYPTION_PRIVATE_KEY: "),
+        "{err}"
+    );
+    assert!(!err.contains("MIIEnotreallyakey"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
 /// Rotation writes back what it read plus the new key, so a source without a usable key is
 /// refused with nothing printed and nothing written: rotating it would leave a registry holding
 /// only the new key. The one way to start a registry is a `--registry` file that does not exist.

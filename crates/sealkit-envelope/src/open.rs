@@ -292,23 +292,29 @@ impl Opener {
             .cache
             .as_ref()
             .map(|_| DataKeyCache::fingerprint(&label, envelope.wrapped_key()));
-        if let (Some(cache), Some(fp)) = (&self.cache, &fingerprint)
-            && let Some(cached) = cache.get(fp)
-            // Only the very key that unwrapped the entry may use it, and only while the policy
-            // still offers that key. Its position is where the search below would have found it,
-            // so telemetry does not depend on cache state.
-            && let Some(position) = candidates
-                .iter()
-                .position(|&i| *self.registry.fingerprint_at(i) == cached.unwrapped_by)
-            && let Some(plaintext) = Self::decrypt_body(&cached.data_key, envelope, body, &aad)
-        {
-            let key_id = self.registry.id_at(candidates[position]);
-            let telemetry = self.telemetry(envelope, Some(key_id), position + 1, None);
-            telemetry.emit();
-            return Ok(Opened {
-                plaintext,
-                telemetry,
+        if let (Some(cache), Some(fp)) = (&self.cache, &fingerprint) {
+            let answered = cache.get(fp).and_then(|cached| {
+                // Only the very key that unwrapped the entry may use it, and only while the
+                // policy still offers that key. Its position is where the search below would have
+                // found it, so telemetry does not depend on cache state.
+                let position = candidates
+                    .iter()
+                    .position(|&i| *self.registry.fingerprint_at(i) == cached.unwrapped_by)?;
+                let plaintext = Self::decrypt_body(&cached.data_key, envelope, body, &aad)?;
+                Some((position, plaintext))
             });
+            // Counted here, not on lookup: only an entry that opened the envelope saved the key
+            // search; an unusable one is followed by the full search, as a miss is.
+            cache.record(answered.is_some());
+            if let Some((position, plaintext)) = answered {
+                let key_id = self.registry.id_at(candidates[position]);
+                let telemetry = self.telemetry(envelope, Some(key_id), position + 1, None);
+                telemetry.emit();
+                return Ok(Opened {
+                    plaintext,
+                    telemetry,
+                });
+            }
         }
         // A miss, or a body that fails under the cached key: the full search, so a failure
         // reports exactly what it reports without a cache.

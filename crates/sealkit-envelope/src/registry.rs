@@ -346,11 +346,19 @@ impl RegistryDocument {
 
     /// Appends a key (or replaces one with the same id in place) and makes it active.
     ///
+    /// The id and the PEM are checked as [`KeyRegistry::from_document`] checks them, so the key
+    /// rotated in never keeps the result from loading. Entries already in the document are not
+    /// parsed again here; loading the result with [`KeyRegistry::from_document`] checks them all.
+    ///
     /// # Errors
-    /// [`Error::InvalidKeyId`] for an id [`KeyRegistry::from_document`] would refuse, so rotation
-    /// never produces a registry that does not load.
+    /// [`Error::InvalidKeyId`] for an id the registry would refuse; [`Error::InvalidPrivateKeyPem`]
+    /// for a PEM that is not a PKCS#8 RSA private key, [`Error::KeyTooSmall`] for one below 2048
+    /// bits. The document is unchanged then.
     pub fn rotate_in(&mut self, key_id: &str, private_key_pem: &str) -> Result<()> {
         check_key_id(key_id)?;
+        // Parsed and dropped (the parsed key wipes itself): a broken PEM is refused here, before
+        // anything writes the document back, rather than when the registry is next loaded.
+        parse_registry_key(private_key_pem)?;
         js_insert(
             &mut self.keys,
             key_id.to_owned(),
@@ -406,6 +414,17 @@ impl RegistryDocument {
 fn write_json_string(out: &mut Vec<u8>, s: &str) {
     // Writing a string into a Vec cannot fail.
     let _ = serde_json::to_writer(out, s);
+}
+
+/// Parses one registry entry's PEM as the registry accepts it: a PKCS#8 RSA private key of at
+/// least 2048 bits, and its fingerprint. One rule for loading ([`KeyRegistry::from_document`],
+/// which names the scope and id in its errors) and for rotation ([`RegistryDocument::rotate_in`],
+/// whose document has no scope): [`Error::InvalidPrivateKeyPem`] or [`Error::KeyTooSmall`].
+fn parse_registry_key(pem: &str) -> Result<(RsaPrivateKey, [u8; 32])> {
+    let private_key = keys::parse_private_key_pem(pem)?;
+    let fingerprint =
+        keys::spki_sha256(&private_key.to_public_key()).map_err(|_| Error::InvalidPrivateKeyPem)?;
+    Ok((private_key, fingerprint))
 }
 
 /// One parsed registry key.
@@ -485,7 +504,7 @@ impl KeyRegistry {
             };
         let mut keys = Vec::with_capacity(document.keys.len());
         for (id, pem) in &document.keys {
-            let private_key = keys::parse_private_key_pem(pem).map_err(|e| match e {
+            let (private_key, fingerprint) = parse_registry_key(pem).map_err(|e| match e {
                 Error::KeyTooSmall { bits } => Error::RegistryKeyTooSmall {
                     scope: label,
                     key_id: ReportedKeyId::new(id),
@@ -495,12 +514,6 @@ impl KeyRegistry {
                     scope: label,
                     key_id: ReportedKeyId::new(id),
                 },
-            })?;
-            let fingerprint = keys::spki_sha256(&private_key.to_public_key()).map_err(|_| {
-                Error::InvalidPrivateKey {
-                    scope: label,
-                    key_id: ReportedKeyId::new(id),
-                }
             })?;
             keys.push(RegistryKey {
                 id: id.clone(),
@@ -1059,16 +1072,72 @@ mod tests {
         );
     }
 
+    /// An RSA-2048 pair, generated once for the tests that need a key the registry loads.
+    fn pair() -> &'static keys::GeneratedKeyPair {
+        static PAIR: std::sync::OnceLock<keys::GeneratedKeyPair> = std::sync::OnceLock::new();
+        PAIR.get_or_init(|| keys::generate_key_pair(2048).unwrap())
+    }
+
     #[test]
     fn rotation_appends_and_activates() {
+        let pair = pair();
+        // Trimmed, as parsing the written document trims it, so the round trip below compares
+        // equal.
+        let pem = pair.private_key_pem.trim();
         let mut doc = RegistryDocument::parse(Scope::DataAtRest, r#"{"a":"P"}"#).unwrap();
-        doc.rotate_in("b", "Q\nR").unwrap();
+        doc.rotate_in("b", pem).unwrap();
+        let json = doc.to_nested_json();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(
-            doc.to_nested_json().as_str(),
-            r#"{"activeKeyId":"b","keys":{"a":"P","b":"Q\nR"}}"#
+            value,
+            serde_json::json!({"activeKeyId": "b", "keys": {"a": "P", "b": pem}})
         );
-        let again = RegistryDocument::parse(Scope::DataAtRest, &doc.to_nested_json()).unwrap();
+        assert!(json.starts_with(r#"{"activeKeyId":"b","keys":{"a":"P","b":"#));
+        let again = RegistryDocument::parse(Scope::DataAtRest, &json).unwrap();
         assert_eq!(again, doc);
+        // The key rotated in is one the registry loads (the old entry "P" is not checked here).
+        doc.keys.remove(0);
+        let registry = KeyRegistry::from_document(Scope::DataAtRest, &doc, None).unwrap();
+        assert_eq!(registry.active_key_id(), Some("b"));
+    }
+
+    #[test]
+    fn rotation_refuses_a_pem_the_registry_would_not_load_and_changes_nothing() {
+        let mut doc = RegistryDocument::parse(Scope::DataAtRest, r#"{"a":"P"}"#).unwrap();
+        let before = doc.clone();
+        use rsa::pkcs8::EncodePrivateKey as _;
+        let small = RsaPrivateKey::new(&mut rand::rand_core::UnwrapErr(rand::rngs::SysRng), 1024)
+            .unwrap()
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap();
+        let pair = pair();
+        for (pem, code) in [
+            ("Q\nR", "invalid_private_key"),
+            (
+                "-----BEGIN PRIVATE KEY-----\nMIIEsecretbody\n-----END PRIVATE KEY-----",
+                "invalid_private_key",
+            ),
+            // A public key where the private key belongs.
+            (pair.public_key_pem.as_str(), "invalid_private_key"),
+            (small.as_str(), "key_too_small"),
+        ] {
+            let err = doc.rotate_in("b", pem).unwrap_err();
+            assert_eq!(err.code(), code, "{err}");
+            let shown = format!("{err} {err:?}");
+            assert!(
+                !shown.contains("MII") && !shown.contains("secretbody"),
+                "{shown}"
+            );
+            assert_eq!(doc, before);
+        }
+        assert!(matches!(
+            doc.rotate_in("b", &small),
+            Err(Error::KeyTooSmall { bits: 1024 })
+        ));
+        // A PEM in the escaped form the registry also loads (normalised the same way) is taken.
+        let escaped = pair.private_key_pem.replace('\n', "\\n");
+        doc.rotate_in("b", &escaped).unwrap();
+        assert_eq!(doc.active_key_id.as_deref(), Some("b"));
     }
 
     #[test]

@@ -58,9 +58,10 @@ impl DecryptionTelemetry {
     /// Emits the record through `tracing`: `info` for hits, `warn` for `all-failed`. Every field is
     /// present. The record's key id comes from the envelope, i.e. from whoever wrote it, so text
     /// fields are handed over as strings (which a text subscriber quotes and escapes: a key id
-    /// holding ` outcome=primary-hit` cannot pass for another field) with their control characters
-    /// already escaped (so a newline cannot start a forged line even in a subscriber that writes
-    /// strings raw). Absent values are a bare `null` (tracing would otherwise drop the field); in
+    /// holding ` outcome=primary-hit` cannot pass for another field) with their control characters,
+    /// line and paragraph separators, bidi controls and other format characters already escaped
+    /// (so a newline or U+2028 cannot start a forged line, nor U+202E reorder one, even in a
+    /// subscriber that writes strings raw). Absent values are a bare `null` (tracing would otherwise drop the field); in
     /// a text log that differs from a key id spelled `null`, which is quoted.
     pub fn emit(&self) {
         let scope = escape_controls(&self.scope);
@@ -103,20 +104,66 @@ impl DecryptionTelemetry {
     }
 }
 
-/// The text with its control characters written as Rust escapes (borrowed when there are none).
+/// The text with every character [`needs_escape`] picks written as a Rust escape (`\n`,
+/// `\u{202e}`), borrowed when there are none.
 fn escape_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if c.is_control() {
+            // `\n`, `\t`, `\r` by name, the rest as `\u{..}`.
             escaped.extend(c.escape_debug());
+        } else if needs_escape(c) {
+            escaped.extend(c.escape_unicode());
         } else {
             escaped.push(c);
         }
     }
     Cow::Owned(escaped)
+}
+
+/// Whether a character of envelope-supplied text is escaped before it reaches a subscriber:
+/// control characters (Unicode Cc, U+0085 included), and the format characters (Cf) and line and
+/// paragraph separators (Zl, Zp). Those are not Cc, yet U+2028/U+2029 end a line in many log
+/// viewers and JavaScript-based tooling, the bidi overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069) make a terminal show text in another order than it is written, and the rest are
+/// invisible: each would let a record key id make a log line read differently than it is.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_format_or_separator(c)
+}
+
+/// Unicode's Cf, Zl and Zp characters (Unicode 16), listed here rather than taken from a Unicode
+/// tables crate: the standard library has no category lookup, and the list is short and, for the
+/// characters that matter (the bidi controls and separators), stable.
+fn is_format_or_separator(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61C}'
+            | '\u{6DD}'
+            | '\u{70F}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            // U+2028 line and U+2029 paragraph separators, then the bidi embeddings and overrides.
+            | '\u{2028}'..='\u{202E}'
+            // Word joiner and invisible operators, U+2065 unassigned, the bidi isolates and the
+            // deprecated shaping controls.
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// A field value: the string, recorded as a string, or `null`.
@@ -149,5 +196,57 @@ mod tests {
             t.to_json(),
             r#"{"scope":"data-at-rest","recordKeyId":"k1","selectedKeyId":null,"attemptCount":2,"fallbackUsed":false,"outcome":"all-failed","reason":"AES-GCM authentication failed"}"#
         );
+    }
+
+    #[test]
+    fn separators_bidi_controls_and_invisible_characters_are_escaped() {
+        // U+2028 would end the line in many viewers; U+202E would show `k1` + `.exe` reversed.
+        assert_eq!(
+            escape_controls("k1\u{2028}outcome=primary-hit"),
+            "k1\\u{2028}outcome=primary-hit"
+        );
+        assert_eq!(escape_controls("k1\u{202E}exe.txt"), "k1\\u{202e}exe.txt");
+        for (c, escaped) in [
+            ('\u{2029}', "\\u{2029}"),
+            ('\u{202A}', "\\u{202a}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{2069}', "\\u{2069}"),
+            ('\u{200B}', "\\u{200b}"),
+            ('\u{FEFF}', "\\u{feff}"),
+            ('\u{E0041}', "\\u{e0041}"),
+            ('\u{85}', "\\u{85}"),
+            ('\n', "\\n"),
+            ('\u{1b}', "\\u{1b}"),
+        ] {
+            assert_eq!(
+                escape_controls(&format!("a{c}b")),
+                format!("a{escaped}b"),
+                "{c:?}"
+            );
+        }
+        // Visible text, non-ASCII included, is left alone (and not copied).
+        for plain in ["k1", "clé-été", "ключ", "鍵", "k\\u{2028}"] {
+            assert!(matches!(escape_controls(plain), Cow::Borrowed(p) if p == plain));
+        }
+    }
+
+    /// A check on the hand-written list against the standard library's own Unicode data: every
+    /// character in it is one `Debug` also escapes (it escapes what is not printable, Cf, Zl and
+    /// Zp among them), so no range was mistyped into printable text, and none of it is Cc (which
+    /// is escaped anyway).
+    #[test]
+    fn the_format_list_holds_only_characters_debug_also_escapes() {
+        let listed: Vec<char> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|&c| is_format_or_separator(c))
+            .collect();
+        assert!(listed.len() > 150, "{}", listed.len());
+        for c in listed {
+            assert!(!c.is_control(), "{c:?}");
+            assert!(
+                c.escape_debug().to_string().starts_with("\\u{"),
+                "{c:?} is printable"
+            );
+        }
     }
 }

@@ -388,10 +388,26 @@ fn cached_data_keys_skip_rsa_and_keep_telemetry_identical() {
     }
     assert_eq!(opener.cache().unwrap().len(), 2);
 
-    // A bound envelope relabelled cannot ride on a cache entry.
+    // A bound envelope relabelled with the other registered key id cannot ride on its cache
+    // entry. The key id is only in the OAEP label, not in the GCM associated data: the entry's
+    // key (the first pair's, which this opener holds) would open the body, so only the label in
+    // the cache fingerprint refuses it. Without the cache the label refuses it too.
     let bound = sealer(0).bound().seal(b"b", b"ctx").unwrap();
     opener.open(&bound.metadata, &bound.body, b"ctx").unwrap();
+    let hits = cache_hits(&opener);
+    opener.open(&bound.metadata, &bound.body, b"ctx").unwrap();
+    assert_eq!(cache_hits(&opener), hits + 1, "the entry is warm");
+    let mut relabelled = bound.metadata.clone();
+    relabelled.key_id.clone_from(&pairs()[1].key_id);
+    assert_ne!(relabelled.key_id, bound.metadata.key_id);
+    let err = opener.open(&relabelled, &bound.body, b"ctx").unwrap_err();
+    assert_eq!(err.code(), "decryption_failed");
+    assert_eq!(err.last_cause(), Some(FailureCause::KeyUnwrap));
+    assert_eq!(cache_hits(&opener), hits + 1);
+    // A changed context fails too, whatever the cache holds: it is also in the GCM associated
+    // data, so the body would not open even under the cached key.
     assert!(opener.open(&bound.metadata, &bound.body, b"other").is_err());
+    assert_eq!(cache_hits(&opener), hits + 1);
 }
 
 #[test]
@@ -442,7 +458,15 @@ fn a_failure_reports_the_same_telemetry_with_or_without_a_cached_key() {
     body[0] ^= 1;
     let cold_err = cold.open(&object.metadata, &body, b"").unwrap_err();
     let warm_err = warm.open(&object.metadata, &body, b"").unwrap_err();
-    assert_eq!(warm.cache().unwrap().hits(), 1, "the cached key was tried");
+    // The cached key was found and tried, but did not open the body: the full search ran
+    // (two RSA operations, as without a cache), so that is a miss, not a hit.
+    let cache = warm.cache().unwrap();
+    assert_eq!(
+        (cache.hits(), cache.misses()),
+        (0, 2),
+        "cold fill, then a failed open"
+    );
+    assert_eq!(warm_err.attempts(), Some(2));
     assert!(cold_err.telemetry().is_some());
     assert_eq!(cold_err.telemetry(), warm_err.telemetry());
     assert_eq!(cold_err.to_string(), warm_err.to_string());

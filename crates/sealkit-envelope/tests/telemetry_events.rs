@@ -159,6 +159,35 @@ fn envelope_supplied_text_reaches_the_subscriber_as_a_string() {
     assert!(!captured.strings.iter().any(|n| n == "selectedKeyId"));
 }
 
+/// Not only Cc: a line separator (U+2028) ends a line in many log viewers, and a bidi override
+/// (U+202E) makes a terminal show the rest of the line reversed. Both reach the subscriber escaped.
+#[test]
+fn separators_and_bidi_overrides_in_a_key_id_reach_the_subscriber_escaped() {
+    let record = DecryptionTelemetry {
+        scope: "user-kv".into(),
+        record_key_id: Some("k1\u{2028}outcome=primary-hit\u{202E}\u{2066}tih-yramirp".into()),
+        selected_key_id: None,
+        attempt_count: 1,
+        fallback_used: false,
+        outcome: Outcome::AllFailed,
+        reason: None,
+    };
+    let captured = Arc::new(Mutex::new(Captured::default()));
+    tracing::subscriber::with_default(Capture(captured.clone()), || record.emit());
+    let captured = captured.lock().unwrap();
+    let (_, fields) = &captured.events[0];
+    let key_id = fields
+        .iter()
+        .find(|(n, _)| n == "recordKeyId")
+        .map(|(_, v)| v.as_str());
+    assert_eq!(
+        key_id,
+        Some("k1\\u{2028}outcome=primary-hit\\u{202e}\\u{2066}tih-yramirp")
+    );
+    // The record returned to the caller keeps the text as the envelope had it.
+    assert!(record.record_key_id.unwrap().contains('\u{2028}'));
+}
+
 /// Rewrap needs an active key to rewrap to. Without one it must fail before the key search: no RSA
 /// private operation, and no event reporting a decryption that led nowhere.
 #[test]
