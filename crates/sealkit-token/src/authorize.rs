@@ -713,11 +713,15 @@ impl TokenAuthority {
         }
     }
 
-    /// Lists the metadata of live (unrevoked) tokens whose id starts with `prefix`, limited to a
-    /// token issuer's access-token scope. Never returns a token string. Needs a store.
+    /// Lists the metadata of the tokens whose id starts with `prefix` and that are not revoked
+    /// (expired ones included), limited to a token issuer's access-token scope. Never returns a
+    /// token string. Needs a store.
     ///
     /// A token lister sees only the part of each issuing chain inside its access-token scope:
-    /// the ids of tokens above that scope (an administrator's, say) are left out.
+    /// the ids of tokens above that scope (an administrator's, say) are left out. An
+    /// auto-prefixing lister sees stream scopes as it sees stream names, relative to its namespace
+    /// and only as far as they reach into it (as it wrote them when issuing): the namespace
+    /// itself stays hidden, as in every other response it gets.
     pub fn list(&self, issuer: Issuer<'_>, prefix: &str) -> Result<Vec<TokenInfo>, TokenError> {
         let lister = match issuer {
             Issuer::Root => None,
@@ -745,11 +749,34 @@ impl TokenAuthority {
         });
         if let Some(lister) = &lister {
             let visible = &lister.scope().access_tokens;
+            let namespace = lister.stream_namespace().filter(|ns| !ns.is_empty());
             for info in &mut tokens {
                 info.issuing_chain.retain(|id| visible.matches(id));
+                if let Some(namespace) = namespace {
+                    info.scope.streams = seen_from_namespace(namespace, &info.scope.streams);
+                }
             }
         }
         Ok(tokens)
+    }
+}
+
+/// An absolute stream scope as an auto-prefixing token sees it: the part inside its namespace,
+/// relative to it. The inverse of [`within_namespace`] for scopes inside the namespace; a prefix
+/// covering the whole namespace is all of it (`""`); anything else reaches none of it.
+fn seen_from_namespace(namespace: &str, absolute: &ResourceSet) -> ResourceSet {
+    match absolute {
+        // A stream named exactly the namespace has an empty relative name, which no request names.
+        ResourceSet::Exact(name) => match name.strip_prefix(namespace) {
+            Some(relative) if !relative.is_empty() => ResourceSet::Exact(relative.to_owned()),
+            _ => ResourceSet::None,
+        },
+        ResourceSet::Prefix(prefix) => match prefix.strip_prefix(namespace) {
+            Some(relative) => ResourceSet::Prefix(relative.to_owned()),
+            None if namespace.starts_with(prefix.as_str()) => ResourceSet::Prefix(String::new()),
+            None => ResourceSet::None,
+        },
+        ResourceSet::None => ResourceSet::None,
     }
 }
 

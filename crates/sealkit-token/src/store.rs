@@ -28,7 +28,9 @@ pub struct TokenInfo {
     pub expires_at: Option<OffsetDateTime>,
     /// Whether its stream names are namespaced under its stream prefix.
     pub auto_prefix_streams: bool,
-    /// What it may touch and do (stream names absolute).
+    /// What it may touch and do: stream names absolute, except in a listing by an
+    /// auto-prefixing token, which sees them relative to its namespace (see
+    /// [`crate::TokenAuthority::list`]).
     pub scope: AccessTokenScope,
     /// When it was issued.
     #[serde(with = "time::serde::rfc3339")]

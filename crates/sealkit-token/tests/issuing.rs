@@ -571,6 +571,80 @@ fn a_token_lister_sees_only_the_chain_inside_its_scope() {
     }
 }
 
+/// An auto-prefixing lister sees the stream scopes of the tokens it lists as it wrote them,
+/// relative to its namespace, never the namespace itself; a scope reaching outside the namespace
+/// shows only the part inside it.
+#[test]
+fn an_auto_prefixing_lister_sees_stream_scopes_within_its_namespace() {
+    let f = fixture();
+    let tenant = f.root(
+        r#"{"id": "t7", "auto_prefix_streams": true, "scope": {"basins": {"exact": "b"},
+            "streams": {"prefix": "tenant/7/"}, "access_tokens": {"prefix": "t7/"},
+            "ops": ["issue-access-token", "list-access-tokens", "append"]}}"#,
+    );
+    for (id, streams) in [
+        ("t7/prefix", r#"{"prefix": "u1/"}"#),
+        ("t7/all", r#"{"prefix": ""}"#),
+    ] {
+        f.from(
+            &tenant,
+            &format!(
+                r#"{{"id": "{id}", "auto_prefix_streams": true, "scope": {{"basins": {{"exact": "b"}},
+                    "streams": {streams}, "ops": ["append"]}}}}"#
+            ),
+        )
+        .unwrap();
+    }
+    // Issued by the root: one exact stream inside the namespace (auto-prefixing needs a prefix
+    // scope), the others partly or wholly outside it.
+    for (id, streams) in [
+        ("t7/exact", r#"{"exact": "tenant/7/log"}"#),
+        ("t7/wider", r#"{"prefix": "tenant/"}"#),
+        ("t7/other", r#"{"prefix": "tenant/8/"}"#),
+        ("t7/bare", r#"{"exact": "tenant/7/"}"#),
+    ] {
+        f.root(&format!(
+            r#"{{"id": "{id}", "scope": {{"basins": {{"exact": "b"}}, "streams": {streams},
+                "ops": ["append"]}}}}"#
+        ));
+    }
+    let streams_seen = |lister| {
+        let mut seen: Vec<(String, ResourceSet)> = f
+            .authority
+            .list(lister, "t7/")
+            .unwrap()
+            .into_iter()
+            .map(|info| (info.id, info.scope.streams))
+            .collect();
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        seen
+    };
+    let prefix = |p: &str| ResourceSet::Prefix(p.into());
+    assert_eq!(
+        streams_seen(Issuer::Token(&tenant)),
+        [
+            ("t7/all".into(), prefix("")),
+            ("t7/bare".into(), ResourceSet::None),
+            ("t7/exact".into(), ResourceSet::Exact("log".into())),
+            ("t7/other".into(), ResourceSet::None),
+            ("t7/prefix".into(), prefix("u1/")),
+            ("t7/wider".into(), prefix("")),
+        ]
+    );
+    // The root sees what the tokens hold.
+    assert_eq!(
+        streams_seen(Issuer::Root),
+        [
+            ("t7/all".into(), prefix("tenant/7/")),
+            ("t7/bare".into(), ResourceSet::Exact("tenant/7/".into())),
+            ("t7/exact".into(), ResourceSet::Exact("tenant/7/log".into())),
+            ("t7/other".into(), prefix("tenant/8/")),
+            ("t7/prefix".into(), prefix("tenant/7/u1/")),
+            ("t7/wider".into(), prefix("tenant/")),
+        ]
+    );
+}
+
 #[test]
 fn token_info_serializes_like_the_reference() {
     let f = fixture();
