@@ -112,7 +112,6 @@ pub fn run(command: Command) -> CliResult {
     match command {
         Command::Issue(args) => {
             let authority = authority(&args.key, args.revoked_file.as_deref())?;
-            let request = IssueRequest::from_json(&io::read_stdin()?).map_err(token_error)?;
             let issuer_token = match &args.issuer_token_file {
                 Some(path) => Some(read_token_file(path)?),
                 None => None,
@@ -126,6 +125,14 @@ pub fn run(command: Command) -> CliResult {
                 .as_ref()
                 .map(|path| path.display().to_string())
                 .unwrap_or_default();
+            // Who is asking comes first (401), then what they sent (422), as in the library and
+            // in S2: the request is parsed only for an issuer token that verifies.
+            if let Issuer::Token(token) = issuer {
+                authority
+                    .verify(token)
+                    .map_err(|e| refused(e, &issuer_source))?;
+            }
+            let request = IssueRequest::from_json(&io::read_stdin()?).map_err(token_error)?;
             let issued = authority
                 .issue(issuer, &request)
                 .map_err(|e| refused(e, &issuer_source))?;

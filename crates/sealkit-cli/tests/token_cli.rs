@@ -174,6 +174,10 @@ fn escalation_and_bad_requests_fail_with_codes() {
     assert!(
         stderr(&sealkit(&["issue"], &[("SEALKIT_TOKEN_KEY", KEY)], "{")).contains("error[invalid]")
     );
+    // Who is asking comes first: a bad issuer token with a bad request is 401, not 422; a good
+    // issuer token with the same request is 422.
+    assert!(stderr(&issue_from("sktok1_k1_AAAA", "{")).contains("error[authn]"));
+    assert!(stderr(&issue_from(&admin, "{")).contains("error[invalid]"));
 }
 
 #[test]
