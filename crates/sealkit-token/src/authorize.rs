@@ -634,7 +634,7 @@ impl TokenAuthority {
                 }
                 // A child reaching no stream at all needs no namespace (and cannot auto-prefix,
                 // which needs a prefix stream scope); any other child keeps its issuer's.
-                if parent.auto_prefix_streams && scope.streams != ResourceSet::None {
+                if parent.auto_prefix_streams && scope.streams.as_view() != ResourceSetView::None {
                     if !request.auto_prefix_streams {
                         return Err(TokenError::denied(DenialReason::DropsAutoPrefix));
                     }

@@ -487,10 +487,13 @@ impl ResourceSet {
         Self::Prefix(String::new())
     }
 
-    /// A borrowed view, for matching without allocation.
+    /// A borrowed view, for matching without allocation. `Exact("")`, which JSON never gives
+    /// but code can build, is the empty set, as `{"exact": ""}` is: every rule goes through
+    /// this view, so none can treat it as a name.
     pub fn as_view(&self) -> ResourceSetView<'_> {
         match self {
             Self::None => ResourceSetView::None,
+            Self::Exact(name) if name.is_empty() => ResourceSetView::None,
             Self::Exact(name) => ResourceSetView::Exact(name),
             Self::Prefix(prefix) => ResourceSetView::Prefix(prefix),
         }

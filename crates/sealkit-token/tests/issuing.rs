@@ -645,6 +645,36 @@ fn an_auto_prefixing_lister_sees_stream_scopes_within_its_namespace() {
     );
 }
 
+/// `ResourceSet::Exact("")`, which only code can build, is the empty set everywhere, as
+/// `{"exact": ""}` is: it matches nothing, is within any set, and a child asking for it under an
+/// issuer with no streams, or under an auto-prefixing issuer, gets no streams (no 403, no
+/// namespace, no auto-prefix needed).
+#[test]
+fn an_exact_empty_name_built_in_code_is_the_empty_set() {
+    let empty = ResourceSet::Exact(String::new());
+    assert!(!empty.matches(""));
+    assert!(empty.is_subset_of(&ResourceSet::None));
+    assert!(empty.is_subset_of(&ResourceSet::Exact("s".into())));
+    let f = fixture();
+    for parent in [
+        r#"{"id": "p", "scope": {"basins": {"prefix": ""}, "access_tokens": {"prefix": ""},
+            "ops": ["issue-access-token", "read"]}}"#,
+        r#"{"id": "p2", "auto_prefix_streams": true, "scope": {"basins": {"prefix": ""},
+            "streams": {"prefix": "ns/"}, "access_tokens": {"prefix": ""},
+            "ops": ["issue-access-token", "read"]}}"#,
+    ] {
+        let parent = f.root(parent);
+        let mut child =
+            request(r#"{"id": "c", "scope": {"basins": {"prefix": ""}, "ops": ["read"]}}"#);
+        child.id = format!("c-{}", f.authority.verify(&parent).unwrap().id());
+        child.scope.streams = empty.clone();
+        let issued = f.authority.issue(Issuer::Token(&parent), &child).unwrap();
+        let verified = f.authority.verify(issued.token.expose_secret()).unwrap();
+        assert_eq!(verified.scope().streams, ResourceSet::None);
+        assert!(!verified.claims().auto_prefix_streams);
+    }
+}
+
 #[test]
 fn token_info_serializes_like_the_reference() {
     let f = fixture();
