@@ -84,13 +84,17 @@ impl StreamSpec {
     /// Resolves the key a data-plane request (append, read) carries — the `s2-encryption-key`
     /// header value, or `None` when the header is absent.
     ///
+    /// A blank value (empty or whitespace, as an unset-by-emptying `S2_ENCRYPTION_KEY=` sends) is
+    /// no key, on either kind of stream:
     /// - encrypted stream, key absent or blank → [`StreamError::MissingKey`];
     /// - encrypted stream, key not padded standard base64 → [`StreamError::InvalidKey`];
     /// - encrypted stream, key not 32 bytes → [`StreamError::InvalidKeyLength`];
-    /// - unencrypted stream, key present → [`StreamError::KeyForUnencryptedStream`] (S2 ignores it).
+    /// - unencrypted stream, a key that is not blank → [`StreamError::KeyForUnencryptedStream`]
+    ///   (S2 ignores it, and its sender believes its data encrypted).
     pub fn resolve(self, key_header: Option<&str>) -> Result<StreamProtection, StreamError> {
         match (self.cipher, key_header) {
             (None, None) => Ok(StreamProtection::Plain),
+            (None, Some(value)) if value.trim().is_empty() => Ok(StreamProtection::Plain),
             (None, Some(_)) => Err(StreamError::KeyForUnencryptedStream),
             (Some(cipher), None) => Err(StreamError::MissingKey { cipher }),
             (Some(cipher), Some(value)) => {

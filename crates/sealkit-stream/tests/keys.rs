@@ -257,7 +257,19 @@ fn key_sent_to_unencrypted_stream_is_refused() {
         StreamSpec::default(),
     ] {
         assert!(matches!(spec.resolve(None), Ok(StreamProtection::Plain)));
-        for header in [key_b64(), String::new(), "garbage".to_owned()] {
+        // A blank value is no key, as on an encrypted stream (where it is a missing key).
+        for blank in ["", " ", "\t\n"] {
+            assert!(matches!(
+                spec.resolve(Some(blank)),
+                Ok(StreamProtection::Plain)
+            ));
+            assert!(
+                spec.sealer(Some(blank), &identity(), None)
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        for header in [key_b64(), " x ".to_owned(), "garbage".to_owned()] {
             let err = spec.resolve(Some(&header)).unwrap_err();
             assert_eq!(err, StreamError::KeyForUnencryptedStream);
             assert_eq!(
