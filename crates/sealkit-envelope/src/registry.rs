@@ -257,12 +257,17 @@ fn parsed_object(
     parsed
 }
 
+/// Where `Object.entries` lists a property: array indices first, ascending, then the rest in
+/// insertion order (the sorts using this are stable).
+fn js_rank(name: &str) -> (u8, u32) {
+    match array_index(name) {
+        Some(n) => (0, n),
+        None => (1, 0),
+    }
+}
+
 fn js_order(keys: &mut [(String, Zeroizing<String>)]) {
-    // Stable: non-index ids keep their insertion order.
-    keys.sort_by_key(|(id, _)| match array_index(id) {
-        Some(n) => (0u8, n),
-        None => (1u8, 0),
-    });
+    keys.sort_by_key(|(id, _)| js_rank(id));
 }
 
 impl RegistryDocument {
@@ -290,7 +295,11 @@ impl RegistryDocument {
             }
         }
         let key_members = nested.map_or(members.as_slice(), Vec::as_slice);
-        let entries = parsed_object(key_members);
+        let mut entries = parsed_object(key_members);
+        // The reference walks `Object.entries` of the parsed object, so ids that are equal after
+        // trimming resolve in that order: `{" 7": A, "7": B}` gives `7` the value A, since the
+        // array index `"7"` is listed first.
+        entries.sort_by_key(|(name, _)| js_rank(name));
         let mut keys = Vec::new();
         for (name, value) in entries {
             // A flat registry's `keys` (not an object, or the form would be nested) is no key.
@@ -1029,10 +1038,18 @@ mod tests {
         );
         // A repeated `keys` member: the last one is the registry.
         assert_eq!(ids(r#"{"keys":{"a":"P1"},"keys":{"b":"P2"}}"#), ["b"]);
-        // Ids that differ only in surrounding whitespace are one id after trimming: last wins.
-        let doc = RegistryDocument::parse(Scope::UserKv, r#"{"a":"P1"," a ":"P2"}"#).unwrap();
-        assert_eq!(doc.keys.len(), 1);
-        assert_eq!(doc.keys[0].1.as_str(), "P2");
+        // Ids that differ only in surrounding whitespace are one id after trimming: last wins,
+        // in `Object.entries` order, where an array index comes before any other name.
+        let only = |json: &str| {
+            let doc = RegistryDocument::parse(Scope::UserKv, json).unwrap();
+            assert_eq!(doc.keys.len(), 1, "{json}");
+            let (id, pem) = &doc.keys[0];
+            (id.clone(), pem.as_str().to_owned())
+        };
+        assert_eq!(only(r#"{"a":"P1"," a ":"P2"}"#), ("a".into(), "P2".into()));
+        assert_eq!(only(r#"{" 7":"P1","7":"P2"}"#), ("7".into(), "P1".into()));
+        assert_eq!(only(r#"{"7":"P1"," 7":"P2"}"#), ("7".into(), "P2".into()));
+        assert_eq!(only(r#"{" 7":"P1","7 ":"P2","7":"P3"}"#), ("7".into(), "P2".into()));
     }
 
     #[test]
