@@ -81,7 +81,7 @@ pub enum TokenError {
     /// allowance, has passed; see [`crate::TokenKeyring::add_verification_key_until`]), or an
     /// issuing token under it has no time left to hand on; or a key that sealed a token in its
     /// issuing chain was retired or is no longer in the keyring (see
-    /// [`crate::TokenClaims::issuer_keys`]).
+    /// [`crate::claims::TokenClaims::issuer_keys`]).
     #[error("access token, or a token that issued it, was sealed under a retired key")]
     KeyRetired,
     /// The token claims to be issued in the future (beyond the clock-skew allowance).
