@@ -1049,7 +1049,10 @@ mod tests {
         assert_eq!(only(r#"{"a":"P1"," a ":"P2"}"#), ("a".into(), "P2".into()));
         assert_eq!(only(r#"{" 7":"P1","7":"P2"}"#), ("7".into(), "P1".into()));
         assert_eq!(only(r#"{"7":"P1"," 7":"P2"}"#), ("7".into(), "P2".into()));
-        assert_eq!(only(r#"{" 7":"P1","7 ":"P2","7":"P3"}"#), ("7".into(), "P2".into()));
+        assert_eq!(
+            only(r#"{" 7":"P1","7 ":"P2","7":"P3"}"#),
+            ("7".into(), "P2".into())
+        );
     }
 
     #[test]
