@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::claims::{ClaimsView, MAX_CHAIN_DEPTH, TokenClaims};
+use crate::claims::{ClaimsView, IssuerKey, MAX_CHAIN_DEPTH, TokenClaims};
 use crate::clock::{Clock, DEFAULT_CLOCK_SKEW_SECS, SystemClock};
 use crate::error::{DenialReason, TokenError};
 use crate::request::IssueRequest;
@@ -223,7 +223,7 @@ fn missing(what: &str, ops: OpSet) -> TokenError {
 pub struct VerifiedToken {
     claims: TokenClaims,
     /// The key that sealed it.
-    key_id: String,
+    key: IssuerKey,
     /// The earliest retirement of the key that sealed it and of its issuer keys.
     keys_retire_at: Option<i64>,
 }
@@ -239,7 +239,7 @@ impl VerifiedToken {
 
     /// The id of the server key that sealed the token.
     pub fn key_id(&self) -> &str {
-        &self.key_id
+        &self.key.id
     }
 
     fn valid_until_unix(&self) -> Option<i64> {
@@ -446,7 +446,7 @@ impl TokenAuthority {
     fn with_claims<R>(
         &self,
         token: &str,
-        f: impl FnOnce(&ClaimsView<'_>, &str, Option<i64>) -> Result<R, TokenError>,
+        f: impl FnOnce(&ClaimsView<'_>, &Opened<'_, '_>, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
         // Decoded bytes are fewer than the token's characters.
         if token.len() <= SMALL_OPEN_BUF_LEN {
@@ -461,7 +461,7 @@ impl TokenAuthority {
     fn check_claims<R>(
         &self,
         opened: Opened<'_, '_>,
-        f: impl FnOnce(&ClaimsView<'_>, &str, Option<i64>) -> Result<R, TokenError>,
+        f: impl FnOnce(&ClaimsView<'_>, &Opened<'_, '_>, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
         let claims = ClaimsView::parse(opened.claims)?;
         let now = self.clock.now();
@@ -482,8 +482,8 @@ impl TokenAuthority {
         // issued, whatever key sealed those.
         let mut keys_retire_at = opened.key_retire_at;
         if claims.has_issuer_keys() {
-            for issuer_key in claims.issuer_keys() {
-                match self.keyring.retirement_of(issuer_key) {
+            for (id, fingerprint) in claims.issuer_keys() {
+                match self.keyring.retirement_of(id, &fingerprint) {
                     None => return Err(TokenError::KeyRetired),
                     Some(Some(retire_at)) if retired(retire_at) => {
                         return Err(TokenError::KeyRetired);
@@ -507,16 +507,19 @@ impl TokenAuthority {
         if self.revocations.any_revoked(&lineage[..depth]) {
             return Err(TokenError::Revoked);
         }
-        f(&claims, opened.key_id, keys_retire_at)
+        f(&claims, &opened, keys_retire_at)
     }
 
     /// Verifies a token: it opens under a known key, is within its validity period (with the
     /// clock-skew allowance) and neither it nor any token in its issuing chain is revoked.
     pub fn verify(&self, token: &str) -> Result<VerifiedToken, TokenError> {
-        self.with_claims(token, |claims, key_id, keys_retire_at| {
+        self.with_claims(token, |claims, opened, keys_retire_at| {
             Ok(VerifiedToken {
                 claims: claims.to_owned_claims(),
-                key_id: key_id.to_owned(),
+                key: IssuerKey {
+                    id: opened.key_id.to_owned(),
+                    fingerprint: opened.key_fingerprint,
+                },
                 keys_retire_at,
             })
         })
@@ -568,8 +571,9 @@ impl TokenAuthority {
     /// Issues a token. A token issuer needs `issue-access-token` and the new id within its
     /// access-token scope, and the new token may not be broader than it in operations, any
     /// resource set, expiry or auto-prefixing (403 otherwise). A missing expiry inherits the
-    /// issuer's, or the retirement of the key that sealed the issuer if that comes first
-    /// ([`VerifiedToken::valid_until`]); an issuer past that end, though still accepted within
+    /// issuer's, or the retirement of the key that sealed the issuer or of one of its issuer keys
+    /// if that comes first ([`VerifiedToken::valid_until`]); an issuer past that end, though still
+    /// accepted within
     /// the clock-skew allowance, issues nothing (401). When the issuer auto-prefixes, the
     /// request's stream scope is relative to the issuer's namespace and the new token must
     /// auto-prefix too.
@@ -596,8 +600,8 @@ impl TokenAuthority {
         }
         // A child never outlives its issuer: not its expiry, nor the retirement of its key.
         let parent_valid_until = parent.as_ref().and_then(VerifiedToken::valid_until_unix);
-        let (parent, parent_key_id) = match parent {
-            Some(verified) => (Some(verified.claims), Some(verified.key_id)),
+        let (parent, parent_key) = match parent {
+            Some(verified) => (Some(verified.claims), Some(verified.key)),
             None => (None, None),
         };
         if let Some(parent) = &parent {
@@ -654,16 +658,18 @@ impl TokenAuthority {
                 chain.push(parent.id.clone());
                 // The issuer's key and its own issuer keys, but the key sealing the child: that
                 // one is checked through the child's own string.
+                // The issuer verified, so each id here names the keyring's key under it: one
+                // entry per id, and the active key's is the child's own.
                 let active = self.keyring.active_key_id();
-                let mut issuer_keys: Vec<String> = parent
+                let mut issuer_keys: Vec<IssuerKey> = parent
                     .issuer_keys
                     .iter()
                     .cloned()
-                    .chain(parent_key_id)
-                    .filter(|id| id != active)
+                    .chain(parent_key)
+                    .filter(|key| key.id != active)
                     .collect();
-                issuer_keys.sort_unstable();
-                issuer_keys.dedup();
+                issuer_keys.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                issuer_keys.dedup_by(|a, b| a.id == b.id);
                 (expires_at, chain, issuer_keys)
             }
         };

@@ -6,7 +6,7 @@
 //! ```text
 //! text           id ‖ chain ids ‖ basins name ‖ streams name ‖ access_tokens name
 //!                ‖ issuer keys (UTF-8)
-//! issuer keys    u8 length of the issuer keys text, 1..=135; only when flag bit 2 is set
+//! issuer keys    u8 length of the issuer keys text, 1..=207; only when flag bit 2 is set
 //! chain lengths  depth × u8, 1..=96 each, root-most first
 //! header (offsets within it):
 //!  0      1      flags          bit 0 auto_prefix_streams, bit 1 has expiry, bit 2 has issuer
@@ -22,14 +22,17 @@
 //! 30      3      access_tokens  resource set header
 //!
 //! resource set header = u8 tag (0 none | 1 exact | 2 prefix) ‖ u16 name length (0 for none, ≥ 1 for exact)
-//! issuer keys text    = key ids joined by `,`, in ascending byte order, each once; no more of
-//!                       them than the chain is deep
+//! issuer keys text    = `id:fingerprint` entries joined by `,`, ids in ascending byte order,
+//!                       each once, no more entries than the chain is deep; fingerprint =
+//!                       base64url (no padding) of the key's 6-byte fingerprint
 //! ```
 //!
 //! The issuer keys are the keys that sealed the tokens of the issuing chain, other than the key
 //! that seals this token: verification refuses the token once any of them is retired or removed,
-//! as it refuses the issuers themselves. Tokens issued with no key rotation in between carry none,
-//! and their encoding is the same as before the field existed.
+//! as it refuses the issuers themselves. Each is named by its id and a fingerprint of the key, so
+//! a different key added later under the same id does not bring those tokens back. Tokens issued
+//! with no key rotation in between carry none, and their encoding is the same as before the field
+//! existed.
 //!
 //! Verification parses this on every request, so the layout is made for that: every field of the
 //! header sits at a fixed offset from the end, and every string lives in the one text region,
@@ -43,6 +46,8 @@ use crate::scope::{
     AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroups, OpSet, ResourceSet,
     ResourceSetView, has_control_character, has_nul, has_token_id_shape, validate_token_id,
 };
+use base64ct::{Base64UrlUnpadded, Encoding as _};
+
 use crate::token::{MAX_KEY_ID_LEN, is_key_id};
 
 /// Deepest issuing chain a token may carry: a token issued from a token issued from … at most
@@ -68,8 +73,13 @@ const FLAG_AUTO_PREFIX: u8 = 0b001;
 const FLAG_EXPIRES: u8 = 0b010;
 const FLAG_ISSUER_KEYS: u8 = 0b100;
 
-/// Longest issuer keys text: one key per level of the chain, each of the longest id, with commas.
-const MAX_ISSUER_KEYS_LEN: usize = MAX_CHAIN_DEPTH * (MAX_KEY_ID_LEN + 1) - 1;
+/// Length of an issuer key's fingerprint, in bytes.
+pub const ISSUER_KEY_FINGERPRINT_LEN: usize = 6;
+/// Its base64url form, in characters (48 bits: no padding, no spare bits).
+const FINGERPRINT_CHARS: usize = 8;
+/// Longest issuer keys text: one key per level of the chain, each of the longest id, with its
+/// `:` and fingerprint, and commas between.
+const MAX_ISSUER_KEYS_LEN: usize = MAX_CHAIN_DEPTH * (MAX_KEY_ID_LEN + 2 + FINGERPRINT_CHARS) - 1;
 
 const TAG_NONE: u8 = 0;
 const TAG_EXACT: u8 = 1;
@@ -79,6 +89,16 @@ const TAG_PREFIX: u8 = 2;
 /// RFC 3339 timestamp.
 const MIN_UNIX: i64 = -62_135_596_800;
 const MAX_UNIX: i64 = 253_402_300_799;
+
+/// A key that sealed a token of an issuing chain: its id, and a fingerprint of the key itself (see
+/// [`crate::TokenKeyring`]), so that another key later given the same id is not taken for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerKey {
+    /// The key's id.
+    pub id: String,
+    /// The key's fingerprint: derived from the server key and the id, one-way.
+    pub fingerprint: [u8; ISSUER_KEY_FINGERPRINT_LEN],
+}
 
 /// The sealed contents of a token, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,10 +116,10 @@ pub struct TokenClaims {
     /// The ids of the tokens that issued this one, root-most first; empty when the root authority
     /// issued it.
     pub chain: Vec<String>,
-    /// The ids of the keys that sealed the tokens in `chain`, other than the key that seals this
-    /// token, in ascending order, each once: the token stops verifying when any of them is retired
+    /// The keys that sealed the tokens in `chain`, other than the key that seals this token, in
+    /// ascending order of id, each id once: the token stops verifying when any of them is retired
     /// or leaves the keyring. Empty unless keys were rotated while the chain was being issued.
-    pub issuer_keys: Vec<String>,
+    pub issuer_keys: Vec<IssuerKey>,
 }
 
 impl TokenClaims {
@@ -130,16 +150,16 @@ impl TokenClaims {
         for ancestor in &self.chain {
             validate_token_id(ancestor)?;
         }
-        if self.issuer_keys.len() > self.chain.len()
-            || !self.issuer_keys.iter().all(|id| is_key_id(id))
-            || !self.issuer_keys.is_sorted_by(|a, b| a < b)
+        let issuer_keys = issuer_keys_text(&self.issuer_keys);
+        // The decoder's rule, so that what is written is exactly what is read back.
+        if !issuer_keys.is_empty()
+            && (!is_issuer_keys_text(&issuer_keys) || self.issuer_keys.len() > self.chain.len())
         {
             return Err(TokenError::invalid(
-                "issuer keys must be distinct key ids in ascending order, at most one per \
+                "issuer keys must have distinct key ids in ascending order, at most one per \
                  issuing token",
             ));
         }
-        let issuer_keys = self.issuer_keys.join(",");
         let sets = [
             self.scope.basins.as_view(),
             self.scope.streams.as_view(),
@@ -245,10 +265,12 @@ impl<'a> ClaimsView<'a> {
         }
     }
 
-    /// The ids of the keys that sealed the issuing chain, other than this token's own key (see
-    /// [`TokenClaims::issuer_keys`]).
-    pub fn issuer_keys(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.issuer_keys.split(',').filter(|id| !id.is_empty())
+    /// The keys that sealed the issuing chain, other than this token's own key, as `(id,
+    /// fingerprint)` (see [`TokenClaims::issuer_keys`]).
+    pub fn issuer_keys(
+        &self,
+    ) -> impl Iterator<Item = (&'a str, [u8; ISSUER_KEY_FINGERPRINT_LEN])> + use<'a> {
+        self.issuer_keys.split(',').filter_map(issuer_key_entry)
     }
 
     /// True if the token was issued across a key rotation (see [`ClaimsView::issuer_keys`]).
@@ -271,7 +293,13 @@ impl<'a> ClaimsView<'a> {
             issued_at: self.issued_at,
             expires_at: self.expires_at,
             chain: self.chain().map(str::to_owned).collect(),
-            issuer_keys: self.issuer_keys().map(str::to_owned).collect(),
+            issuer_keys: self
+                .issuer_keys()
+                .map(|(id, fingerprint)| IssuerKey {
+                    id: id.to_owned(),
+                    fingerprint,
+                })
+                .collect(),
         }
     }
 }
@@ -451,11 +479,40 @@ fn parse(bytes: &[u8]) -> Option<ClaimsView<'_>> {
     })
 }
 
-/// Key ids joined by `,`, each greater than the one before it.
+/// The issuer keys as the claims hold them: `id:fingerprint`, joined by `,`.
+fn issuer_keys_text(keys: &[IssuerKey]) -> String {
+    let mut text = String::new();
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&key.id);
+        text.push(':');
+        let mut chars = [0u8; FINGERPRINT_CHARS];
+        if let Ok(encoded) = Base64UrlUnpadded::encode(&key.fingerprint, &mut chars) {
+            text.push_str(encoded);
+        }
+    }
+    text
+}
+
+/// One `id:fingerprint` entry: a key id, then exactly the 8 characters of a 6-byte fingerprint.
+fn issuer_key_entry(entry: &str) -> Option<(&str, [u8; ISSUER_KEY_FINGERPRINT_LEN])> {
+    let (id, encoded) = entry.split_once(':')?;
+    let mut fingerprint = [0u8; ISSUER_KEY_FINGERPRINT_LEN];
+    let decoded = Base64UrlUnpadded::decode(encoded, &mut fingerprint).ok()?;
+    (is_key_id(id) && encoded.len() == FINGERPRINT_CHARS && decoded.len() == fingerprint.len())
+        .then_some((id, fingerprint))
+}
+
+/// Issuer key entries joined by `,`, each id greater than the one before it.
 fn is_issuer_keys_text(text: &str) -> bool {
     let mut previous: Option<&str> = None;
-    text.split(',').all(|id| {
-        let in_order = is_key_id(id) && previous.is_none_or(|before| before < id);
+    text.split(',').all(|entry| {
+        let Some((id, _)) = issuer_key_entry(entry) else {
+            return false;
+        };
+        let in_order = previous.is_none_or(|before| before < id);
         previous = Some(id);
         in_order
     })

@@ -659,7 +659,7 @@ impl AccessTokenScope {
 }
 
 fn is_none_set(set: &ResourceSet) -> bool {
-    *set == ResourceSet::None
+    set.as_view() == ResourceSetView::None
 }
 
 /// Deserializes `null` as the type's default, as the reference's optional fields allow.

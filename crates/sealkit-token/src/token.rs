@@ -17,7 +17,7 @@ use rand::rngs::SysRng;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
-use crate::claims::{MAX_CLAIMS_LEN, TokenClaims};
+use crate::claims::{ISSUER_KEY_FINGERPRINT_LEN, MAX_CLAIMS_LEN, TokenClaims};
 use crate::error::TokenError;
 
 /// The text every token starts with: format name and version.
@@ -63,6 +63,8 @@ const AD_LABEL: &[u8] = b"sealkit-token\x01";
 /// HKDF salt and info: the sealing key is never the raw server key.
 const HKDF_SALT: &[u8] = b"sealkit-token v1";
 const HKDF_INFO: &[u8] = b"sealkit-token aegis-256 sealing key ";
+/// HKDF info for a key's fingerprint (recorded in the claims of tokens its tokens issue).
+const FINGERPRINT_INFO: &[u8] = b"sealkit-token issuer key fingerprint ";
 
 /// A 32-byte server key, from which token-sealing keys are derived. Wiped when dropped; never
 /// printed.
@@ -114,16 +116,28 @@ impl ServerKey {
     /// The derived key lives on the heap and is written there directly: the keyring's `Vec` of
     /// keys moves its elements when it grows, which would leave unwiped copies of a key held inline.
     fn derive_sealing_key(&self, key_id: &str) -> Box<Zeroizing<[u8; 32]>> {
-        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), self.0.as_slice());
-        let mut info = Vec::with_capacity(HKDF_INFO.len() + key_id.len());
-        info.extend_from_slice(HKDF_INFO);
-        info.extend_from_slice(key_id.as_bytes());
         let mut okm = Box::new(Zeroizing::new([0u8; 32]));
-        // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
-        if hkdf.expand(&info, &mut okm[..]).is_err() {
+        self.expand(HKDF_INFO, key_id, &mut okm[..]);
+        okm
+    }
+
+    /// A short public name of this key under `key_id`: one-way, and independent of the sealing
+    /// key (another HKDF info), so recording it in claims reveals nothing of either.
+    fn fingerprint(&self, key_id: &str) -> [u8; ISSUER_KEY_FINGERPRINT_LEN] {
+        let mut fingerprint = [0u8; ISSUER_KEY_FINGERPRINT_LEN];
+        self.expand(FINGERPRINT_INFO, key_id, &mut fingerprint);
+        fingerprint
+    }
+
+    fn expand(&self, label: &[u8], key_id: &str, out: &mut [u8]) {
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), self.0.as_slice());
+        let mut info = Vec::with_capacity(label.len() + key_id.len());
+        info.extend_from_slice(label);
+        info.extend_from_slice(key_id.as_bytes());
+        // At most 32 bytes, far below HKDF-SHA256's 8160-byte limit, so expand cannot fail.
+        if hkdf.expand(&info, out).is_err() {
             unreachable!("HKDF-SHA256 expands to 32 bytes");
         }
-        okm
     }
 }
 
@@ -165,16 +179,18 @@ impl fmt::Debug for AccessToken {
 struct SealingKey {
     id: String,
     key: Box<Zeroizing<[u8; 32]>>,
+    fingerprint: [u8; ISSUER_KEY_FINGERPRINT_LEN],
     associated_data: Vec<u8>,
     /// When a key being rotated out stops opening tokens (Unix seconds); `None` = never.
     retire_at: Option<i64>,
 }
 
-/// A token that opened: its claims, and the key that sealed it and when that key stops being
-/// trusted.
+/// A token that opened: its claims, and the key that sealed it (id and fingerprint) and when that
+/// key stops being trusted.
 pub(crate) struct Opened<'b, 'k> {
     pub(crate) claims: &'b [u8],
     pub(crate) key_id: &'k str,
+    pub(crate) key_fingerprint: [u8; ISSUER_KEY_FINGERPRINT_LEN],
     pub(crate) key_retire_at: Option<i64>,
 }
 
@@ -275,12 +291,18 @@ impl TokenKeyring {
         self.keys.iter().map(|k| k.id.as_str())
     }
 
-    /// When the key `key_id` stops being trusted: `None` if the keyring does not hold it,
-    /// `Some(None)` if it holds it for good.
-    pub(crate) fn retirement_of(&self, key_id: &str) -> Option<Option<i64>> {
+    /// When the key recorded as `key_id` with `fingerprint` stops being trusted: `None` if the
+    /// keyring does not hold that very key (no key under the id, or another key given the same id
+    /// since), `Some(None)` if it holds it for good.
+    pub(crate) fn retirement_of(
+        &self,
+        key_id: &str,
+        fingerprint: &[u8; ISSUER_KEY_FINGERPRINT_LEN],
+    ) -> Option<Option<i64>> {
         self.keys
             .iter()
             .find(|k| k.id == key_id)
+            .filter(|k| bool::from(k.fingerprint.ct_eq(fingerprint)))
             .map(|k| k.retire_at)
     }
 
@@ -302,6 +324,7 @@ impl TokenKeyring {
         SealingKey {
             id: key_id.to_owned(),
             key: key.derive_sealing_key(key_id),
+            fingerprint: key.fingerprint(key_id),
             associated_data,
             retire_at,
         }
@@ -381,6 +404,7 @@ impl TokenKeyring {
         Ok(Opened {
             claims: &buf[NONCE_LEN..len - TAG_LEN],
             key_id: &key.id,
+            key_fingerprint: key.fingerprint,
             key_retire_at: key.retire_at,
         })
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aegis::aegis256::Aegis256;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sealkit_token::claims::TokenClaims;
+use sealkit_token::claims::{IssuerKey, TokenClaims};
 use sealkit_token::{
     AccessTokenScope, FixedClock, IssueRequest, IssuedToken, Issuer, OpSet, Operation, ResourceSet,
     ServerKey, TokenAuthority, TokenError, TokenKeyring,
@@ -134,27 +134,39 @@ fn rotated_claims_by_hand(chain: &[&str], issuer_keys: &str) -> Vec<u8> {
     out
 }
 
-/// The issuer keys are written as documented; any other spelling of them (out of order, twice,
-/// empty, more than the chain is deep, not key ids, the flag without them) is refused both ways.
+/// The issuer keys are written as documented; any other spelling of them (out of order, an id
+/// twice, empty, more than the chain is deep, not key ids, a fingerprint missing, short, long or
+/// not base64url, the flag without them) is refused both ways.
 #[test]
 fn issuer_keys_are_written_as_documented_and_only_so() {
+    let key = |id: &str, fingerprint: [u8; 6]| IssuerKey {
+        id: id.into(),
+        fingerprint,
+    };
     let mut claims = expected_claims();
     claims.chain.push("mid".into());
-    claims.issuer_keys = vec!["k5".into(), "k6".into()];
-    let by_hand = rotated_claims_by_hand(&["root-1", "mid"], "k5,k6");
+    claims.issuer_keys = vec![key("k5", [1, 2, 3, 4, 5, 6]), key("k6", [0xff; 6])];
+    let by_hand = rotated_claims_by_hand(&["root-1", "mid"], "k5:AQIDBAUG,k6:________");
     assert_eq!(claims.encode().unwrap(), by_hand);
     assert_eq!(TokenClaims::decode(&by_hand).unwrap(), claims);
 
+    let two: &[&str] = &["root-1", "mid"];
     for (chain, keys) in [
-        (&["root-1", "mid"][..], "k6,k5"),
-        (&["root-1", "mid"], "k5,k5"),
-        (&["root-1", "mid"], "k5,"),
-        (&["root-1", "mid"], ",k5"),
-        (&["root-1", "mid"], ""),
-        (&["root-1", "mid"], "k5-1"),
-        (&["root-1", "mid"], "k1234567890123456"),
-        (&["root-1"], "k5,k6"),
-        (&[], "k5"),
+        (two, "k6:AQIDBAUG,k5:AQIDBAUG"),
+        (two, "k5:AQIDBAUG,k5:________"),
+        (two, "k5:AQIDBAUG,"),
+        (two, ",k5:AQIDBAUG"),
+        (two, ""),
+        (two, "k5"),
+        (two, "k5:"),
+        (two, "k5:AQIDBAU"),
+        (two, "k5:AQIDBAUGA"),
+        (two, "k5:AQIDBA=="),
+        (two, "k5:AQIDBAU+"),
+        (two, "k5-1:AQIDBAUG"),
+        (two, "k1234567890123456:AQIDBAUG"),
+        (&["root-1"], "k5:AQIDBAUG,k6:AQIDBAUG"),
+        (&[], "k5:AQIDBAUG"),
     ] {
         let bytes = rotated_claims_by_hand(chain, keys);
         assert_eq!(
@@ -169,17 +181,18 @@ fn issuer_keys_are_written_as_documented_and_only_so() {
     no_flag[flags_at] = 0b011;
     assert_eq!(TokenClaims::decode(&no_flag), Err(TokenError::Malformed));
 
-    for keys in [
+    for ids in [
         &["k6", "k5"][..],
         &["k5", "k5"],
         &[""],
         &["k5,k6"],
+        &["k5:AQIDBAUG"],
         &["k1", "k2", "k3"],
         &["k_1"],
     ] {
         let mut claims = claims.clone();
-        claims.issuer_keys = keys.iter().map(|k| k.to_string()).collect();
-        assert_eq!(claims.encode().unwrap_err().code(), "invalid", "{keys:?}");
+        claims.issuer_keys = ids.iter().map(|id| key(id, [7; 6])).collect();
+        assert_eq!(claims.encode().unwrap_err().code(), "invalid", "{ids:?}");
     }
 }
 

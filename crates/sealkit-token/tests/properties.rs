@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{NOW, fixture};
 use proptest::prelude::*;
-use sealkit_token::claims::{ClaimsView, TokenClaims};
+use sealkit_token::claims::{ClaimsView, IssuerKey, TokenClaims};
 use sealkit_token::{
     AccessTokenScope, IssueRequest, Issuer, OpGroups, OpRequest, OpSet, Operation,
     ReadWritePermissions, ResourceSet, Target, TokenError,
@@ -373,10 +373,14 @@ proptest! {
         issued_at in -1_000_000i64..4_000_000_000,
         expires_at in proptest::option::of(-1_000_000i64..4_000_000_000),
         chain in proptest::collection::vec("[a-z/]{1,12}", 0..4),
-        keys in proptest::collection::btree_set("[A-Za-z0-9]{1,16}", 0..4),
+        keys in proptest::collection::btree_map("[A-Za-z0-9]{1,16}", any::<[u8; 6]>(), 0..4),
     ) {
-        // Sorted and distinct, as the format wants them, and no more than the chain is deep.
-        let issuer_keys = keys.into_iter().take(chain.len()).collect();
+        // Sorted by id and distinct, as the format wants them, and no more than the chain is deep.
+        let issuer_keys: Vec<IssuerKey> = keys
+            .into_iter()
+            .take(chain.len())
+            .map(|(id, fingerprint)| IssuerKey { id, fingerprint })
+            .collect();
         let claims = TokenClaims {
             id: "token-id".into(),
             scope,
@@ -398,7 +402,7 @@ proptest! {
                 let view = ClaimsView::parse(&bytes).unwrap();
                 prop_assert_eq!(view.effective_ops, claims.scope.effective_ops());
                 prop_assert_eq!(view.chain().collect::<Vec<_>>(), claims.chain.iter().map(String::as_str).collect::<Vec<_>>());
-                prop_assert_eq!(view.issuer_keys().collect::<Vec<_>>(), claims.issuer_keys.iter().map(String::as_str).collect::<Vec<_>>());
+                prop_assert_eq!(view.issuer_keys().collect::<Vec<_>>(), claims.issuer_keys.iter().map(|k| (k.id.as_str(), k.fingerprint)).collect::<Vec<_>>());
             }
             Err(e) => {
                 // Only an empty permission set or auto-prefix without a prefix scope is refused.
@@ -438,7 +442,11 @@ proptest! {
         let claims = TokenClaims {
             id: "t".into(), scope, auto_prefix_streams: false, issued_at: 0, expires_at: Some(1),
             chain: vec!["p".into(), "q".into()],
-            issuer_keys: if rotated { vec!["k0".into(), "k1".into()] } else { Vec::new() },
+            issuer_keys: if rotated {
+                vec![IssuerKey { id: "k0".into(), fingerprint: [0; 6] }, IssuerKey { id: "k1".into(), fingerprint: [0xfb; 6] }]
+            } else {
+                Vec::new()
+            },
         };
         let encoded = claims.encode();
         // Only a scope without any operation is refused (rare).

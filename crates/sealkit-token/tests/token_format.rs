@@ -22,8 +22,8 @@ fn token_has_the_versioned_prefix_and_key_id() {
     assert_eq!(TOKEN_PREFIX, "sktok1_");
     assert!(t.len() <= MAX_TOKEN_LEN);
     // docs/formats.md gives both.
-    assert_eq!(MAX_TOKEN_LEN, 2_970);
-    assert_eq!(sealkit_token::claims::MAX_CLAIMS_LEN, 2_161);
+    assert_eq!(MAX_TOKEN_LEN, 3_066);
+    assert_eq!(sealkit_token::claims::MAX_CLAIMS_LEN, 2_233);
     let payload = &t["sktok1_k1_".len()..];
     assert!(
         payload
@@ -211,7 +211,13 @@ fn removing_a_key_ends_the_tokens_issued_from_its_tokens() {
     for token in [&child, &grandchild] {
         let verified = rotating.verify(token).unwrap();
         assert_eq!(verified.key_id(), "k2");
-        assert_eq!(verified.claims().issuer_keys, ["k1"]);
+        let ids: Vec<_> = verified
+            .claims()
+            .issuer_keys
+            .iter()
+            .map(|k| &k.id)
+            .collect();
+        assert_eq!(ids, ["k1"]);
         assert_eq!(verified.valid_until(), None);
     }
     // Under the new key alone from the root: no issuer keys.
@@ -240,6 +246,22 @@ fn removing_a_key_ends_the_tokens_issued_from_its_tokens() {
         assert_eq!((err.clone(), err.code()), (TokenError::KeyRetired, "authn"));
     }
     removed.verify(&new_child).unwrap();
+
+    // Another key given the id k1 later is not the key the chain was issued under: still refused.
+    // The same key added back is.
+    let mut reused = TokenKeyring::new("k2", &new_key).unwrap();
+    reused
+        .add_verification_key("k1", &ServerKey::from_bytes([3; 32]))
+        .unwrap();
+    let reused = TokenAuthority::new(reused).with_clock(clock.clone());
+    assert_eq!(
+        reused.verify(&old_issuer).unwrap_err(),
+        TokenError::Unauthentic
+    );
+    for token in [&child, &grandchild] {
+        assert_eq!(reused.verify(token).unwrap_err(), TokenError::KeyRetired);
+    }
+    authority(Some(None)).verify(&grandchild).unwrap();
 
     // k1 given a retirement an hour from now: the descendants end with it, skew included.
     let retiring = authority(Some(Some(NOW + 3_600)));
