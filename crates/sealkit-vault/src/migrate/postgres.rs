@@ -281,6 +281,22 @@ fn libpq_only_option(url: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether the write probe's error says the table cannot be written: a read-only transaction
+/// (25006: a standby, `default_transaction_read_only`), no privilege (42501), or a view that cannot
+/// be updated (0A000 feature not supported, 55000 object not in prerequisite state).
+fn refuses_writing(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|code| {
+        [
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+            SqlState::INSUFFICIENT_PRIVILEGE,
+            SqlState::FEATURE_NOT_SUPPORTED,
+            SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
+        ]
+        .contains(code)
+    })
+}
+
 fn count(client: &mut Client, sql: &str) -> Result<u64, VaultError> {
     let n: i64 = client.query_one(sql, &[]).map_err(store_err)?.get(0);
     Ok(u64::try_from(n).unwrap_or(0))
@@ -335,12 +351,19 @@ impl SettingsStore for PostgresStore {
             table.quoted()
         );
         let mut tx = self.client.transaction().map_err(store_err)?;
-        tx.execute(&probe, &[])
-            .map_err(|e| VaultError::TableNotWritable {
-                table: table.as_str().to_owned(),
-                backend: "postgres",
-                message: error_text(&e),
-            })?;
+        tx.execute(&probe, &[]).map_err(|e| {
+            if refuses_writing(&e) {
+                VaultError::TableNotWritable {
+                    table: table.as_str().to_owned(),
+                    backend: "postgres",
+                    message: error_text(&e),
+                }
+            } else {
+                // A lock or statement timeout, a dropped connection, …: a database failure, not
+                // an answer about the table.
+                store_err(e)
+            }
+        })?;
         tx.rollback().map_err(store_err)
     }
 

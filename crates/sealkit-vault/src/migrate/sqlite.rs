@@ -22,6 +22,25 @@ fn store_err(e: rusqlite::Error) -> VaultError {
     }
 }
 
+/// Whether the write probe's error says the table cannot be written: read-only (file, connection,
+/// attached database, `query_only`), refused by an authorizer, or SQLite's plain error, which
+/// here (a statement of ours, on a table that was just read) is a view.
+fn refuses_writing(e: &rusqlite::Error) -> bool {
+    let code = match e {
+        rusqlite::Error::SqliteFailure(error, _) | rusqlite::Error::SqlInputError { error, .. } => {
+            error.code
+        }
+        _ => return false,
+    };
+    matches!(
+        code,
+        rusqlite::ErrorCode::ReadOnly
+            | rusqlite::ErrorCode::PermissionDenied
+            | rusqlite::ErrorCode::AuthorizationForStatementDenied
+            | rusqlite::ErrorCode::Unknown
+    )
+}
+
 /// The single `COUNT(*)` that `sql` selects.
 fn count(conn: &Connection, sql: &str) -> Result<u64, VaultError> {
     let n: i64 = conn.query_row(sql, [], |r| r.get(0)).map_err(store_err)?;
@@ -143,12 +162,18 @@ impl SettingsStore for SqliteStore {
             table.quoted()
         );
         let tx = self.conn.transaction().map_err(store_err)?;
-        tx.execute(&probe, [])
-            .map_err(|e| VaultError::TableNotWritable {
-                table: table.as_str().to_owned(),
-                backend: "sqlite",
-                message: e.to_string(),
-            })?;
+        tx.execute(&probe, []).map_err(|e| {
+            if refuses_writing(&e) {
+                VaultError::TableNotWritable {
+                    table: table.as_str().to_owned(),
+                    backend: "sqlite",
+                    message: e.to_string(),
+                }
+            } else {
+                // Busy past the timeout, I/O, …: a database failure, not an answer about the table.
+                store_err(e)
+            }
+        })?;
         tx.rollback().map_err(store_err)
     }
 
