@@ -6,7 +6,7 @@ use crate::registry::{EnvLookup, ProcessEnv};
 /// means disabled.
 pub fn is_enabled(value: Option<&str>) -> bool {
     value.is_some_and(|v| {
-        let v = v.trim();
+        let v = crate::registry::js_trim(v);
         ["1", "true", "yes", "on"]
             .iter()
             .any(|accepted| v.eq_ignore_ascii_case(accepted))

@@ -28,7 +28,7 @@ pub const KEY_ID_LEN: usize = 10;
 /// Normalises a PEM value as the reference does on import: trim, strip one surrounding `'` or `"`
 /// at each end, and turn the two characters `\n` into a newline.
 pub fn normalize_pem(raw: &str) -> Zeroizing<String> {
-    let trimmed = raw.trim();
+    let trimmed = crate::registry::js_trim(raw);
     let unquoted = trimmed.strip_prefix(['\'', '"']).unwrap_or(trimmed);
     let unquoted = unquoted.strip_suffix(['\'', '"']).unwrap_or(unquoted);
     // Sized once (the result is never longer than the input), so no reallocation leaves part of a

@@ -86,7 +86,7 @@ pub trait EnvLookup {
 
     /// The value if set and not blank (whitespace only counts as blank).
     fn non_blank(&self, name: &str) -> Option<String> {
-        self.get(name).filter(|v| !v.trim().is_empty())
+        self.get(name).filter(|v| !js_trim(v).is_empty())
     }
 }
 
@@ -218,6 +218,13 @@ impl OrderedValue {
     }
 }
 
+/// `String.prototype.trim` of the reference: JavaScript's white space and line terminators, which
+/// differ from Rust's `trim` in two characters: U+FEFF (a byte-order mark) is trimmed, U+0085 is
+/// not.
+pub(crate) fn js_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
+}
+
 /// An id JavaScript would treat as an array index (ordered first, numerically).
 fn array_index(id: &str) -> Option<u32> {
     let canonical = id == "0" || (!id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()));
@@ -286,7 +293,7 @@ impl RegistryDocument {
         for (name, value) in &members {
             match (name.as_str(), value) {
                 ("activeKeyId", OrderedValue::String(s)) => {
-                    active_key_id = Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+                    active_key_id = Some(js_trim(s).to_owned()).filter(|s| !s.is_empty());
                 }
                 ("activeKeyId", _) => active_key_id = None,
                 ("keys", OrderedValue::Object(inner)) => nested = Some(inner),
@@ -309,9 +316,11 @@ impl RegistryDocument {
             let OrderedValue::String(pem) = value else {
                 continue;
             };
-            let id = name.trim();
-            let pem = pem.trim();
-            if id.is_empty() || pem.is_empty() {
+            let id = js_trim(name);
+            let pem = js_trim(pem);
+            // The reference assigns into a plain object, where `__proto__` sets the prototype
+            // instead of adding a key.
+            if id.is_empty() || pem.is_empty() || id == "__proto__" {
                 continue;
             }
             js_insert(&mut keys, id.to_owned(), Zeroizing::new(pem.to_owned()));
@@ -555,11 +564,11 @@ impl KeyRegistry {
         active_override: Option<&str>,
     ) -> Result<Self> {
         let label = scope.label();
-        let id = key_id.trim();
+        let id = js_trim(key_id);
         if id.is_empty() {
             return Err(Error::LegacyKeyIdMissing { scope: label });
         }
-        let pem = private_key_pem.trim();
+        let pem = js_trim(private_key_pem);
         if pem.is_empty() {
             return Err(Error::RegistryNoUsableKeys { scope: label });
         }

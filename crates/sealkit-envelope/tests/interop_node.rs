@@ -58,9 +58,10 @@ fn node_webcrypto_opens_what_we_seal() {
     }
 }
 
-/// Registry JSON with repeated names, names equal after trimming, array-index names (`7`, `07`,
-/// `4294967295`), blank and non-string values, in the flat and the nested form: the ids, their
-/// order and the PEMs (trimmed) match what JavaScript's own `JSON.parse`, `Object.entries` and
+/// Registry JSON with repeated names, names equal after trimming (JavaScript's white space: a
+/// byte-order mark is trimmed, U+0085 is not), array-index names (`7`, `07`, `4294967295`),
+/// `__proto__`, blank and non-string values, in the flat and the nested form: the ids, their order
+/// and the PEMs (trimmed) match what JavaScript's own `JSON.parse`, `trim`, `Object.entries` and
 /// object assignment give under the reference's rules (`tests/node/parse-registry.mjs`).
 #[test]
 fn registry_json_reads_as_javascript_reads_it() {
@@ -84,6 +85,11 @@ fn registry_json_reads_as_javascript_reads_it() {
         "  ",
         r"\u00e9",
         r" \u00e9",
+        r"\ufeffa",
+        r"a\u0085",
+        r"\u2028a\u3000",
+        "__proto__",
+        " __proto__",
     ];
     const VALUES: &[&str] = &[
         r#""P1""#,
@@ -98,6 +104,8 @@ fn registry_json_reads_as_javascript_reads_it() {
         "{}",
         r#"["P6"]"#,
         "true",
+        r#""\ufeffP7\u0085""#,
+        r#""\ufeff""#,
     ];
     // A fixed xorshift sequence: the same documents on every run.
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
