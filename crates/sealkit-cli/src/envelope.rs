@@ -637,8 +637,13 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
     let mut doc = RegistryDocument::default();
     let normalized = env::keys::normalize_pem(&pem);
     // The library's message names no variable (a document has no scope): say which one.
-    doc.rotate_in(key_id.trim(), &normalized)
-        .map_err(|e| CliError::new(e.code(), format!("{}: {e}", scope.var("PRIVATE_KEY"))))?;
+    doc.rotate_in(key_id.trim(), &normalized).map_err(|e| {
+        let variable = match e {
+            env::Error::InvalidKeyId { .. } => scope.var("KEY_ID"),
+            _ => scope.var("PRIVATE_KEY"),
+        };
+        CliError::new(e.code(), format!("{variable}: {e}"))
+    })?;
     Ok(doc)
 }
 

@@ -132,13 +132,6 @@ pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
     read_secret(file, &what, MAX_SECRET_FILE_LEN)
 }
 
-/// A small file that is not secret (a stored key-check value), capped like a secret file so a
-/// path naming `/dev/zero` or a disk image fails with the same one `io` line. It goes through the
-/// secret reader because that is where the cap is; the wipe costs nothing at this size.
-pub fn read_small_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    read_secret_file(path)
-}
-
 /// A whole file.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::io(&format!("reading {}", path.display()), e))

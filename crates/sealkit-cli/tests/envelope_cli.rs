@@ -610,6 +610,26 @@ fn rotate_names_the_legacy_variable_whose_key_does_not_parse() {
     );
     assert!(!err.contains("MIIEnotreallyakey"), "{err}");
     assert!(out.stdout.is_empty());
+
+    // A legacy key id the registry would refuse is blamed on its own variable.
+    let pair = sealkit::envelope::generate_key_pair(2048).unwrap();
+    let out = sealkit(
+        &["registry", "rotate"],
+        &[
+            (
+                "DATA_AT_REST_ENCRYPTION_PRIVATE_KEY",
+                &*pair.private_key_pem,
+            ),
+            ("DATA_AT_REST_ENCRYPTION_KEY_ID", "my key"),
+        ],
+        b"",
+    );
+    assert_fails_with(&out, "invalid_key_id");
+    assert!(
+        stderr(&out).contains("DATA_AT_REST_ENCRYPTION_KEY_ID: "),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Rotation writes back what it read plus the new key, so a source without a usable key is
