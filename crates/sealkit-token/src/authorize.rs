@@ -441,8 +441,8 @@ impl TokenAuthority {
     }
 
     /// Opens a token and checks its times, its keys' retirement and its revocation, handing the
-    /// borrowed claims, the id of the key that sealed it and the earliest retirement of its keys
-    /// to `f`.
+    /// borrowed claims, what opened it (the sealing key's id and fingerprint) and the earliest
+    /// retirement of its keys to `f`.
     fn with_claims<R>(
         &self,
         token: &str,
@@ -656,10 +656,9 @@ impl TokenAuthority {
                 check_not_broader(&scope, &parent.scope)?;
                 let mut chain = parent.chain.clone();
                 chain.push(parent.id.clone());
-                // The issuer's key and its own issuer keys, but the key sealing the child: that
-                // one is checked through the child's own string.
-                // The issuer verified, so each id here names the keyring's key under it: one
-                // entry per id, and the active key's is the child's own.
+                // The issuer's key and its own issuer keys, less the key sealing the child (that
+                // one is checked through the child's own string). The issuer verified, so each id
+                // here names the keyring's key under it: one entry per id is enough.
                 let active = self.keyring.active_key_id();
                 let mut issuer_keys: Vec<IssuerKey> = parent
                     .issuer_keys

@@ -41,13 +41,13 @@
 //! buffer, where the UTF-8 check runs a word at a time from its first byte. The decoder is total: any input either decodes to claims that re-encode to exactly the
 //! same bytes, or is refused with [`TokenError::Malformed`].
 
+use base64ct::{Base64UrlUnpadded, Encoding as _};
+
 use crate::error::TokenError;
 use crate::scope::{
     AccessTokenScope, MAX_RESOURCE_NAME_LEN, MAX_TOKEN_ID_LEN, OpGroups, OpSet, ResourceSet,
     ResourceSetView, has_control_character, has_nul, has_token_id_shape, validate_token_id,
 };
-use base64ct::{Base64UrlUnpadded, Encoding as _};
-
 use crate::token::{MAX_KEY_ID_LEN, is_key_id};
 
 /// Deepest issuing chain a token may carry: a token issued from a token issued from … at most
