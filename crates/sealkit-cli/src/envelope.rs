@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sealkit::envelope::{
     self as env, CandidatePolicy, EnvLookup, EnvelopeMetadata, KeyRegistry, OpenPolicy, Opener,
-    ProcessEnv, RegistryDocument, Scope, Sealer,
+    ProcessEnv, RegistryDocument, Scope, Sealer, registry::js_trim,
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -618,7 +618,7 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
         let json = Zeroizing::new(json);
         let mut doc = rotatable(&json, &scope.var("KEYS_JSON"))?;
         if let Some(active) = env.non_blank(&scope.var("ACTIVE_KEY_ID")) {
-            doc.active_key_id = Some(active.trim().to_owned());
+            doc.active_key_id = Some(js_trim(&active).to_owned());
         }
         return Ok(doc);
     }
@@ -637,7 +637,7 @@ fn rotation_source(scope: Scope, file: Option<&Path>) -> Result<RegistryDocument
     let mut doc = RegistryDocument::default();
     let normalized = env::keys::normalize_pem(&pem);
     // The library's message names no variable (a document has no scope): say which one.
-    doc.rotate_in(key_id.trim(), &normalized).map_err(|e| {
+    doc.rotate_in(js_trim(&key_id), &normalized).map_err(|e| {
         let variable = match e {
             env::Error::InvalidKeyId { .. } => scope.var("KEY_ID"),
             _ => scope.var("PRIVATE_KEY"),
@@ -739,7 +739,7 @@ fn validate(args: ValidateArgs) -> CliResult {
         // KeyRegistry::from_env already checked the environment's write side.
         write_key = ProcessEnv
             .non_blank(&scope.var("KEY_ID"))
-            .map(|k| k.trim().to_owned());
+            .map(|k| js_trim(&k).to_owned());
     }
     let mut keys = Vec::new();
     for id in registry.key_ids() {

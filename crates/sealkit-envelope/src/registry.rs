@@ -218,10 +218,10 @@ impl OrderedValue {
     }
 }
 
-/// `String.prototype.trim` of the reference: JavaScript's white space and line terminators, which
-/// differ from Rust's `trim` in two characters: U+FEFF (a byte-order mark) is trimmed, U+0085 is
-/// not.
-pub(crate) fn js_trim(s: &str) -> &str {
+/// `String.prototype.trim` of the reference, which every configuration value it reads goes
+/// through: JavaScript's white space and line terminators, which differ from Rust's `trim` in two
+/// characters: U+FEFF (a byte-order mark) is trimmed, U+0085 is not.
+pub fn js_trim(s: &str) -> &str {
     s.trim_matches(|c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
 }
 
@@ -507,7 +507,7 @@ impl KeyRegistry {
             });
         }
         let active_id = active_override
-            .map(str::trim)
+            .map(js_trim)
             .filter(|s| !s.is_empty())
             .or(document.active_key_id.as_deref());
         let active =
