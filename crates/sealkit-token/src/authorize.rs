@@ -14,7 +14,7 @@ use crate::scope::{
     AccessTokenScope, OpSet, Operation, ResourceSet, ResourceSetView, Target, validate_token_id,
 };
 use crate::store::{IssuedTokenStore, TokenInfo, unix_to_datetime};
-use crate::token::{AccessToken, OPEN_BUF_LEN, OpenBuf, Opened, SMALL_OPEN_BUF_LEN, TokenKeyring};
+use crate::token::{AccessToken, OpenBuf, Opened, TokenKeyring};
 
 /// Who is issuing, revoking or listing.
 #[derive(Clone, Copy)]
@@ -124,6 +124,7 @@ struct ScopeView<'a> {
     basins: ResourceSetView<'a>,
     streams: ResourceSetView<'a>,
     access_tokens: ResourceSetView<'a>,
+    /// The token's stream prefix when it auto-prefixes; `streams` is then that prefix.
     auto_prefix: Option<&'a str>,
 }
 
@@ -165,21 +166,17 @@ impl<'a> ScopeView<'a> {
             }
             _ => {}
         }
-        let effective_stream = match request.stream {
+        // A name that gets the auto-prefix is within the stream scope by construction (the scope
+        // is that very prefix), so it is only built once the request has passed every check.
+        let stream_prefix = self.auto_prefix.filter(|prefix| !prefix.is_empty());
+        match request.stream {
             Some("") => return Err(TokenError::invalid("the stream name is empty")),
-            Some(stream) => {
-                let effective = match self.auto_prefix {
-                    Some(prefix) if !prefix.is_empty() => prefixed(prefix, stream),
-                    _ => Cow::Borrowed(stream),
-                };
-                if !self.streams.matches(&effective) {
-                    return Err(TokenError::denied(DenialReason::Stream));
-                }
-                Some(effective)
+            Some(stream) if stream_prefix.is_none() && !self.streams.matches(stream) => {
+                return Err(TokenError::denied(DenialReason::Stream));
             }
             None if needs_stream => return Err(missing("a stream", request.ops)),
-            None => None,
-        };
+            _ => {}
+        }
         match request.access_token {
             Some("") => return Err(TokenError::invalid("the access token id is empty")),
             Some(id) if !self.access_tokens.matches(id) => {
@@ -190,6 +187,10 @@ impl<'a> ScopeView<'a> {
             }
             _ => {}
         }
+        let effective_stream = request.stream.map(|stream| match stream_prefix {
+            Some(prefix) => prefixed(prefix, stream),
+            None => Cow::Borrowed(stream),
+        });
         Ok(Authorization { effective_stream })
     }
 }
@@ -448,14 +449,8 @@ impl TokenAuthority {
         token: &str,
         f: impl FnOnce(&ClaimsView<'_>, &Opened<'_, '_>, Option<i64>) -> Result<R, TokenError>,
     ) -> Result<R, TokenError> {
-        // Decoded bytes are fewer than the token's characters.
-        if token.len() <= SMALL_OPEN_BUF_LEN {
-            let mut buf = OpenBuf::<SMALL_OPEN_BUF_LEN>::new();
-            self.check_claims(self.keyring.open(token, &mut buf.0)?, f)
-        } else {
-            let mut buf = OpenBuf::<OPEN_BUF_LEN>::new();
-            self.check_claims(self.keyring.open(token, &mut buf.0)?, f)
-        }
+        let mut buf = OpenBuf::new();
+        self.check_claims(self.keyring.open(token, &mut buf)?, f)
     }
 
     fn check_claims<R>(

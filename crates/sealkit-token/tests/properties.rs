@@ -325,6 +325,10 @@ proptest! {
             let Ok(allowed) = c.authorize(&request_for(*op, basin, stream, id)) else { continue };
             // Whatever the child may touch (in absolute names), the parent may touch too.
             let absolute = allowed.effective_stream().map(str::to_owned);
+            // Auto-prefixing skips the stream-scope match as true by construction: hold it to that.
+            if let Some(abs) = &absolute {
+                prop_assert!(c.scope().streams.matches(abs), "{op} allowed {abs:?} outside the stream scope");
+            }
             let relative_to_parent = match (&absolute, p.stream_namespace()) {
                 (Some(abs), Some(ns)) => abs.strip_prefix(ns).map(str::to_owned),
                 (abs, _) => abs.clone(),
