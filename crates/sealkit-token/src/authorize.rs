@@ -533,9 +533,10 @@ impl TokenAuthority {
         })
     }
 
-    /// [`TokenAuthority::authorize`] without allocating: an auto-prefixed stream name is written
-    /// into `stream_buffer` (cleared first) and borrowed from it, so a server that keeps one
-    /// buffer per worker verifies and authorizes with no allocation at all.
+    /// [`TokenAuthority::authorize`] without allocating: when the request is allowed, an
+    /// auto-prefixed stream name is written into `stream_buffer` (cleared first) and borrowed from
+    /// it, so a server that keeps one buffer per worker verifies and authorizes with no allocation
+    /// at all. A refused request leaves the buffer as it was.
     ///
     /// ```
     /// # use sealkit_token::*;

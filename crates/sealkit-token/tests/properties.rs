@@ -325,7 +325,13 @@ proptest! {
             let Ok(allowed) = c.authorize(&request_for(*op, basin, stream, id)) else { continue };
             // Whatever the child may touch (in absolute names), the parent may touch too.
             let absolute = allowed.effective_stream().map(str::to_owned);
-            // Auto-prefixing skips the stream-scope match as true by construction: hold it to that.
+            // Auto-prefixing skips the stream-scope match as true by construction: hold both ways of
+            // authorizing (from a verified token, and straight from the string) to that.
+            let request = request_for(*op, basin, stream, id);
+            let from_string = f.authority.authorize(&child_token, &request);
+            prop_assert!(from_string.is_ok(), "{op} allowed by the verified token only");
+            let from_string = from_string.unwrap();
+            prop_assert_eq!(from_string.effective_stream(), absolute.as_deref());
             if let Some(abs) = &absolute {
                 prop_assert!(c.scope().streams.matches(abs), "{op} allowed {abs:?} outside the stream scope");
             }

@@ -511,6 +511,20 @@ fn authorize_into_decides_like_authorize_and_reuses_its_buffer() {
         Some(std::borrow::Cow::Borrowed("logs/app"))
     ));
     assert_eq!(buffer, "tenant/7/events");
+    // A refused request leaves it alone too, even one whose stream would be prefixed.
+    let refused = OpRequest::new(Operation::Read)
+        .basin("b")
+        .stream("x")
+        .access_token("t");
+    let err = f
+        .authority
+        .authorize_into(&prefixed, &refused, &mut buffer)
+        .unwrap_err();
+    assert!(
+        matches!(err, TokenError::PermissionDenied { .. }),
+        "{err:?}"
+    );
+    assert_eq!(buffer, "tenant/7/events");
 }
 
 #[test]
