@@ -38,8 +38,8 @@ fn main() {
     let mut criterion = sealkit_benches::criterion();
     let server_key = ServerKey::generate();
     let authority = TokenAuthority::new(TokenKeyring::new("k1", &server_key).unwrap());
-    // The same keys with 1 000 unrelated ids revoked: every verification then takes the set's read
-    // lock and looks up the token's id and its chain (the empty set answers without either).
+    // The same keys with 1 000 unrelated ids revoked: every verification then asks the set's filter
+    // about the token's id and its chain (the empty set answers from one flag without either).
     let revoking = TokenAuthority::new(TokenKeyring::new("k1", &server_key).unwrap())
         .with_revocations(Arc::new(InMemoryRevocationSet::from_ids(
             (0..1_000).map(|i| format!("retired/{i}")),

@@ -19,7 +19,8 @@ Seeds (only real, valid inputs the vectors hold; the fuzzer mutates from there):
   stream_key          32-byte keys as base64 headers, 64-hex-digit key-check shaped values
   token_server_key    32-byte keys as base64
   token_key_list      previous-keys lists built from those keys (with and without a retirement time)
-  (token_revoked_ids starts from an empty corpus: any text is a revoked-ids file)
+  (token_revoked_ids and vault_table_name start from an empty corpus: any text is a revoked-ids
+  file or a table name)
   token_string        any `sktok1_` token found in the vectors (none today)
 
 Two token targets take inputs no vector holds, so they are seeded from the seed document's examples
