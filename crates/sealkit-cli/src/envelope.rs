@@ -254,11 +254,11 @@ fn fail_decryption(error: env::Error) -> CliError {
     CliError::new(error.code(), format_args!("{error}: {tried}"))
 }
 
+/// The error names the flag, not the value: what was typed may be a key pasted into the wrong
+/// flag (the usage errors clap raises are screened the same way in `main`).
 fn parse_scope(text: &str) -> Result<Scope, CliError> {
     Scope::parse(text).ok_or_else(|| {
-        CliError::usage(format!(
-            "unknown scope {text:?}: use data-at-rest, user-kv or export"
-        ))
+        CliError::usage("unknown --scope value: use data-at-rest, user-kv or export")
     })
 }
 

@@ -102,12 +102,12 @@ fn decrypt() -> CliResult {
 
 fn check(environment_var: &str) -> CliResult {
     // The library would only withhold such a variable's value (validating as production, with
-    // the name reported as unknown); an operator who typed it is better told at once.
+    // the name reported as unknown); an operator who typed it is better told at once. The message
+    // does not repeat it: a secret pasted into the flag by mistake may contain such a word too.
     if sealkit::vault::names_a_secret(environment_var) {
         return Err(CliError::usage(format_args!(
-            "--environment-var {environment_var} looks like a secret's variable, and `check` prints \
-             the environment name it reads: name the variable that holds the environment's name \
-             (default {})",
+            "--environment-var looks like a secret's variable, and `check` prints the environment \
+             name it reads: name the variable that holds the environment's name (default {})",
             sealkit::vault::DEFAULT_ENVIRONMENT_VAR
         )));
     }

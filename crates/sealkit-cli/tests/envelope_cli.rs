@@ -753,6 +753,29 @@ fn helpful_errors() {
     let bad_scope = sealkit(&["open", "--scope", "everything", "--kv"], &[], b"");
     assert_fails_with(&bad_scope, "usage");
     assert_eq!(bad_scope.status.code(), Some(2));
+    assert!(
+        stderr(&bad_scope).contains("--scope"),
+        "{}",
+        stderr(&bad_scope)
+    );
+    // A key pasted into the flag by mistake is not repeated, by any command that takes it.
+    let pasted =
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+    let scope = format!("--scope={pasted}");
+    for command in [
+        &["open", "--kv"][..],
+        &["rewrap", "--kv"],
+        &["registry", "rotate"],
+        &["registry", "validate"],
+    ] {
+        let out = sealkit(&[command, &[scope.as_str()]].concat(), &[], b"");
+        assert_fails_with(&out, "usage");
+        assert!(
+            !stderr(&out).contains("MIIEvQIB"),
+            "{command:?}: {}",
+            stderr(&out)
+        );
+    }
 
     let invalid = sealkit(
         &["open", "--scope", "data-at-rest", "--kv"],

@@ -173,6 +173,14 @@ fn check_refuses_to_print_a_secret_as_the_environment_name() {
         assert_eq!(out.status.code(), Some(2));
         assert!(!String::from_utf8_lossy(&out.stderr).contains(&KEY[..8]));
     }
+    // A secret pasted into the flag by mistake, holding such a word, is not repeated either.
+    let pasted = "hunter2-secret-7f3a9c";
+    let env = [("ENCRYPTION_KEY", KEY)];
+    let out = sealkit(&["vault", "check", "--environment-var", pasted], &env, b"");
+    assert_fails_silently_with(&out, "usage");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--environment-var"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
     // Names that merely contain such a word are environment names like any other.
     for var in ["APP_ENV", "KEYCLOAK_ENV", "TURNKEY_ENV"] {
         let env = [("ENCRYPTION_KEY", KEY), (var, "staging")];
