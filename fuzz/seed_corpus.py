@@ -9,6 +9,7 @@ own corpus files, so running it again adds nothing new.
 Seeds (only real, valid inputs the vectors hold; the fuzzer mutates from there):
   vault_value         v2 and legacy settings values, tampered ones, pass-through and malformed inputs
   vault_session       session signing key + "\\n" + cookie pairs (the target's input format), cookies
+  vault_startup       the vectors' keys as ENCRYPTION_KEY, with a production and a named environment
   envelope_parser     Striae KV records (valid and tampered), object metadata
   envelope_open       Striae KV records (under keys its registry lacks), and one zero byte: the
                       target's own genuine record, unmasked
@@ -131,8 +132,11 @@ def olympus(doc, seeds):
             seeds.add("token_server_key", key)
             seeds.add("stream_key", key)
     for key in (doc.get("keys") or {}).values():
-        # Only the base64 ones are shaped like server / stream keys; all are signing-key inputs.
+        # Only the base64 ones are shaped like server / stream keys; all are signing-key inputs,
+        # and all are ENCRYPTION_KEY values for startup validation, in production and outside it.
         seeds.add("vault_session", key)
+        seeds.add("vault_startup", f"{key}\nproduction")
+        seeds.add("vault_startup", f"{key}\ndevelopment\nAPP_ENV")
         try:
             if len(base64.b64decode(key, validate=True)) == 32:
                 seeds.add("token_server_key", key)

@@ -1,7 +1,10 @@
 //! The stream key parser: any header value either parses to a key that re-encodes to the trimmed
 //! input, or is refused with a typed error — never a panic. The same text goes to the key-check
 //! parser (`str::parse::<KeyCheck>`, the value stored beside a stream): it accepts exactly 64
-//! lowercase hex digits, and what it accepts displays back as the same text.
+//! lowercase hex digits, and what it accepts displays back as the same text. And to the cipher
+//! name parser (a basin's or stream's cipher setting, the CLI's `--cipher`): it accepts the two
+//! names in any case and nothing else, and its error repeats the input only when it is short and
+//! name-shaped, never a pasted key.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -42,5 +45,23 @@ fuzz_target!(|data: &[u8]| {
             assert!(!canonical, "canonical key check refused");
             assert!(matches!(e, StreamError::MalformedKeyCheck), "{e:?}");
         }
+    }
+
+    // The cipher name.
+    let named = StreamCipher::ALL
+        .into_iter()
+        .find(|c| c.as_str().eq_ignore_ascii_case(text));
+    match text.parse::<StreamCipher>() {
+        Ok(cipher) => assert_eq!(Some(cipher), named),
+        Err(StreamError::UnknownCipher { given, len }) => {
+            assert!(named.is_none(), "a cipher name refused");
+            assert_eq!(len, text.chars().count());
+            if let Some(given) = given {
+                assert_eq!(given, text);
+                assert!(given.len() <= 24, "a long value repeated in the error");
+                assert!(!parsed, "a key repeated in the error");
+            }
+        }
+        Err(e) => panic!("cipher name: unexpected error {e:?}"),
     }
 });

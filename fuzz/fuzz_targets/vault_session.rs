@@ -6,7 +6,10 @@
 //!
 //! Input: `<signing key>\n<cookie>` (the key is parsed and, if accepted, the cookie is verified
 //! under it too, so seeds of real key + cookie pairs reach the accepting path), or a single line
-//! used as both.
+//! used as both. The key line is also taken as `ENCRYPTION_KEY`, which the key-separation check
+//! decodes leniently (any alphabet, whitespace, padding or trailing bits): the same text as the
+//! signing key is then always refused, and the cookie line as a signing key gets a documented
+//! answer.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -111,6 +114,28 @@ fuzz_target!(|data: &[u8]| {
         Err(VaultError::SigningKeyTooShort { got }) => assert!(got < MIN_SIGNING_KEY_LEN),
         Err(VaultError::SigningKeyNotBase64 | VaultError::SigningKeyEqualsEncryptionKey) => {}
         Err(e) => panic!("SessionSigner::new: unexpected error {e:?}"),
+    }
+
+    // The key line as `ENCRYPTION_KEY`: the lenient decoder of the key-separation check on
+    // arbitrary text. The same secret as the signing key is never accepted.
+    let as_encryption_key = EncryptionKey::new(key_text);
+    match SessionSigner::new(key_text, &as_encryption_key) {
+        Ok(_) => panic!("a signing key equal to ENCRYPTION_KEY accepted"),
+        Err(
+            VaultError::SigningKeyEqualsEncryptionKey
+            | VaultError::SigningKeyTooShort { .. }
+            | VaultError::SigningKeyNotBase64,
+        ) => {}
+        Err(e) => panic!("SessionSigner::new (same key): unexpected error {e:?}"),
+    }
+    match SessionSigner::new(cookie, &as_encryption_key) {
+        Ok(_) => assert_ne!(cookie, key_text),
+        Err(
+            VaultError::SigningKeyEqualsEncryptionKey
+            | VaultError::SigningKeyTooShort { .. }
+            | VaultError::SigningKeyNotBase64,
+        ) => {}
+        Err(e) => panic!("SessionSigner::new (cookie line): unexpected error {e:?}"),
     }
 
     // Arbitrary cookies under the fixed signer (the fuzzer cannot forge the HMAC, so only
