@@ -209,7 +209,7 @@ fn main() {
         {
             println!(
                 "raw base64url decode ({payload_chars} chars, {label}) + open: {decode_open:.1} ns; \
-                 verify+authorize is {:.2}x that",
+                 verify+authorize takes {:.2}x that time",
                 ours / decode_open
             );
         }
@@ -218,7 +218,8 @@ fn main() {
         let [low, mid, high] = ratio_quartiles(i);
         println!(
             "{name} vs raw open, {INTERLEAVED_ROUNDS} interleaved rounds of {ROUND_CALLS} calls: \
-             median ratio {mid:.2}x (quartiles {low:.2}x .. {high:.2}x); median time per call \
+             median ratio of our time to the raw open's {mid:.2}x (quartiles {low:.2}x .. \
+             {high:.2}x); median time per call \
              (each over all rounds) {:.1} ns, raw open {:.1} ns",
             interleaved(i),
             interleaved(0),
@@ -236,7 +237,7 @@ fn main() {
         };
         let per_sec = 1e9 / ours;
         println!(
-            "{name}: {per_sec:.0}/s per core (goal >= 500000: {}); {:.2}x the raw open by medians \
+            "{name}: {per_sec:.0}/s per core (goal >= 500000: {}); {:.2}x the raw open's time by medians \
              ({:.2}x by fastest samples) (goal <= 3x: {})",
             if per_sec >= 500_000.0 {
                 "met"

@@ -35,18 +35,22 @@ fn stream() -> Result<(), Box<dyn std::error::Error>> {
     let key_check = *sealer.key_check();
     let records = sealer.seal_batch(&[&b"login alice"[..], b"logout alice"], Some(0))?;
     println!(
-        "sealed {} records ({} bytes each incl. 49 bytes overhead)",
+        "sealed {} records ({} bytes for the first, incl. 49 bytes overhead)",
         records.len(),
         records[0].len()
     );
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].len(), b"login alice".len() + 49);
 
     // A read with the right key opens them; a wrong key is refused before any record is touched.
     let reader = spec
         .sealer(Some(&header_value), &identity, Some(&key_check))?
         .expect("encrypted");
-    for (seq, plaintext) in reader.open_batch(&records, Some(0))?.iter().enumerate() {
+    let opened = reader.open_batch(&records, Some(0))?;
+    for (seq, plaintext) in opened.iter().enumerate() {
         println!("record {seq}: {}", String::from_utf8_lossy(plaintext));
     }
+    assert_eq!(opened, [&b"login alice"[..], b"logout alice"]);
     let wrong = EncryptionKey::generate().to_base64();
     let refused = spec
         .sealer(Some(&wrong), &identity, Some(&key_check))
@@ -56,6 +60,7 @@ fn stream() -> Result<(), Box<dyn std::error::Error>> {
         refused.code(),
         refused.http_status()
     );
+    assert_eq!(refused.code(), "wrong_key");
     Ok(())
 }
 
@@ -70,16 +75,23 @@ fn settings_vault() -> Result<(), Box<dyn std::error::Error>> {
     let mut events: Vec<vault::AnalyticsEvent> = Vec::new();
     vault::StartupValidator::new().validate(raw_key, Some("production"), &mut events)?;
     println!("startup: {}", events[0].name());
+    assert_eq!(events[0].name(), "sdk.startup.succeeded");
 
     let key = vault::EncryptionKey::new(raw_key);
     let settings = vault::SettingsVault::new(&key)?;
     let stored = settings.encrypt("smtp-password")?;
     println!("stored value: {}…", &stored[..12]);
-    println!("decrypted: {}", settings.decrypt(&stored)?.as_str());
+    assert!(stored.starts_with("v2:"));
+    let decrypted = settings.decrypt(&stored)?;
+    println!("decrypted: {}", decrypted.as_str());
+    assert_eq!(decrypted.as_str(), "smtp-password");
     // Plain values that merely contain colons pass through instead of failing.
-    println!(
-        "is http://localhost:3000 ciphertext? {}",
-        vault::is_encrypted_format("http://localhost:3000")
+    let looks_encrypted = vault::is_encrypted_format("http://localhost:3000");
+    println!("is http://localhost:3000 ciphertext? {looks_encrypted}");
+    assert!(!looks_encrypted);
+    assert_eq!(
+        settings.decrypt("http://localhost:3000")?.as_str(),
+        "http://localhost:3000"
     );
 
     // Key rotation: the new vault reads old values and rewraps them under the new key.
@@ -89,16 +101,19 @@ fn settings_vault() -> Result<(), Box<dyn std::error::Error>> {
     let vault::Rewrap::Rewrapped(moved) = rotated.rewrap(&stored)? else {
         return Err("the old value should have been rewrapped".into());
     };
-    println!(
-        "rewrapped under the new key: {}",
-        rotated.decrypt(&moved)?.as_str()
-    );
+    let reread = vault::SettingsVault::new(&new_key)?.decrypt(&moved)?;
+    println!("rewrapped under the new key: {}", reread.as_str());
+    assert_eq!(reread.as_str(), "smtp-password");
 
     // The session-cookie key must be separate from ENCRYPTION_KEY (another `sealkit keygen`).
     let signing_key = EncryptionKey::generate().to_base64();
     let signer = vault::SessionSigner::new(signing_key.as_str(), &key)?;
     let cookie = signer.sign(r#"{"user":"ada"}"#);
-    println!("session cookie verifies: {}", signer.verify(&cookie)?);
+    let payload = signer.verify(&cookie)?;
+    println!("session cookie verifies, payload {payload}");
+    assert_eq!(payload, r#"{"user":"ada"}"#);
+    // The same secret as ENCRYPTION_KEY is refused as a signing key.
+    assert!(vault::SessionSigner::new(raw_key, &key).is_err());
     Ok(())
 }
 
@@ -118,17 +133,19 @@ fn envelope() -> Result<(), Box<dyn std::error::Error>> {
     let opened = opener.open(&object.metadata, &object.body, b"")?;
     println!("plaintext: {}", String::from_utf8_lossy(&opened.plaintext));
     println!("telemetry: {}", opened.telemetry.to_json());
+    assert_eq!(&opened.plaintext[..], br#"{"caseNumber":"CASE-1"}"#);
 
     // Opt-in bound version: the envelope only opens for the object it was sealed for.
     let kv = sealer.bound().seal_kv(b"profile of u1", b"users/u1")?;
+    let elsewhere = opener.open_kv(&kv, b"users/u2").unwrap_err();
+    println!("bound record for users/u2 -> {}", elsewhere.code());
+    assert_eq!(elsewhere.code(), "decryption_failed");
+    let opened = opener.open_kv(&kv, b"users/u1")?;
     println!(
-        "bound record opens for users/u2: {}",
-        opener.open_kv(&kv, b"users/u2").is_ok()
+        "bound record for users/u1 -> {}",
+        String::from_utf8_lossy(&opened.plaintext)
     );
-    println!(
-        "bound record opens for users/u1: {}",
-        opener.open_kv(&kv, b"users/u1").is_ok()
-    );
+    assert_eq!(&opened.plaintext[..], b"profile of u1");
     Ok(())
 }
 
@@ -157,6 +174,7 @@ fn token() -> Result<(), Box<dyn std::error::Error>> {
         "append to console -> stream {:?}",
         allowed.effective_stream()
     );
+    assert_eq!(allowed.effective_stream(), Some("session/g7wrzr9t/console"));
     let delete = OpRequest::new(Operation::DeleteStream)
         .basin(basin)
         .stream("console");
@@ -166,11 +184,14 @@ fn token() -> Result<(), Box<dyn std::error::Error>> {
         denied.code(),
         denied.http_status()
     );
+    assert_eq!(
+        (denied.code(), denied.http_status()),
+        ("permission_denied", 403)
+    );
 
     authority.revoke(Issuer::Root, "agent/g7wrzr9t")?;
-    println!(
-        "after revocation -> {}",
-        authority.verify(token).unwrap_err().code()
-    );
+    let revoked = authority.verify(token).unwrap_err();
+    println!("after revocation -> {}", revoked.code());
+    assert_eq!(revoked.code(), "authn");
     Ok(())
 }
