@@ -5,8 +5,9 @@
 //! key is a known placeholder); a variable whose name says it holds a secret is never read; and
 //! the key never appears in an event or an error unless the environment name itself contains it.
 //!
-//! Input: `<key>\n<environment name>\n<environment variable name>`; a missing line is an unset
-//! variable (the variable name then defaults to `NODE_ENV`).
+//! Input: `<key>\n<environment name>\n<environment variable name>`. The key line is always there
+//! (an empty one is an unset key); a missing environment line is an unset environment, and a
+//! missing variable line leaves the variable at `NODE_ENV`.
 #![no_main]
 
 use std::ffi::OsString;

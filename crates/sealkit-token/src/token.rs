@@ -36,22 +36,20 @@ pub(crate) fn is_key_id(id: &str) -> bool {
 const NONCE_LEN: usize = 32;
 const TAG_LEN: usize = 16;
 
-/// Largest sealed payload (before base64).
-pub(crate) const MAX_SEALED_LEN: usize = NONCE_LEN + MAX_CLAIMS_LEN + TAG_LEN;
+/// Largest sealed payload (before base64): the room a decryption buffer needs.
+const MAX_SEALED_LEN: usize = NONCE_LEN + MAX_CLAIMS_LEN + TAG_LEN;
 const MAX_PAYLOAD_CHARS: usize = (MAX_SEALED_LEN * 4).div_ceil(3);
-/// Room to decode the longest payload accepted.
-pub(crate) const OPEN_BUF_LEN: usize = MAX_SEALED_LEN;
 
 /// A decryption buffer, left uninitialized: the decoder writes the payload into it and hands back
 /// only the bytes it wrote, so no call pays for clearing the longest payload's room. Word-aligned,
 /// so the claims' text, which starts right after the 32-byte nonce, is word-aligned too (see
 /// `claims`).
 #[repr(C, align(16))]
-pub(crate) struct OpenBuf([MaybeUninit<u8>; OPEN_BUF_LEN]);
+pub(crate) struct OpenBuf([MaybeUninit<u8>; MAX_SEALED_LEN]);
 
 impl OpenBuf {
     pub(crate) fn new() -> Self {
-        Self([MaybeUninit::uninit(); OPEN_BUF_LEN])
+        Self([MaybeUninit::uninit(); MAX_SEALED_LEN])
     }
 }
 
